@@ -1,0 +1,5 @@
+import sys
+
+from o365diag.cli import main
+
+sys.exit(main())

@@ -1,0 +1,224 @@
+"""The one result model: Finding, Severity and Report, with text, JSON and HTML rendering."""
+
+from __future__ import annotations
+
+import enum
+import html
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Finding", "Report", "Severity", "render_cards_html", "render_findings_html"]
+
+
+class Severity(enum.Enum):
+    """How much a finding matters, ordered ok < info < warning < error < critical."""
+
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_SEVERITY_ORDER = list(Severity)
+
+_TEXT_MARK = {
+    Severity.OK: "OK",
+    Severity.INFO: "INFO",
+    Severity.WARNING: "WARN",
+    Severity.ERROR: "ERROR",
+    Severity.CRITICAL: "CRIT",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation with its meaning and, where something is wrong, the fix."""
+
+    code: str
+    severity: Severity
+    title: str
+    detail: str = ""
+    fix: str = ""
+    evidence: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "title": self.title,
+            "detail": self.detail,
+            "fix": self.fix,
+            "evidence": list(self.evidence),
+            "references": list(self.references),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            code=str(data["code"]),
+            severity=Severity(data["severity"]),
+            title=str(data.get("title", "")),
+            detail=str(data.get("detail", "")),
+            fix=str(data.get("fix", "")),
+            evidence=tuple(str(e) for e in data.get("evidence", ())),
+            references=tuple(str(r) for r in data.get("references", ())),
+        )
+
+    def to_text(self) -> str:
+        lines = [f"[{_TEXT_MARK[self.severity]}] {self.code}: {self.title}"]
+        if self.detail:
+            lines.append(f"    {self.detail}")
+        if self.fix:
+            lines.append(f"    Fix: {self.fix}")
+        lines.extend(f"    > {line}" for line in self.evidence)
+        lines.extend(f"    see {ref}" for ref in self.references)
+        return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    """Structured data for one schema plus the findings drawn from it."""
+
+    schema: str
+    data: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    title: str = "o365diag report"
+
+    @property
+    def worst(self) -> Severity:
+        return max((f.severity for f in self.findings), default=Severity.OK)
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def sorted_findings(self) -> list[Finding]:
+        """Findings, worst first; equal severities keep the order they were found in."""
+        return sorted(self.findings, key=lambda f: -f.severity.rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            **self.data,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
+
+    def to_text(self) -> str:
+        lines = [self.title, "=" * len(self.title)]
+        if not self.findings:
+            lines.append("No findings.")
+        lines.extend(f.to_text() for f in self.sorted_findings())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return render_findings_html(self.sorted_findings(), heading=self.title)
+
+    def to_html(self, body_html: str | None = None) -> str:
+        """A standalone HTML page: the given body (already escaped) or the findings."""
+        body = body_html if body_html is not None else self._repr_html_()
+        return standalone_page(self.title, body)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#1b1b1b}
+.o365diag table{border-collapse:collapse;margin:.5rem 0}
+.o365diag td,.o365diag th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
+vertical-align:top}
+.o365diag .finding{border-left:.4rem solid #999;padding:.3rem .6rem;margin:.4rem 0;
+background:#fafafa}
+.o365diag .sev-ok{border-color:#2e7d32}.o365diag .sev-info{border-color:#1565c0}
+.o365diag .sev-warning{border-color:#ef6c00}.o365diag .sev-error{border-color:#c62828}
+.o365diag .sev-critical{border-color:#6a1b9a}
+.o365diag .code{font-family:ui-monospace,Consolas,monospace;font-size:.9em;color:#555}
+.o365diag pre{white-space:pre-wrap;word-break:break-all;background:#f3f3f3;padding:.3rem;
+margin:.2rem 0}
+"""
+
+
+def standalone_page(title: str, body_html: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f'<body><div class="o365diag">{body_html}</div></body></html>\n'
+    )
+
+
+def render_findings_html(findings: Iterable[Finding], heading: str | None = None) -> str:
+    """Findings as escaped HTML blocks, one per finding."""
+    parts = ['<div class="o365diag">']
+    if heading:
+        parts.append(f"<h3>{html.escape(heading)}</h3>")
+    for f in findings:
+        parts.append(_finding_html(f))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _finding_html(f: Finding) -> str:
+    esc = html.escape
+    out = [
+        f'<div class="finding sev-{f.severity.value}">',
+        f'<strong>{esc(f.title)}</strong> <span class="code">{esc(f.code)} · '
+        f"{esc(f.severity.value)}</span>",
+    ]
+    if f.detail:
+        out.append(f"<div>{esc(f.detail)}</div>")
+    if f.fix:
+        out.append(f"<div><em>Fix:</em> {esc(f.fix)}</div>")
+    if f.evidence:
+        out.append("<pre>" + esc("\n".join(f.evidence)) + "</pre>")
+    for ref in f.references:
+        if ref.startswith(("https://", "http://")):
+            out.append(f'<div><a href="{esc(ref)}" rel="noopener noreferrer">{esc(ref)}</a></div>')
+        else:
+            out.append(f"<div>{esc(ref)}</div>")
+    out.append("</div>")
+    return "".join(out)
+
+
+_CARD_COLORS = {"good": "#2e7d32", "bad": "#c62828", "neutral": "#757575"}
+
+
+def render_cards_html(cards: Iterable[tuple[str, str, str]]) -> str:
+    """A row of summary cards from (label, value, state) with state good, bad or neutral."""
+    cells = "".join(
+        f'<div class="card" style="border-top:4px solid {_CARD_COLORS.get(state, "#757575")};'
+        'padding:.3em .8em;margin:.2em;background:#f7f7f7;min-width:7em">'
+        f'<div style="font-size:.8em;color:#555">{html.escape(label)}</div>'
+        f'<div style="font-weight:600">{html.escape(value)}</div></div>'
+        for label, value, state in cards
+    )
+    return f'<div class="cards" style="display:flex;flex-wrap:wrap">{cells}</div>'

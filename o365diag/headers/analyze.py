@@ -1,0 +1,127 @@
+"""Header analysis: parse -> authentication verdict -> stamps -> Received chain -> diagnosis."""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass
+from typing import Any
+
+from o365diag.findings import Report
+from o365diag.headers.alignment import domain_of
+from o365diag.headers.diagnose import diagnose
+from o365diag.headers.parse import HeaderSet, read_header_source
+from o365diag.headers.received import Chain, build_chain
+from o365diag.headers.stamps import (
+    AntispamStamps,
+    ExchangeStamps,
+    decode_antispam,
+    decode_exchange,
+)
+from o365diag.headers.verdict import Verdict, choose_verdict
+
+__all__ = ["SCHEMA", "Analysis", "analyze", "analyze_headers"]
+
+SCHEMA = "o365diag.headers/1"
+
+
+@dataclass
+class Analysis:
+    """Everything the diagnosis rules look at."""
+
+    headers: HeaderSet
+    summary: dict[str, Any]
+    verdict: Verdict
+    antispam: AntispamStamps
+    untrusted: AntispamStamps
+    exchange: ExchangeStamps
+    chain: Chain
+
+    @property
+    def from_domain(self) -> str | None:
+        value = self.summary.get("from_address")
+        return domain_of(value) if isinstance(value, str) else None
+
+
+def analyze(source: bytes | str | HeaderSet, name: str = "") -> Report:
+    """Analyze headers (text, .eml or .msg bytes, or an already parsed HeaderSet).
+
+    Raises InputError (from o365diag.headers.parse) when the input holds no headers at all.
+    """
+    headers = source if isinstance(source, HeaderSet) else read_header_source(source, name)
+    analysis = build_analysis(headers)
+    report = Report(schema=SCHEMA, data=_report_data(analysis), title=_title(analysis))
+    report.findings = diagnose(analysis)
+    return report
+
+
+analyze_headers = analyze
+
+
+def build_analysis(headers: HeaderSet) -> Analysis:
+    summary = _summary(headers)
+    antispam = decode_antispam(headers)
+    from_domain = domain_of(summary.get("from_address"))
+    verdict = choose_verdict(headers, from_domain, antispam.get("cip"))
+    return Analysis(
+        headers=headers,
+        summary=summary,
+        verdict=verdict,
+        antispam=antispam,
+        untrusted=decode_antispam(headers, untrusted=True),
+        exchange=decode_exchange(headers),
+        chain=build_chain([f.value for f in headers.get_all("received")]),
+    )
+
+
+def _summary(headers: HeaderSet) -> dict[str, Any]:
+    from_value = headers.value("from")
+    from_address = _addresses(from_value)
+    return {
+        "subject": headers.value("subject"),
+        "from": from_value,
+        "from_address": from_address[0] if from_address else None,
+        "to": _addresses(headers.value("to")),
+        "cc": _addresses(headers.value("cc")),
+        "reply_to": headers.value("reply-to"),
+        "return_path": headers.value("return-path"),
+        "message_id": headers.value("message-id"),
+        "date": _iso_date(headers.value("date")),
+        "date_raw": headers.value("date"),
+    }
+
+
+def _addresses(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [addr for _, addr in email.utils.getaddresses([value]) if addr]
+
+
+def _iso_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    from o365diag.headers.received import parse_date
+
+    parsed = parse_date(value)
+    return parsed.isoformat() if parsed else None
+
+
+def _title(analysis: Analysis) -> str:
+    subject = analysis.summary.get("subject")
+    return f"Header analysis: {subject}" if subject else "Header analysis"
+
+
+def _report_data(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "summary": analysis.summary,
+        "authentication": analysis.verdict.data,
+        "antispam": {**analysis.antispam.to_dict(), "untrusted": analysis.untrusted.to_dict()},
+        "exchange": analysis.exchange.to_dict(),
+        "hops": [hop.to_dict() for hop in analysis.chain.hops],
+        "total_transit_seconds": analysis.chain.total_transit_seconds,
+        "input": {
+            "kind": analysis.headers.source_kind,
+            "fields": len(analysis.headers),
+            "had_body": analysis.headers.had_body,
+            "stray_lines": len(analysis.headers.stray_lines),
+        },
+    }

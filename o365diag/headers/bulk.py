@@ -1,0 +1,174 @@
+"""Bulk mode: analyze a folder of messages, an mbox or a list of files on all cores.
+
+Each message becomes one JSON line; a message that cannot be analyzed becomes a line with its
+error. A summary table (counts per verdict and per finding code) follows at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["BulkSummary", "analyze_one", "iter_messages", "run_bulk"]
+
+MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers"})
+_CHUNK = 16
+_MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
+
+
+def iter_messages(inputs: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
+    """(label, content) for every message: files, files in folders, messages in an mbox.
+
+    An unreadable path yields its error as content of type str starting with 'error: '.
+    """
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.suffix.lower() in MESSAGE_SUFFIXES:
+                    yield from _file_messages(child)
+        else:
+            yield from _file_messages(path)
+
+
+def _file_messages(path: Path) -> Iterator[tuple[str, bytes | str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield str(path), f"error: cannot read: {exc.strerror or exc}"
+        return
+    if data.startswith(b"From ") and _looks_like_mbox(data):
+        yield from _mbox_messages(path, data)
+    else:
+        yield str(path), data
+
+
+def _looks_like_mbox(data: bytes) -> bool:
+    first_line = data.split(b"\n", 1)[0]
+    return b"@" in first_line or first_line.count(b" ") >= 2
+
+
+def _mbox_messages(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Split an mbox on its 'From ' separator lines (body lines are escaped as '>From ')."""
+    separators = list(_MBOX_SEPARATOR.finditer(data))
+    for number, match in enumerate(separators, start=1):
+        end = separators[number].start() if number < len(separators) else len(data)
+        yield f"{path}#{number}", data[match.end() : end]
+
+
+def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
+    """One JSON-ready line; never raises."""
+    label, content = item
+    if isinstance(content, str) and content.startswith("error: "):
+        return {"source": label, "error": content[7:]}
+    from o365diag.headers.analyze import analyze
+    from o365diag.headers.parse import InputError
+
+    try:
+        report = analyze(content, name=label)
+    except InputError as exc:
+        return {"source": label, "error": str(exc)}
+    except Exception as exc:  # a batch must survive any one message
+        return {"source": label, "error": f"internal error: {type(exc).__name__}: {exc}"}
+    return {"source": label, **report.to_dict()}
+
+
+class BulkSummary:
+    """Counts per verdict and per finding code."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.errors = 0
+        self.compauth: Counter[str] = Counter()
+        self.dmarc: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+
+    def add(self, line: dict[str, Any]) -> None:
+        self.total += 1
+        if "error" in line:
+            self.errors += 1
+            return
+        auth = line["authentication"]
+        self.compauth[str(auth["compauth"]["result"])] += 1
+        self.dmarc[str(auth["dmarc"]["result"])] += 1
+        self.codes.update({f["code"] for f in line["findings"]})
+
+    def table(self) -> str:
+        lines = [
+            f"messages: {self.total}   analyzed: {self.total - self.errors}   "
+            f"errors: {self.errors}",
+            "",
+        ]
+        for title, counter in (
+            ("compauth", self.compauth),
+            ("dmarc", self.dmarc),
+            ("finding", self.codes),
+        ):
+            lines.append(f"{title:<24} messages")
+            lines.extend(f"  {key:<22} {count:>8}" for key, count in counter.most_common())
+            lines.append("")
+        return "\n".join(lines).rstrip()
+
+
+def run_bulk(inputs: list[str], out: str, jobs: int | None) -> int:
+    workers = max(1, jobs or os.cpu_count() or 1)
+    summary = BulkSummary()
+    stdout_is_data = out == "-"
+    with ExitStack() as stack:
+        try:
+            sink: IO[str] = (
+                sys.stdout
+                if stdout_is_data
+                else stack.enter_context(open(out, "w", encoding="utf-8"))
+            )
+        except OSError as exc:
+            print(f"o365diag headers: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        progress = _Progress(enabled=sys.stderr.isatty())
+        for line in _analyze_all(iter_messages(inputs), workers):
+            summary.add(line)
+            sink.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            progress.tick(summary.total)
+        progress.done(summary.total)
+    print(summary.table(), file=sys.stderr if stdout_is_data else sys.stdout)
+    return 0 if summary.total else 2
+
+
+def _analyze_all(
+    items: Iterator[tuple[str, bytes | str]], workers: int
+) -> Iterator[dict[str, Any]]:
+    if workers == 1:
+        yield from map(analyze_one, items)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(analyze_one, items, chunksize=_CHUNK)
+
+
+class _Progress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def tick(self, count: int) -> None:
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = count / max(now - self.started, 1e-6)
+            print(f"\ranalyzed {count:,} messages ({rate:,.0f}/s)", end="", file=sys.stderr)
+
+    def done(self, count: int) -> None:
+        if self.enabled:
+            print(
+                f"\ranalyzed {count:,} messages in {time.monotonic() - self.started:.1f} s",
+                file=sys.stderr,
+            )

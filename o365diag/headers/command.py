@@ -1,0 +1,74 @@
+"""``o365diag headers``: analyze one message's headers, or many in bulk mode."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "headers",
+        help="analyze message headers (pasted text, .eml, .msg; many with --jsonl)",
+        description="Explain why a message was junked, rejected or slow, and what to change. "
+        "FILE is header text, a .eml or a .msg; '-' reads stdin. Several files, a folder or "
+        "an mbox need --jsonl.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="FILE", help="file, folder, mbox or '-'")
+    parser.add_argument("--json", action="store_true", help="print JSON (o365diag.headers/1)")
+    parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
+    parser.add_argument(
+        "--jsonl",
+        metavar="OUT",
+        help="bulk mode: one JSON line per message ('-' for stdout), then a summary table",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="bulk mode worker processes (default: all cores)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.jsonl:
+        from o365diag.headers.bulk import run_bulk
+
+        return run_bulk(args.inputs, args.jsonl, args.jobs or None)
+    if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
+        return _usage("several inputs or a folder need bulk mode: add --jsonl OUT")
+    return _run_single(args)
+
+
+def _usage(message: str) -> int:
+    print(f"o365diag headers: {message}", file=sys.stderr)
+    return 2
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    return Path(source).read_bytes()
+
+
+def _run_single(args: argparse.Namespace) -> int:
+    from o365diag.headers.analyze import analyze
+    from o365diag.headers.parse import InputError
+    from o365diag.headers.render import analysis_html, analysis_text
+
+    source = args.inputs[0]
+    try:
+        report = analyze(_read(source), name=source)
+    except InputError as exc:
+        return _usage(f"{source}: {exc}")
+    except OSError as exc:
+        return _usage(f"cannot read {source}: {exc.strerror or exc}")
+    if args.html:
+        try:
+            Path(args.html).write_text(report.to_html(analysis_html(report)), encoding="utf-8")
+        except OSError as exc:
+            return _usage(f"cannot write {args.html}: {exc.strerror or exc}")
+    print(report.to_json() if args.json else analysis_text(report))
+    return 0

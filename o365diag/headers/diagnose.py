@@ -1,0 +1,402 @@
+"""Diagnosis rules: each looks at one aspect of an Analysis and yields findings with the fix.
+
+Titles, severities and fixes live in knowledge/header_findings.json; the rules only decide
+when a finding applies and fill in what was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from o365diag.findings import Finding, Severity
+from o365diag.headers.parse import ENCODED_WORD
+from o365diag.knowledge import load_table
+
+if TYPE_CHECKING:
+    from o365diag.headers.analyze import Analysis
+    from o365diag.headers.received import Hop
+
+__all__ = ["SLOW_HOP_SECONDS", "diagnose", "make_finding"]
+
+SLOW_HOP_SECONDS = 300
+_SPAM_SFV = frozenset({"SPM", "SKS", "SKB"})
+_ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
+_HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
+_MAX_EVIDENCE = 12
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "(unknown)"
+
+
+def make_finding(
+    code: str,
+    values: dict[str, Any] | None = None,
+    *,
+    detail: str = "",
+    evidence: tuple[str, ...] = (),
+    severity: Severity | None = None,
+    references: tuple[str, ...] = (),
+) -> Finding:
+    """A finding from the catalogue entry ``code`` with its templates filled from ``values``."""
+    entry = load_table("header_findings").lookup(code)
+    if entry is None:
+        raise KeyError(f"finding code {code!r} is not in header_findings.json")
+    fields = _Blank({k: v for k, v in (values or {}).items() if v is not None})
+    return Finding(
+        code=code,
+        severity=severity or Severity(entry.get("severity", "info")),
+        title=str(entry.get("title", code)).format_map(fields),
+        detail=detail or entry.meaning.format_map(fields),
+        fix=str(entry.get("fix", "")).format_map(fields),
+        evidence=evidence[:_MAX_EVIDENCE],
+        references=(*references, entry.source) if entry.source not in references else references,
+    )
+
+
+def diagnose(analysis: Analysis) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(rule(analysis))
+    return findings
+
+
+def _values(a: Analysis) -> dict[str, Any]:
+    auth = a.verdict.data
+    failing_dkim = next((d for d in auth["dkim"] if d["result"] != "pass"), None)
+    return {
+        "ip": auth["spf"]["ip"] or a.antispam.get("cip"),
+        "spf_domain": auth["spf"]["domain"],
+        "spf_result": auth["spf"]["result"],
+        "from_domain": a.from_domain,
+        "dkim_domain": failing_dkim["domain"] if failing_dkim else None,
+        "dmarc_action": auth["dmarc"]["action"] or "none stated",
+        "compauth_reason": auth["compauth"]["reason"],
+        "scl": a.antispam.get("scl"),
+        "sfv": a.antispam.get("sfv"),
+        "bcl": a.antispam.get("bcl"),
+        "auth_as": a.exchange.auth_as,
+    }
+
+
+def _verdict_evidence(a: Analysis) -> tuple[str, ...]:
+    source = a.verdict.source
+    if source is None:
+        return ()
+    found = next((f for f in a.headers if f.index == source.index), None)
+    return (found.line(),) if found else ()
+
+
+def _stamp_evidence(a: Analysis) -> tuple[str, ...]:
+    return tuple(a.antispam.headers)
+
+
+def rule_authentication(a: Analysis) -> Iterator[Finding]:
+    auth = a.verdict.data
+    values = _values(a)
+    evidence = _verdict_evidence(a)
+    if a.verdict.source is None:
+        yield make_finding("no-auth-results", values)
+        return
+    yield from _spf_findings(auth["spf"]["result"], values, evidence)
+    yield from _dkim_findings(auth["dkim"], values, evidence)
+    yield from _dmarc_findings(auth["dmarc"], values, evidence)
+    yield from _compauth_findings(a, values, evidence)
+
+
+def _spf_findings(
+    result: str | None, values: dict[str, Any], evidence: tuple[str, ...]
+) -> Iterator[Finding]:
+    code = {
+        "fail": "spf-fail",
+        "softfail": "spf-softfail",
+        "none": "spf-none",
+        "temperror": "spf-error",
+        "permerror": "spf-error",
+    }.get(result or "")
+    if code:
+        yield make_finding(code, values, evidence=evidence)
+
+
+def _dkim_findings(
+    dkim: list[dict[str, Any]], values: dict[str, Any], evidence: tuple[str, ...]
+) -> Iterator[Finding]:
+    if not dkim or all(d["result"] == "none" for d in dkim):
+        yield make_finding("dkim-none", values, evidence=evidence)
+        return
+    failed = [d for d in dkim if d["result"] not in ("pass", "none")]
+    if not failed:
+        return
+    passed = any(d["result"] == "pass" for d in dkim)
+    reasons = "; ".join(
+        f"{d['domain']}: {d['result']} ({d['reason'] or 'no reason given'})" for d in failed
+    )
+    yield make_finding(
+        "dkim-fail",
+        values,
+        evidence=evidence,
+        detail=f"{reasons}."
+        + (" Another signature passed, so this one alone does not fail DMARC." if passed else ""),
+        severity=Severity.INFO if passed else None,
+    )
+
+
+def _dmarc_findings(
+    dmarc: dict[str, Any], values: dict[str, Any], evidence: tuple[str, ...]
+) -> Iterator[Finding]:
+    result = dmarc["result"]
+    if result == "fail":
+        action = dmarc["action_meaning"]
+        detail = "DMARC failed" + (f"; action {dmarc['action']}: {action}" if action else ".")
+        yield make_finding("dmarc-fail", values, evidence=evidence, detail=detail)
+    elif result == "none":
+        yield make_finding("dmarc-none", values, evidence=evidence)
+
+
+def _compauth_findings(
+    a: Analysis, values: dict[str, Any], evidence: tuple[str, ...]
+) -> Iterator[Finding]:
+    compauth = a.verdict.data["compauth"]
+    kind = compauth["kind"]
+    meaning = compauth["meaning"] or ""
+    if compauth["result"] == "fail":
+        yield make_finding(
+            "compauth-fail",
+            values,
+            evidence=evidence,
+            detail=f"compauth=fail reason={compauth['reason']}: {meaning}",
+        )
+        if kind == "intra-org-spoof":
+            yield make_finding("intra-org-spoof", values, evidence=evidence)
+    elif kind == "arc-override":
+        yield make_finding("arc-override", values, evidence=evidence)
+    elif compauth["result"] in ("pass", "softpass") and not _any_auth_failure(a):
+        yield make_finding(
+            "auth-pass",
+            values,
+            evidence=evidence,
+            detail=f"compauth={compauth['result']} reason={compauth['reason']}: {meaning}",
+        )
+
+
+def _any_auth_failure(a: Analysis) -> bool:
+    auth = a.verdict.data
+    return auth["spf"]["result"] in ("fail", "softfail") or auth["dmarc"]["result"] == "fail"
+
+
+def rule_alignment(a: Analysis) -> Iterator[Finding]:
+    align = a.verdict.data["alignment"]
+    auth = a.verdict.data
+    spf_pass = auth["spf"]["result"] == "pass"
+    dkim_pass = any(d["result"] == "pass" for d in auth["dkim"])
+    if not (spf_pass or dkim_pass) or align["dmarc_pass_spf"] or align["dmarc_pass_dkim"]:
+        return
+    if not align["from_domain"]:
+        return
+    detail = (
+        f"From domain {align['from_domain']}; SPF passed for "
+        f"{align['spf_domain'] if spf_pass else '(not passed)'}; DKIM passed for "
+        f"{', '.join(d['domain'] for d in auth['dkim'] if d['result'] == 'pass') or '(none)'}"
+        ". Neither aligns with the From domain."
+    )
+    yield make_finding("not-aligned", _values(a), detail=detail, evidence=_verdict_evidence(a))
+
+
+def rule_spam(a: Analysis) -> Iterator[Finding]:
+    values = _values(a)
+    cat = (a.antispam.get("cat") or "").upper()
+    sfv = (a.antispam.get("sfv") or "").upper()
+    scl = a.antispam.get("scl")
+    evidence = _stamp_evidence(a)
+    if cat in _HIGH_PHISH_CAT:
+        yield make_finding("high-confidence-phish", values, evidence=evidence)
+    is_bulk = cat == "BULK" or (a.antispam.get("srv") or "").upper() == "BULK"
+    bcl = a.antispam.get("bcl")
+    if is_bulk or (isinstance(bcl, int) and bcl >= 4):
+        severity = Severity.WARNING if is_bulk or (bcl or 0) >= 7 else Severity.INFO
+        yield make_finding(
+            "bulk", values, evidence=evidence, severity=severity, detail=_bcl_detail(bcl)
+        )
+    spam = sfv in _SPAM_SFV or (isinstance(scl, int) and scl >= 5)
+    if spam and not is_bulk and cat not in _HIGH_PHISH_CAT:
+        yield make_finding("spam-verdict", values, evidence=evidence, detail=_spam_detail(a))
+
+
+def _bcl_detail(bcl: int | None) -> str:
+    meaning = load_table("bcl").meaning(str(bcl)) if bcl is not None else None
+    return f"BCL {bcl}: {meaning}" if meaning else "The message was identified as bulk mail."
+
+
+def _spam_detail(a: Analysis) -> str:
+    parts = []
+    for field in ("sfv", "cat", "scl"):
+        entry = next((d for d in a.antispam.decoded if d["field"].lower() == field), None)
+        if entry and entry["meaning"]:
+            parts.append(f"{entry['field']}:{entry['value']} = {entry['meaning']}")
+    dest = a.antispam.get("dest")
+    if dest:
+        parts.append(f"Mailbox-Delivery dest:{dest}")
+    return "; ".join(parts) or "Spam filtering marked the message as spam."
+
+
+def rule_allow_listed(a: Analysis) -> Iterator[Finding]:
+    sfv = (a.antispam.get("sfv") or "").upper()
+    ipv = (a.antispam.get("ipv") or "").upper()
+    scl = a.antispam.get("scl")
+    reasons = []
+    if sfv in _ALLOW_SFV:
+        reasons.append(f"SFV:{sfv}")
+    if ipv == "CAL":
+        reasons.append("IPV:CAL (IP Allow List)")
+    if sfv == "SKI" and ipv == "CAL":
+        reasons.append("SFV:SKI")
+    if scl == -1:
+        reasons.append("SCL -1")
+    if not reasons:
+        return
+    why = ", ".join(reasons)
+    details = "; ".join(
+        f"{d['field']}:{d['value']} = {d['meaning']}"
+        for d in a.antispam.decoded
+        if d["field"] in ("SFV", "IPV", "SCL") and d["meaning"]
+    )
+    yield make_finding(
+        "allow-listed",
+        {**_values(a), "why": why},
+        detail=details or why,
+        evidence=_stamp_evidence(a),
+    )
+
+
+def rule_untrusted(a: Analysis) -> Iterator[Finding]:
+    if not a.untrusted.headers:
+        return
+    differing = [
+        f"{name.upper()}: untrusted {a.untrusted.get(name)!r} vs trusted {a.antispam.get(name)!r}"
+        for name in ("sfv", "scl", "dir", "ipv", "cat")
+        if a.untrusted.get(name) != a.antispam.get(name) and a.untrusted.get(name) is not None
+    ]
+    detail = load_table("header_findings").lookup("untrusted-stamps")
+    text = detail.meaning if detail else ""
+    if differing:
+        text += " Differences: " + "; ".join(differing) + "."
+    yield make_finding(
+        "untrusted-stamps", _values(a), detail=text, evidence=tuple(a.untrusted.headers)
+    )
+
+
+def rule_hops(a: Analysis) -> Iterator[Finding]:
+    hops = a.chain.hops
+    for position, hop in enumerate(hops):
+        if hop.delay_seconds is None:
+            continue
+        previous = _previous_dated(hops, position)
+        held_by = (previous.by_host or previous.by_ip) if previous else None
+        values = {
+            "hop": hop.index,
+            "by": held_by or hop.from_host or "the previous server",
+            "delay": _duration(hop.delay_seconds),
+        }
+        if hop.clock_skew:
+            yield make_finding(
+                "clock-skew",
+                values,
+                evidence=(hop.raw,),
+                detail=f"Hop {hop.index} is stamped {_duration(-hop.delay_seconds)}"
+                " before the previous hop; that delay is not counted in the total.",
+            )
+        elif hop.delay_seconds >= SLOW_HOP_SECONDS:
+            severity = Severity.ERROR if hop.delay_seconds >= 3600 else None
+            yield make_finding(
+                "slow-hop",
+                values,
+                evidence=(hop.raw,),
+                severity=severity,
+                detail=f"The message waited {values['delay']} on {values['by']} before "
+                f"{hop.by_host or hop.by_ip or 'the next server'} received it (hop {hop.index}).",
+            )
+
+
+def _previous_dated(hops: tuple[Hop, ...], position: int) -> Hop | None:
+    return next((h for h in reversed(hops[:position]) if h.timestamp is not None), None)
+
+
+def _duration(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(round(seconds), 60)
+    if minutes < 90:
+        return f"{minutes} min {sec} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def rule_attribution(a: Analysis) -> Iterator[Finding]:
+    auth_as = a.exchange.auth_as
+    if not auth_as:
+        return
+    meaning = a.exchange.meanings.get("auth_as") or ""
+    parts = [f"AuthAs {auth_as}: {meaning.rstrip('.')}".strip()]
+    if a.exchange.auth_source:
+        parts.append(f"evaluated by {a.exchange.auth_source}")
+    if a.exchange.auth_mechanism:
+        parts.append(f"AuthMechanism {a.exchange.auth_mechanism} (no published meaning)")
+    if a.exchange.directionality:
+        parts.append(f"direction {a.exchange.directionality}")
+    yield make_finding("exchange-attribution", _values(a), detail="; ".join(parts) + ".")
+
+
+def rule_malformed(a: Analysis) -> Iterator[Finding]:
+    problems: list[str] = []
+    if a.headers.stray_lines:
+        problems.append(
+            f"{len(a.headers.stray_lines)} line(s) before the first header field, "
+            f"e.g. {a.headers.stray_lines[0][:120]!r}"
+        )
+    # Stray "; domain" tokens are Microsoft's dialect, not damage: they stay out of this list.
+    problems.extend(
+        f"{parsed.header}: {problem}"
+        for parsed, problem in a.verdict.problems
+        if not problem.startswith("stray token")
+    )
+    problems.extend(f"{name}: {p}" for name, p in _stamp_problems(a))
+    for hop in a.chain.hops:
+        problems.extend(f"Received hop {hop.index}: {p}" for p in hop.problems)
+    problems.extend(
+        f"{found.name}: an encoded word could not be decoded"
+        for found in a.headers
+        if "=?" in found.value and ENCODED_WORD.search(found.value)
+    )
+    if not problems:
+        return
+    severity = Severity.INFO if all(_is_minor(p) for p in problems) else None
+    yield make_finding(
+        "malformed-header",
+        detail=f"{len(problems)} problem(s) found; the analysis used what could be read.",
+        evidence=tuple(problems),
+        severity=severity,
+    )
+
+
+def _stamp_problems(a: Analysis) -> Iterator[tuple[str, str]]:
+    for problem in a.antispam.problems:
+        yield "X-Forefront-Antispam-Report", problem
+
+
+def _is_minor(problem: str) -> bool:
+    return "assumed UTC" in problem
+
+
+RULES: tuple[Callable[[Analysis], Iterator[Finding]], ...] = (
+    rule_authentication,
+    rule_alignment,
+    rule_spam,
+    rule_allow_listed,
+    rule_untrusted,
+    rule_hops,
+    rule_attribution,
+    rule_malformed,
+)

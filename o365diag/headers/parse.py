@@ -1,0 +1,221 @@
+"""Turn pasted text, a .eml or a .msg into an ordered list of unfolded, decoded header fields.
+
+The splitter is tolerant in the ways pasted headers need: leading blank lines, CRLF/LF/CR,
+folded lines whose leading whitespace was lost in copy and paste, a whole message (it stops at
+the first blank line), and text that is not a header at all (kept as a count, never raised).
+Every step is linear in the size of the input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import quopri
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "HeaderField",
+    "HeaderSet",
+    "InputError",
+    "decode_bytes",
+    "decode_rfc2047",
+    "parse_header_block",
+    "read_header_source",
+]
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+_FIELD_START = re.compile(r"([!-9;-~]{1,200}):[ \t]?")
+_ONLY_DIGITS = re.compile(r"\d{1,2}")
+ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
+
+
+class InputError(ValueError):
+    """The input cannot be analyzed at all (empty, binary, no header in it)."""
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    """One header field, unfolded. ``value`` is RFC 2047 decoded, ``raw`` is not."""
+
+    name: str
+    value: str
+    raw: str
+    index: int
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    def line(self, limit: int = 600) -> str:
+        """The field as one evidence line, shortened when very long."""
+        text = f"{self.name}: {self.raw}"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class HeaderSet:
+    """Header fields in the order they appear (topmost, i.e. newest, first)."""
+
+    fields: list[HeaderField] = field(default_factory=list)
+    stray_lines: list[str] = field(default_factory=list)
+    had_body: bool = False
+    source_kind: str = "text"
+
+    def __iter__(self) -> Iterator[HeaderField]:
+        return iter(self.fields)
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def get_all(self, name: str) -> list[HeaderField]:
+        wanted = name.lower()
+        return [f for f in self.fields if f.key == wanted]
+
+    def first(self, name: str) -> HeaderField | None:
+        wanted = name.lower()
+        return next((f for f in self.fields if f.key == wanted), None)
+
+    def value(self, name: str) -> str | None:
+        found = self.first(name)
+        return found.value if found else None
+
+
+def decode_bytes(data: bytes) -> str:
+    """Bytes to text: BOMs honoured, UTF-16 without BOM detected, UTF-8 else Latin-1."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    sample = data[:4000]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and sample[0::2].count(0) == 0:
+        return data.decode("utf-16-le", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\v")
+    return controls > max(8, len(sample) // 20)
+
+
+def read_header_source(data: bytes | str, name: str = "") -> HeaderSet:
+    """Parse any supported input: header text, a whole .eml, or an Outlook .msg file."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"input is {len(data):,} bytes; the limit is {MAX_INPUT_BYTES:,}")
+        if data.startswith(OLE_MAGIC):
+            headers = parse_header_block(_headers_from_msg(data))
+            headers.source_kind = "msg"
+            return headers
+        text = decode_bytes(data)
+    else:
+        text = data
+    if not text.strip():
+        raise InputError("the input is empty")
+    if looks_binary(text):
+        raise InputError("the input looks like binary data, not message headers")
+    headers = parse_header_block(text)
+    if not headers.fields:
+        raise InputError("no header field found (expected lines like 'Name: value')")
+    headers.source_kind = "eml" if name.lower().endswith(".eml") else "text"
+    return headers
+
+
+def _headers_from_msg(data: bytes) -> str:
+    """Transport headers of an Outlook .msg (PR_TRANSPORT_MESSAGE_HEADERS, 0x007D)."""
+    import io
+
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a readable Outlook .msg file: {exc}") from exc
+    with ole:
+        for stream, encoding in (
+            ("__substg1.0_007D001F", "utf-16-le"),
+            ("__substg1.0_007D001E", "latin-1"),
+        ):
+            if ole.exists(stream):
+                raw: bytes = ole.openstream(stream).read()
+                return raw.decode(encoding, errors="replace").rstrip("\x00")
+    raise InputError(
+        "this .msg file holds no transport headers (drafts and sent items have none); "
+        "open the received message and save it again, or paste its headers"
+    )
+
+
+def parse_header_block(text: str) -> HeaderSet:
+    """Split a header block into unfolded fields; stops at the first blank line after a header."""
+    result = HeaderSet()
+    name: str | None = None
+    parts: list[str] = []
+    for line in _LINE_SPLIT.split(text.replace("\x00", "")):
+        if not line.strip():
+            if name is not None:
+                result.had_body = True
+                break
+            continue
+        start = None if line[0] in " \t" else _FIELD_START.match(line)
+        if start and not _ONLY_DIGITS.fullmatch(start.group(1)):
+            if name is not None:
+                _append(result, name, parts)
+            name, parts = start.group(1), [line[start.end() :]]
+        elif name is not None:
+            parts.append(line.strip())
+        else:
+            result.stray_lines.append(line)
+    if name is not None:
+        _append(result, name, parts)
+    return result
+
+
+def _append(result: HeaderSet, name: str, parts: list[str]) -> None:
+    raw = " ".join(p.strip() for p in parts if p.strip())
+    value = decode_rfc2047(raw) if "=?" in raw else raw
+    result.fields.append(HeaderField(name=name, value=value, raw=raw, index=len(result.fields)))
+
+
+def decode_rfc2047(text: str) -> str:
+    """Decode RFC 2047 encoded words, tolerating bad charsets, padding and spacing."""
+    text = _BETWEEN_WORDS.sub(r"\1\2", text)
+    return ENCODED_WORD.sub(_decode_word, text)
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    charset, kind, payload = match.group(1), match.group(2).upper(), match.group(3)
+    try:
+        if kind == "B":
+            cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+            raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+        else:
+            raw = quopri.decodestring(payload.replace("_", " ").encode("latin-1", "replace"))
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return raw.decode(_codec_for(charset), errors="replace")
+
+
+def _codec_for(charset: str) -> str:
+    name = charset.split("*", 1)[0].strip().replace(" ", "-").replace("_", "-").lower()
+    candidates = (name, name.replace("-", ""), "utf-8" if "utf" in name else "")
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    return "utf-8"

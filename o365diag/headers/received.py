@@ -1,0 +1,664 @@
+"""Parse Received header fields into hops and order them into a chain with per-hop delays.
+
+A Received value (RFC 5321 §4.4) is ``from X by Y [via V] [with P] [id I] [for F] ; date``, but
+real servers bend every part of it, so the parser is tolerant:
+
+* comments, nested to any depth, are matched first; keywords inside them are ignored
+  (``(Postfix, from userid 1001)``, ``(using TLSv1.3 with cipher ...)``), but they are still read
+  for IP addresses and the TLS version;
+* the date is the text after the last ``;`` outside comments; without a ``;`` (SendGrid) it
+  starts at the first weekday, ``yyyy-mm-dd`` or ``day month`` word pair;
+* dates are read token by token, not against a list of formats (see :func:`parse_date`).
+
+Everything is linear in the size of the input and nothing raises on bad input: what is odd
+about a hop is listed in ``Hop.problems``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, NamedTuple
+
+__all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_received"]
+
+KEYWORDS = ("from", "by", "via", "with", "id", "for")
+# Whole-second stamps (Exchange) after a fractional one (SendGrid) look up to 1 s "early":
+# that is truncation, not a wrong clock.
+SKEW_TOLERANCE_SECONDS = 1.0
+_MAX_DATE_TOKENS = 48
+_MAX_TOKEN_CHARS = 64
+_MAX_SHOWN_CHARS = 300
+_DIGITS = frozenset("0123456789")
+# Real from/by parts hold a handful of comments of a few dozen words: looking no further
+# bounds the IP search on hostile input.
+_MAX_IP_TEXTS = 16
+_MAX_IP_PIECES = 64
+
+_PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
+_TOKEN = re.compile(r";|[^\s;]+")
+_IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"']+")
+_IP_SHAPE = re.compile(
+    r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
+    r"(?:%[0-9A-Za-z_.-]{1,20})?"
+)
+_TLS_VERSION = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
+_TLS_PROTOCOLS = frozenset(
+    {"esmtps", "esmtpsa", "smtps", "https", "lmtps", "lmtpsa", "utf8smtps", "utf8smtpsa"}
+)
+
+_ISO_DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})(?:t(.*))?", re.ASCII)
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})[-/.]([0-9]{2}|[0-9]{4})", re.ASCII)
+_TIME = re.compile(
+    r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,20}))?)?"
+    r"(am|pm)?(z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})", re.ASCII)
+_INTEGER = re.compile(r"[0-9]{1,4}", re.ASCII)
+_ZONE_LIKE = re.compile(r"[A-Za-z]{2,5}")
+_GO_MONOTONIC = re.compile(r"m=[+-]?[0-9.]*")
+
+_MONTH_WORDS = {
+    1: "jan january janv janvier januar janner ene enero gen gennaio jaan",
+    2: "feb february fev fevr fevrier februar febrero febbraio fevereiro",
+    3: "mar march mars marz mrz marzo marco maerz maart",
+    4: "apr april avr avril abr abril aprile",
+    5: "may mai mayo mag maggio maio mei",
+    6: "jun june juin juni junio giu giugno junho",
+    7: "jul july juil juillet juli julio lug luglio julho",
+    8: "aug august aout ago agosto augustus",
+    9: "sep sept september septembre septiembre set settembre setembro",
+    10: "oct october octobre okt oktober octubre ott ottobre out outubro",
+    11: "nov november novembre noviembre novembro",
+    12: "dec december decembre dez dezember dic diciembre dicembre dezembro",
+}
+MONTHS = {word: number for number, words in _MONTH_WORDS.items() for word in words.split()}
+_WEEKDAY_WORDS = (
+    "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday"
+    " sat saturday sun sunday"
+    " lun lundi mar mardi mer mercredi jeu jeudi ven vendredi sam samedi dim dimanche"
+    " mo montag di dienstag mi mittwoch do donnerstag fr freitag sa samstag so sonntag"
+    " lunes martes mie miercoles jue jueves vie viernes sab sabado dom domingo"
+    " lunedi martedi mercoledi gio giovedi venerdi sabato domenica"
+)
+WEEKDAYS = frozenset(_WEEKDAY_WORDS.split())
+ZONE_OFFSETS_MINUTES = {
+    "ut": 0, "utc": 0, "gmt": 0, "z": 0,
+    "est": -300, "edt": -240, "cst": -360, "cdt": -300,
+    "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+    "cet": 60, "cest": 120,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One Received header, parsed. ``index`` is 1-based, oldest first, once in a Chain."""
+
+    index: int
+    from_host: str | None
+    from_ip: str | None
+    by_host: str | None
+    by_ip: str | None
+    with_: str | None
+    id: str | None
+    for_: str | None
+    tls: str | None
+    timestamp: datetime | None
+    date_text: str | None
+    delay_seconds: float | None
+    clock_skew: bool
+    raw: str
+    problems: tuple[str, ...]
+    via: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "from": self.from_host,
+            "from_ip": self.from_ip,
+            "by": self.by_host,
+            "by_ip": self.by_ip,
+            "with": self.with_,
+            "id": self.id,
+            "for": self.for_,
+            "via": self.via,
+            "tls": self.tls,
+            "timestamp": _iso(self.timestamp),
+            "date_text": self.date_text,
+            "delay_seconds": self.delay_seconds,
+            "clock_skew": self.clock_skew,
+            "raw": self.raw,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The hops of one message, oldest first, with the transit time they add up to."""
+
+    hops: tuple[Hop, ...]
+    total_transit_seconds: float | None
+
+    def slowest(self) -> Hop | None:
+        """The hop with the longest non-negative delay (the first one on a tie)."""
+        timed = [
+            hop for hop in self.hops if hop.delay_seconds is not None and hop.delay_seconds >= 0
+        ]
+        return max(timed, key=lambda hop: hop.delay_seconds or 0.0, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hops": [hop.to_dict() for hop in self.hops],
+            "total_transit_seconds": self.total_transit_seconds,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+# --------------------------------------------------------------------------- lexing
+
+
+class _Item(NamedTuple):
+    kind: str  # "word", "comment" (text inside the outer parentheses) or "semi"
+    text: str
+    start: int
+
+
+def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
+    """Map each matched '(' to its ')'; the flag says some parenthesis had no partner."""
+    stack: list[int] = []
+    pairs: dict[int, int] = {}
+    stray_close = False
+    for match in _PAREN_OR_ESCAPE.finditer(text):
+        char = match.group()
+        if char == "(":
+            stack.append(match.start())
+        elif char == ")":
+            if stack:
+                pairs[stack.pop()] = match.start()
+            else:
+                stray_close = True
+    return pairs, bool(stack) or stray_close
+
+
+def _lex(text: str, pairs: dict[int, int]) -> list[_Item]:
+    """Words, outermost comments and ';' in order. Unmatched parentheses stay in the words."""
+    items: list[_Item] = []
+    pos = 0
+    for start in sorted(pairs):
+        if start < pos:
+            continue  # nested inside the comment just taken
+        items.extend(_words(text, pos, start))
+        end = pairs[start]
+        items.append(_Item("comment", text[start + 1 : end], start))
+        pos = end + 1
+    items.extend(_words(text, pos, len(text)))
+    return items
+
+
+def _words(text: str, start: int, end: int) -> list[_Item]:
+    return [
+        _Item("semi" if match.group() == ";" else "word", match.group(), match.start())
+        for match in _TOKEN.finditer(text, start, end)
+    ]
+
+
+def _without_comments(text: str) -> tuple[str, list[str]]:
+    """The text with its outer comments removed, and those comments."""
+    pairs, _ = _paren_pairs(text)
+    items = _lex(text, pairs)
+    words = [item.text for item in items if item.kind != "comment"]
+    comments = [item.text for item in items if item.kind == "comment"]
+    return " ".join(words), comments
+
+
+# --------------------------------------------------------------------------- fields
+
+
+@dataclass
+class _Part:
+    words: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)  # the words before the first comment
+
+    def add(self, item: _Item) -> None:
+        if item.kind == "comment":
+            self.comments.append(item.text)
+            return
+        self.words.append(item.text)
+        if not self.comments:
+            self.head.append(item.text)
+
+    def host(self) -> str | None:
+        return self.words[0] if self.words else None
+
+    def phrase(self) -> str | None:
+        chosen = self.head or self.words
+        return " ".join(chosen) if chosen else None
+
+
+def _collect_parts(items: list[_Item]) -> tuple[dict[str, _Part], list[str], list[str]]:
+    """Keyword parts (first occurrence wins), every comment, and keywords seen twice."""
+    parts: dict[str, _Part] = {}
+    repeated: list[str] = []
+    comments: list[str] = []
+    current = _Part()
+    for item in items:
+        keyword = item.text.lower() if item.kind == "word" else ""
+        if keyword in KEYWORDS:
+            if keyword in parts:
+                repeated.append(keyword)
+                current = _Part()
+            else:
+                current = parts[keyword] = _Part()
+            continue
+        if item.kind == "comment":
+            comments.append(item.text)
+        current.add(item)
+    return parts, comments, sorted(set(repeated))
+
+
+def _ip_of(part: _Part | None) -> str | None:
+    """The connecting IP: from the comments first (TCP info), else a literal host."""
+    if part is None:
+        return None
+    texts = (*part.comments[:_MAX_IP_TEXTS], " ".join(part.words[:_MAX_IP_TEXTS]))
+    for text in texts:
+        found = _first_ip(text)
+        if found:
+            return found
+    return None
+
+
+def _first_ip(text: str) -> str | None:
+    previous = ""
+    for match in itertools.islice(_IP_PIECE.finditer(text), _MAX_IP_PIECES):
+        piece = match.group()
+        skip_helo = previous.lower() in ("helo", "ehlo")
+        previous = piece
+        if skip_helo or len(piece) > 64:
+            continue
+        found = _as_ip(piece)
+        if found:
+            return found
+    return None
+
+
+def _as_ip(piece: str) -> str | None:
+    if piece[:5].lower() == "ipv6:":
+        piece = piece[5:]
+    piece = piece.rstrip(".")
+    if not _IP_SHAPE.fullmatch(piece):
+        return None
+    try:
+        address = ipaddress.ip_address(piece.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _tls_of(comments: list[str], protocol: str | None) -> str | None:
+    for comment in comments:
+        match = _TLS_VERSION.search(comment)
+        if match:
+            family, major, minor = match.groups()
+            if family == "SSL":
+                return f"SSLv{major}"
+            return f"TLSv{major}.{minor or '0'}"
+    first_word = protocol.split()[0].lower() if protocol else ""
+    return "yes" if first_word in _TLS_PROTOCOLS else None
+
+
+def _recipient(part: _Part | None) -> str | None:
+    text = part.phrase() if part else None
+    if text and text.startswith("<") and text.endswith(">") and text.count("<") == 1:
+        return text[1:-1] or None
+    return text
+
+
+# --------------------------------------------------------------------------- where the date is
+
+
+def _split_date(text: str, items: list[_Item]) -> tuple[list[_Item], str | None]:
+    """The items before the date, and the date text (None when there is none)."""
+    content_after = False
+    for position in range(len(items) - 1, -1, -1):
+        if items[position].kind != "semi":
+            content_after = True
+        elif content_after:
+            date_text = text[items[position].start + 1 :]
+            return _fields_only(items[:position]), date_text.rstrip().rstrip(";")
+    fields = _fields_only(items)
+    start = _date_start(fields)
+    if start is None:
+        return fields, None
+    return fields[:start], text[fields[start].start :]
+
+
+def _fields_only(items: list[_Item]) -> list[_Item]:
+    return [item for item in items if item.kind != "semi"]
+
+
+def _date_start(items: list[_Item]) -> int | None:
+    """Index of the word that starts a date when no ';' marks it (SendGrid, GitHub)."""
+    words = [(index, item.text) for index, item in enumerate(items) if item.kind == "word"]
+    for position, (index, word) in enumerate(words):
+        following = words[position + 1][1] if position + 1 < len(words) else ""
+        if _starts_date(word, following):
+            return index
+    return None
+
+
+def _starts_date(word: str, following: str) -> bool:
+    if len(word) > _MAX_TOKEN_CHARS:
+        return False
+    if word[0] in _DIGITS:
+        return bool(_ISO_DATE.fullmatch(word.lower())) or (
+            len(word) <= 2 and word.isascii() and word.isdigit() and _is_month(following)
+        )
+    return _fold(word.rstrip(",")) in WEEKDAYS and (
+        _is_month(following) or following[:1] in _DIGITS
+    )
+
+
+def _is_month(word: str) -> bool:
+    return _fold(word.rstrip(",")) in MONTHS
+
+
+def _shown(text: str) -> str:
+    collapsed = " ".join(text.split())
+    if len(collapsed) > _MAX_SHOWN_CHARS:
+        return collapsed[: _MAX_SHOWN_CHARS - 1] + "…"
+    return collapsed
+
+
+def _fold(word: str) -> str:
+    """Lower case, accents removed, trailing dot dropped: 'Déc.' -> 'dec'."""
+    if len(word) > _MAX_TOKEN_CHARS:
+        return ""
+    if word.isascii():
+        return word.lower().rstrip(".")
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).rstrip(".")
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@dataclass
+class _DateParts:
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    clock: tuple[int, int, int, int] | None = None  # hour, minute, second, microsecond
+    meridiem: str | None = None
+    offset: int | None = None  # minutes east of UTC
+    zone: int | None = None  # from a zone name, used when there is no numeric offset
+    month_names: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    unknown_zone: str | None = None
+
+
+def parse_date(text: str) -> datetime | None:
+    """Read a Received date in any of the shapes seen in the wild; an aware UTC datetime.
+
+    Accepts RFC 5322 dates with or without the weekday (full, abbreviated or French, German,
+    Spanish, Italian...), ``Apr 21 2018``, ``4/20/2018 11:01:16 PM``, ``2018-4-20``, ISO 8601,
+    fractions down to nanoseconds, Go's ``+0000 UTC m=+555016.72``, offsets written ``- 0600``,
+    zone names (UTC, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT, CET/CEST, Z), comments after the
+    date. A date without any zone is taken as UTC. None when no day, month and year are found.
+    """
+    return _parse_date(text)[0]
+
+
+def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
+    if not isinstance(text, str):
+        return None, []
+    plain, comments = _without_comments(text)
+    parts = _DateParts()
+    tokens = [token for token in re.split(r"[\s,()]+", plain.lower()) if token]
+    _read_tokens(tokens[:_MAX_DATE_TOKENS], parts)
+    for comment in comments:
+        zone = ZONE_OFFSETS_MINUTES.get(comment.strip().lower())
+        if zone is not None and parts.zone is None:
+            parts.zone = zone
+    return _assemble(parts)
+
+
+def _read_tokens(tokens: list[str], parts: _DateParts) -> None:
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        position += 1
+        if len(token) > _MAX_TOKEN_CHARS or _GO_MONOTONIC.fullmatch(token):
+            continue
+        if token in ("+", "-") and position < len(tokens) and _INTEGER.fullmatch(tokens[position]):
+            _read_offset(token + tokens[position], parts)
+            position += 1
+            continue
+        _read_token(token, parts)
+
+
+def _read_token(token: str, parts: _DateParts) -> None:
+    iso = _ISO_DATE.fullmatch(token)
+    if iso:
+        parts.year, parts.month, parts.day = (int(iso.group(n)) for n in (1, 2, 3))
+        if iso.group(4):
+            _read_token(iso.group(4), parts)
+        return
+    numeric = _NUMERIC_DATE.fullmatch(token)
+    if numeric:
+        _read_numeric_date(numeric, parts)
+        return
+    clock = _TIME.fullmatch(token)
+    if clock:
+        _read_clock(clock, parts)
+        return
+    if _OFFSET.fullmatch(token):
+        _read_offset(token, parts)
+    elif _INTEGER.fullmatch(token):
+        parts.numbers.append(token)
+    else:
+        _read_word(token, parts)
+
+
+def _read_numeric_date(match: re.Match[str], parts: _DateParts) -> None:
+    first, separator, second, year = match.groups()
+    # 4/20/2018 is American; 20.04.2018 and 20/04/2018 (first > 12) are day first.
+    day_first = separator == "." or int(first) > 12
+    day, month = (first, second) if day_first else (second, first)
+    parts.day, parts.month, parts.year = int(day), int(month), _full_year(year)
+
+
+def _read_clock(match: re.Match[str], parts: _DateParts) -> None:
+    hour, minute, second, fraction, meridiem, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    parts.clock = (int(hour), int(minute), int(second or 0), micro)
+    parts.meridiem = meridiem or parts.meridiem
+    if zone == "z":
+        parts.zone = 0
+    elif zone:
+        _read_offset(zone, parts)
+
+
+def _read_offset(token: str, parts: _DateParts) -> None:
+    match = _OFFSET.fullmatch(token)
+    if match is None or parts.offset is not None:
+        return
+    sign, hours, minutes = match.groups()
+    if int(hours) < 24 and int(minutes) < 60:
+        parts.offset = (-1 if sign == "-" else 1) * (int(hours) * 60 + int(minutes))
+
+
+def _read_word(token: str, parts: _DateParts) -> None:
+    if token in ("am", "pm", "a.m.", "p.m."):
+        parts.meridiem = token[0] + "m"
+        return
+    if token in ZONE_OFFSETS_MINUTES:
+        parts.zone = ZONE_OFFSETS_MINUTES[token] if parts.zone is None else parts.zone
+        return
+    name = _fold(token)
+    if name in MONTHS:
+        parts.month_names.append(name)
+    elif name not in WEEKDAYS and _ZONE_LIKE.fullmatch(token):
+        parts.unknown_zone = parts.unknown_zone or token.upper()
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        return year + (2000 if year < 70 else 1900)
+    return year
+
+
+def _resolve_calendar(parts: _DateParts) -> None:
+    """Fill month, day and year from the names and bare numbers read."""
+    if parts.month is None and parts.month_names:
+        # 'mar' is Tuesday in French/Spanish and March in English: with two month-like
+        # words, the first one that is no weekday is the month.
+        names = parts.month_names
+        if len(names) > 1:
+            names = [name for name in names if name not in WEEKDAYS] or names[-1:]
+        parts.month = MONTHS[names[0]]
+    for number in parts.numbers:
+        if len(number) == 4 and parts.year is None:
+            parts.year = int(number)
+        elif len(number) <= 2 and parts.day is None:
+            parts.day = int(number)
+        elif len(number) <= 2 and parts.year is None:
+            parts.year = _full_year(number)
+
+
+def _assemble(parts: _DateParts) -> tuple[datetime | None, list[str]]:
+    _resolve_calendar(parts)
+    if parts.year is None or parts.month is None or parts.day is None:
+        return None, []
+    notes: list[str] = []
+    hour, minute, second, micro = parts.clock or (0, 0, 0, 0)
+    if parts.clock is None:
+        notes.append("no time of day, assumed 00:00")
+    if parts.meridiem == "pm" and hour < 12:
+        hour += 12
+    elif parts.meridiem == "am" and hour == 12:
+        hour = 0
+    offset = parts.offset if parts.offset is not None else parts.zone
+    if offset is None:
+        unknown = f" ({parts.unknown_zone} not understood)" if parts.unknown_zone else ""
+        notes.append(f"no time zone, assumed UTC{unknown}")
+        offset = 0
+    try:
+        local = datetime(
+            parts.year, parts.month, parts.day, hour, minute, min(second, 59), micro,
+            tzinfo=timezone(timedelta(minutes=offset)),
+        )  # fmt: skip
+        return local.astimezone(UTC), notes
+    except (ValueError, OverflowError):
+        return None, []
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def parse_received(value: str) -> Hop:
+    """Parse one unfolded Received value. The Hop has index 0 and no delay."""
+    text = _as_text(value)
+    pairs, unbalanced = _paren_pairs(text)
+    field_items, date_text = _split_date(text, _lex(text, pairs))
+    parts, comments, repeated = _collect_parts(field_items)
+    timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
+    protocol = _phrase(parts, "with")
+    return Hop(
+        index=0,
+        from_host=_host(parts, "from"),
+        from_ip=_ip_of(parts.get("from")),
+        by_host=_host(parts, "by"),
+        by_ip=_ip_of(parts.get("by")),
+        with_=protocol,
+        id=_phrase(parts, "id"),
+        for_=_recipient(parts.get("for")),
+        tls=_tls_of(comments, protocol),
+        timestamp=timestamp,
+        date_text=_shown(date_text) if date_text else None,
+        delay_seconds=None,
+        clock_skew=False,
+        raw=text,
+        problems=_problems(text, parts, repeated, unbalanced, date_text, timestamp, date_notes),
+        via=_phrase(parts, "via"),
+    )
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return "" if value is None else str(value)
+
+
+def _host(parts: dict[str, _Part], keyword: str) -> str | None:
+    part = parts.get(keyword)
+    return part.host() if part else None
+
+
+def _phrase(parts: dict[str, _Part], keyword: str) -> str | None:
+    part = parts.get(keyword)
+    return part.phrase() if part else None
+
+
+def _problems(
+    text: str,
+    parts: dict[str, _Part],
+    repeated: list[str],
+    unbalanced: bool,
+    date_text: str | None,
+    timestamp: datetime | None,
+    date_notes: list[str],
+) -> tuple[str, ...]:
+    if not text.strip():
+        return ("empty Received header",)
+    problems: list[str] = []
+    if "by" not in parts or parts["by"].host() is None:
+        problems.append("no 'by' part")
+    problems.extend(f"repeated '{keyword}' part" for keyword in repeated)
+    if unbalanced:
+        problems.append("unbalanced parentheses")
+    if not date_text:
+        problems.append("no date")
+    elif timestamp is None:
+        problems.append(f"unparseable date: {_shown(date_text)[:80]}")
+    problems.extend(date_notes)
+    return tuple(problems)
+
+
+def build_chain(values: Sequence[str]) -> Chain:
+    """Hops from Received values in header order (topmost, newest, first), oldest first.
+
+    Each dated hop's delay is measured from the previous dated hop. A delay of one second or
+    more below zero is clock skew; negative delays never count in the total transit time.
+    """
+    hops: list[Hop] = []
+    previous: datetime | None = None
+    total = 0.0
+    dated = 0
+    for index, value in enumerate(reversed(list(values)), start=1):
+        hop = parse_received(value)
+        delay: float | None = None
+        if hop.timestamp is not None:
+            dated += 1
+            if previous is not None:
+                delay = (hop.timestamp - previous).total_seconds()
+                total += max(delay, 0.0)
+            previous = hop.timestamp
+        skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
+        hops.append(replace(hop, index=index, delay_seconds=delay, clock_skew=skewed))
+    return Chain(hops=tuple(hops), total_transit_seconds=total if dated >= 2 else None)

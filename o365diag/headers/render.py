@@ -1,0 +1,174 @@
+"""Render a header analysis Report as terminal text or as escaped HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from o365diag.findings import Report, render_cards_html, render_findings_html
+
+__all__ = ["analysis_html", "analysis_text", "auth_cards", "hops_html", "stamps_html"]
+
+
+def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, value, state) for the summary cards; state is good / bad / neutral."""
+    auth = data["authentication"]
+    spam = data["antispam"]
+    dkim = auth["dkim"]
+    dkim_value = (
+        ", ".join(
+            f"{d['result']} ({d['domain']})" if d["domain"] else str(d["result"]) for d in dkim
+        )
+        if dkim
+        else "none"
+    )
+    compauth = auth["compauth"]
+    return [
+        ("SPF", _text(auth["spf"]["result"]), _state(auth["spf"]["result"])),
+        (
+            "DKIM",
+            dkim_value,
+            _state(
+                next(
+                    (d["result"] for d in dkim if d["result"] == "pass"),
+                    dkim[0]["result"] if dkim else None,
+                )
+            ),
+        ),
+        ("DMARC", _text(auth["dmarc"]["result"]), _state(auth["dmarc"]["result"])),
+        (
+            "compauth",
+            f"{_text(compauth['result'])} {compauth['reason'] or ''}".strip(),
+            _state(compauth["result"]),
+        ),
+        ("SCL", _text(spam["scl"]), _level_state(spam["scl"], 5)),
+        ("BCL", _text(spam["bcl"]), _level_state(spam["bcl"], 7)),
+    ]
+
+
+def _text(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _state(result: str | None) -> str:
+    if result in ("pass", "bestguesspass", "softpass"):
+        return "good"
+    if result in ("fail", "softfail", "permerror", "temperror"):
+        return "bad"
+    return "neutral"
+
+
+def _level_state(level: int | None, threshold: int) -> str:
+    if level is None:
+        return "neutral"
+    return "bad" if level >= threshold else "good"
+
+
+def analysis_text(report: Report) -> str:
+    data = report.to_dict()
+    summary = data["summary"]
+    lines = [report.title, "=" * min(len(report.title), 100)]
+    for key in ("from", "to", "date", "message_id"):
+        value = summary.get(key)
+        if value:
+            lines.append(f"{key:<11} {', '.join(value) if isinstance(value, list) else value}")
+    lines.append("")
+    lines.append("Authentication (" + str(data["authentication"]["source"] or "none found") + ")")
+    lines.extend(f"  {label:<9} {value}" for label, value, _ in auth_cards(data))
+    align = data["authentication"]["alignment"]
+    lines.append(
+        f"  aligned   SPF {_text(align['spf_aligned'])}, DKIM {_text(align['dkim_aligned'])}"
+        f" (From domain {_text(align['from_domain'])})"
+    )
+    lines.append("")
+    lines.extend(_hops_text(data["hops"], data["total_transit_seconds"]))
+    lines.append("")
+    lines.append("Findings")
+    lines.extend(f.to_text() for f in report.sorted_findings())
+    return "\n".join(lines)
+
+
+def _hops_text(hops: Sequence[dict[str, Any]], total: float | None) -> list[str]:
+    lines = [f"Received chain: {len(hops)} hop(s), total transit {_seconds(total)}"]
+    for hop in hops[:50]:
+        lines.append(
+            f"  {hop['index']:>3}. {_seconds(hop['delay_seconds']):>10}  "
+            f"{hop['from'] or hop['from_ip'] or '?'} -> {hop['by'] or '?'}"
+            f"{'  [skew]' if hop.get('clock_skew') else ''}"
+        )
+    if len(hops) > 50:
+        lines.append(f"  ... {len(hops) - 50} more hop(s) in the JSON output")
+    return lines
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} s"
+
+
+def analysis_html(report: Report) -> str:
+    """The analysis as an HTML fragment; every value from the headers is escaped."""
+    data = report.to_dict()
+    parts = [
+        f"<h2>{html.escape(report.title)}</h2>",
+        render_cards_html(auth_cards(data)),
+        render_findings_html(report.sorted_findings(), heading="Findings"),
+        "<h3>Received chain</h3>",
+        hops_html(data["hops"], data["total_transit_seconds"]),
+        "<h3>Anti-spam stamps</h3>",
+        stamps_html(data["antispam"]["fields"]),
+        "<h3>Summary</h3>",
+        _kv_html(data["summary"].items()),
+    ]
+    return "".join(parts)
+
+
+def hops_html(hops: Sequence[dict[str, Any]], total: float | None) -> str:
+    longest = max((h["delay_seconds"] or 0 for h in hops), default=0) or 1
+    rows = []
+    for hop in hops:
+        delay = hop["delay_seconds"]
+        width = 0 if not delay or delay < 0 else int(100 * delay / longest)
+        bar = f'<div style="background:#1565c0;height:.6em;width:{width}%"></div>'
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(_text(v))}</td>"
+                for v in (
+                    hop["index"],
+                    hop["from"] or hop["from_ip"],
+                    hop["by"],
+                    hop["with"],
+                    hop["timestamp"],
+                    _seconds(delay) + (" (skew)" if hop.get("clock_skew") else ""),
+                )
+            )
+            + f'<td style="min-width:8em">{bar}</td></tr>'
+        )
+    head = "".join(f"<th>{h}</th>" for h in ("#", "from", "by", "with", "time (UTC)", "delay", ""))
+    return (
+        f"<p>Total transit: {html.escape(_seconds(total))}</p>"
+        f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
+def stamps_html(fields: Iterable[dict[str, Any]]) -> str:
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(_text(f.get(k)))}</td>"
+            for k in ("field", "value", "meaning", "status")
+        )
+        + "</tr>"
+        for f in fields
+    )
+    return (
+        f"<table><tr><th>field</th><th>value</th><th>meaning</th><th>status</th></tr>{rows}</table>"
+    )
+
+
+def _kv_html(items: Iterable[tuple[str, Any]]) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(_text(v))}</td></tr>" for k, v in items
+    )
+    return f"<table>{rows}</table>"

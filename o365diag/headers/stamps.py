@@ -1,0 +1,256 @@
+"""Decode Microsoft's anti-spam and organization stamps field by field, with meanings.
+
+Trusted stamps (``X-Forefront-Antispam-Report``, ``X-Microsoft-Antispam``, the organization
+headers) describe what this tenant decided. ``-Untrusted`` variants were stamped by another
+tenant: they are decoded the same way but kept apart and never used for the verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from o365diag.headers.parse import HeaderSet
+from o365diag.knowledge import load_table
+
+__all__ = ["AntispamStamps", "ExchangeStamps", "decode_antispam", "decode_exchange", "parse_pairs"]
+
+FFAS = "x-forefront-antispam-report"
+MSAS = "x-microsoft-antispam"
+UNTRUSTED = "-untrusted"
+ORG = "x-ms-exchange-organization-"
+CROSS = "x-ms-exchange-crosstenant-"
+
+# Field -> knowledge table holding the meanings of its values.
+_VALUE_TABLES = {
+    "cat": "antispam_cat",
+    "sfv": "antispam_sfv",
+    "ipv": "antispam_ipv",
+    "dir": "antispam_dir",
+    "sfty": "antispam_sfty",
+    "srv": "antispam_srv",
+    "arc": "antispam_arc",
+    "scl": "scl",
+    "bcl": "bcl",
+    "pcl": "pcl",
+}
+_INT_FIELDS = ("scl", "bcl", "pcl")
+_TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "ptr", "sfty")
+_SFS_ID = re.compile(r"\(([^()]*)\)")
+
+
+def parse_pairs(value: str) -> list[tuple[str, str]]:
+    """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive."""
+    cleaned = value.replace("(null)", "")
+    pairs: list[tuple[str, str]] = []
+    for item in cleaned.split(";"):
+        key, sep, val = item.strip().partition(":")
+        if sep and key.strip():
+            pairs.append((key.strip(), val.strip()))
+    return pairs
+
+
+@dataclass
+class AntispamStamps:
+    values: dict[str, Any] = field(default_factory=dict)
+    decoded: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: self.values.get(name) for name in _INT_FIELDS + _TEXT_FIELDS}
+        data["sfs"] = self.values.get("sfs", [])
+        data["custom_spam"] = self.values.get("custom_spam")
+        data["mailbox_delivery"] = self.values.get("mailbox_delivery", [])
+        data["fields"] = self.decoded
+        data["headers"] = self.headers
+        return data
+
+
+def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStamps:
+    """Decode the trusted (or, with ``untrusted=True``, the -Untrusted) anti-spam stamps.
+
+    With several copies of a header the topmost wins: it was stamped last, by this hop.
+    """
+    suffix = UNTRUSTED if untrusted else ""
+    stamps = AntispamStamps()
+    for name in (FFAS + suffix, MSAS + suffix):
+        found = headers.first(name)
+        if found is None:
+            continue
+        stamps.headers.append(found.line())
+        for key, value in parse_pairs(found.value):
+            _store(stamps, key, value, found.name)
+    if not untrusted:
+        _decode_org_levels(headers, stamps)
+        _decode_custom_spam(headers, stamps)
+        _decode_mailbox_delivery(headers, stamps)
+    return stamps
+
+
+def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
+    name = key.lower()
+    if name in stamps.values:
+        return
+    if name == "sfs" or name == "ara":
+        ids = _SFS_ID.findall(value)
+        stamps.values[name] = ids
+        stamps.decoded.append(_describe(name, value, header, f"{len(ids)} rule ids"))
+        return
+    if name in _INT_FIELDS:
+        number = _to_int(value)
+        if number is None and value:
+            stamps.problems.append(f"{key}:{value} is not a number")
+        stamps.values[name] = number
+    else:
+        stamps.values[name] = value or None
+    stamps.decoded.append(_describe(name, value, header))
+
+
+def _describe(name: str, value: str, header: str, note: str | None = None) -> dict[str, Any]:
+    field_entry = load_table("antispam_field").lookup(name)
+    table = _VALUE_TABLES.get(name)
+    value_entry = load_table(table).lookup(value) if table and value else None
+    best = value_entry or field_entry
+    return {
+        "field": name.upper(),
+        "value": value,
+        "header": header,
+        "field_meaning": field_entry.meaning if field_entry else None,
+        "meaning": value_entry.meaning if value_entry else note,
+        "status": best.status if best else "unknown",
+        "source": best.source if best else None,
+    }
+
+
+def _to_int(value: str) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
+def _decode_org_levels(headers: HeaderSet, stamps: AntispamStamps) -> None:
+    for level in ("scl", "pcl"):
+        found = headers.first(f"{ORG}{level}")
+        if found is None:
+            continue
+        number = _to_int(found.value)
+        stamps.values[f"org_{level}"] = number
+        if stamps.values.get(level) is None and number is not None:
+            stamps.values[level] = number
+            stamps.decoded.append(_describe(level, found.value.strip(), found.name))
+
+
+def _decode_custom_spam(headers: HeaderSet, stamps: AntispamStamps) -> None:
+    found = headers.first("x-customspam")
+    if found is None:
+        return
+    entry = load_table("custom_spam").lookup(found.value)
+    stamps.values["custom_spam"] = found.value
+    stamps.decoded.append(
+        {
+            "field": "X-CustomSpam",
+            "value": found.value,
+            "header": found.name,
+            "field_meaning": load_table("antispam_field").meaning("x-customspam"),
+            "meaning": entry.meaning if entry else None,
+            "status": entry.status if entry else "unknown",
+            "source": entry.source if entry else None,
+        }
+    )
+
+
+def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None:
+    found = headers.first("x-microsoft-antispam-mailbox-delivery")
+    if found is None:
+        return
+    table = load_table("mailbox_delivery")
+    tokens = []
+    for key, value in parse_pairs(found.value):
+        entry = table.lookup(f"{key}:{value}") or table.lookup(key)
+        tokens.append(
+            {
+                "key": key,
+                "value": value,
+                "meaning": entry.meaning if entry else None,
+                "status": entry.status if entry else "unknown",
+            }
+        )
+        if key.lower() == "dest":
+            stamps.values["dest"] = value
+    stamps.values["mailbox_delivery"] = tokens
+
+
+@dataclass
+class ExchangeStamps:
+    auth_as: str | None = None
+    auth_source: str | None = None
+    auth_mechanism: str | None = None
+    directionality: str | None = None
+    network_message_id: str | None = None
+    cross_tenant: dict[str, str] = field(default_factory=dict)
+    other: dict[str, str] = field(default_factory=dict)
+    meanings: dict[str, str | None] = field(default_factory=dict)
+
+    def cross_tenant_value(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.cross_tenant.items() if k.lower() == wanted), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auth_as": self.auth_as,
+            "auth_source": self.auth_source,
+            "auth_mechanism": self.auth_mechanism,
+            "directionality": self.directionality,
+            "network_message_id": self.network_message_id,
+            "cross_tenant": self.cross_tenant,
+            "other": self.other,
+            "meanings": self.meanings,
+        }
+
+
+def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
+    """Organization and cross-tenant stamps; AuthMechanism stays raw (no published table)."""
+    stamps = ExchangeStamps(
+        auth_as=headers.value(f"{ORG}authas"),
+        auth_source=headers.value(f"{ORG}authsource"),
+        auth_mechanism=headers.value(f"{ORG}authmechanism"),
+        directionality=headers.value(f"{ORG}messagedirectionality"),
+        network_message_id=headers.value(f"{ORG}network-message-id"),
+    )
+    for found in headers:
+        if found.key.startswith(CROSS):
+            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], found.value)
+        elif found.key in _OTHER_STAMPS:
+            stamps.other.setdefault(found.name, found.value)
+    stamps.meanings = {
+        "auth_as": load_table("auth_as").meaning(stamps.auth_as or ""),
+        "directionality": load_table("directionality").meaning(stamps.directionality or ""),
+        "from_entity": load_table("from_entity").meaning(
+            stamps.cross_tenant_value("FromEntityHeader") or ""
+        ),
+    }
+    return stamps
+
+
+_OTHER_STAMPS = frozenset(
+    {
+        "x-eopattributedmessage",
+        "x-eoptenantattributedmessage",
+        "x-originatororg",
+        "x-ms-exchange-transport-endtoendlatency",
+        "x-ms-exchange-skiplistedinternetsender",
+        "x-ms-exchange-externaloriginalinternetsender",
+        "x-ms-exchange-transport-crosstenantheadersstripped",
+        "x-ms-exchange-transport-crosstenantheadersstamped",
+        "x-ms-exchange-transport-crosstenantheaderspromoted",
+        "x-originating-ip",
+        "x-ms-exchange-organization-expirationstarttime",
+        "x-ms-exchange-organization-originalarrivaltime",
+    }
+)

@@ -1,0 +1,205 @@
+"""Choose the authentication verdict that counts for this mailbox and describe it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from o365diag.headers.alignment import aligned, domain_of
+from o365diag.headers.authres import (
+    AuthResults,
+    MethodResult,
+    parse_authentication_results,
+    parse_received_spf,
+)
+from o365diag.headers.parse import HeaderSet
+from o365diag.knowledge import load_table
+
+__all__ = ["Verdict", "choose_verdict"]
+
+# Headers that can carry the verdict, in the order they are trusted.
+VERDICT_HEADERS = (
+    "authentication-results",
+    "x-ms-exchange-authentication-results",
+    "arc-authentication-results",
+    "authentication-results-original",
+)
+_IP_IN_COMMENT = re.compile(r"(?:sender IP is|designates|client-ip=)\s*\[?([0-9A-Fa-f:.]{3,45})")
+_POLICY_IN_COMMENT = re.compile(r"\bp=([A-Za-z]+)")
+
+
+@dataclass
+class Verdict:
+    source: AuthResults | None
+    parsed: list[AuthResults] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[tuple[AuthResults, str]]:
+        return [(p, problem) for p in self.parsed for problem in p.problems]
+
+
+def parse_all(headers: HeaderSet) -> list[AuthResults]:
+    """Every authentication header, in header order (topmost first)."""
+    parsed: list[AuthResults] = []
+    for found in headers:
+        if found.key in VERDICT_HEADERS:
+            parsed.append(parse_authentication_results(found.value, found.name, found.index))
+        elif found.key == "received-spf":
+            parsed.append(parse_received_spf(found.value, found.index))
+    return parsed
+
+
+def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
+    for name in VERDICT_HEADERS:
+        candidates = [p for p in parsed if p.header.lower() == name and p.results]
+        if not candidates:
+            continue
+        if name == "arc-authentication-results":
+            return max(candidates, key=lambda p: p.instance or 0)
+        return candidates[0]
+    return next((p for p in parsed if p.results), None)
+
+
+def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str | None) -> Verdict:
+    parsed = parse_all(headers)
+    source = _pick_source(parsed)
+    verdict = Verdict(source=source, parsed=parsed)
+    spf = _method(source, "spf") or _first_spf(parsed)
+    dkim = source.of("dkim") if source else []
+    verdict.data = {
+        "spf": _spf_dict(spf, fallback_ip),
+        "dkim": [_dkim_dict(d) for d in dkim],
+        "dmarc": _dmarc_dict(_method(source, "dmarc"), from_domain),
+        "compauth": _compauth_dict(_method(source, "compauth")),
+        "arc": _arc_dict(_method(source, "arc")),
+        "source": source.header if source else None,
+        "source_authserv_id": source.authserv_id if source else None,
+        "others": [_summary(p) for p in parsed if p is not source],
+    }
+    verdict.data["alignment"] = _alignment(verdict.data, from_domain)
+    return verdict
+
+
+def _method(source: AuthResults | None, method: str) -> MethodResult | None:
+    return source.first(method) if source else None
+
+
+def _first_spf(parsed: list[AuthResults]) -> MethodResult | None:
+    return next((p.first("spf") for p in parsed if p.first("spf")), None)
+
+
+def _explain(method: str, result: str | None) -> str | None:
+    return load_table("auth_result").meaning(f"{method}.{result}") if result else None
+
+
+def _spf_dict(spf: MethodResult | None, fallback_ip: str | None) -> dict[str, Any]:
+    if spf is None:
+        return {"result": None, "domain": None, "ip": fallback_ip, "helo": None, "meaning": None}
+    ip = spf.prop("client-ip")
+    for comment in spf.comments:
+        found = _IP_IN_COMMENT.search(comment)
+        if found and not ip:
+            ip = found.group(1).rstrip(".")
+    domain = domain_of(spf.prop("smtp.mailfrom")) or domain_of(spf.prop("smtp.helo", "helo"))
+    return {
+        "result": spf.result or None,
+        "domain": domain,
+        "ip": ip or fallback_ip,
+        "helo": spf.prop("smtp.helo", "helo"),
+        "meaning": _explain("spf", spf.result),
+    }
+
+
+def _dkim_dict(dkim: MethodResult) -> dict[str, Any]:
+    domain = domain_of(dkim.prop("header.d")) or domain_of(dkim.prop("header.i"))
+    reason = dkim.prop("reason") or (dkim.comments[0] if dkim.comments else None)
+    return {
+        "result": dkim.result or None,
+        "domain": domain,
+        "selector": dkim.prop("header.s"),
+        "reason": reason,
+        "meaning": _explain("dkim", dkim.result),
+    }
+
+
+def _dmarc_dict(dmarc: MethodResult | None, from_domain: str | None) -> dict[str, Any]:
+    if dmarc is None:
+        return {
+            "result": None,
+            "action": None,
+            "policy": None,
+            "header_from": from_domain,
+            "meaning": None,
+            "action_meaning": None,
+        }
+    policy = next(
+        (m.group(1).lower() for c in dmarc.comments for m in [_POLICY_IN_COMMENT.search(c)] if m),
+        None,
+    )
+    action = dmarc.prop("action")
+    return {
+        "result": dmarc.result or None,
+        "action": action,
+        "policy": policy,
+        "header_from": domain_of(dmarc.prop("header.from")) or from_domain,
+        "meaning": _explain("dmarc", dmarc.result),
+        "action_meaning": load_table("dmarc_action").meaning(action) if action else None,
+    }
+
+
+def _compauth_dict(compauth: MethodResult | None) -> dict[str, Any]:
+    if compauth is None:
+        return {"result": None, "reason": None, "meaning": None, "kind": None, "status": None}
+    reason = compauth.reason
+    entry = load_table("compauth_reason").lookup(reason) if reason else None
+    return {
+        "result": compauth.result or None,
+        "reason": reason,
+        "meaning": entry.meaning if entry else _explain("compauth", compauth.result),
+        "kind": entry.get("kind") if entry else None,
+        "status": entry.status if entry else None,
+    }
+
+
+def _arc_dict(arc: MethodResult | None) -> dict[str, Any]:
+    return {
+        "result": arc.result if arc else None,
+        "detail": arc.comments[0] if arc and arc.comments else None,
+    }
+
+
+def _summary(parsed: AuthResults) -> dict[str, Any]:
+    return {
+        "header": parsed.header,
+        "authserv_id": parsed.authserv_id,
+        "instance": parsed.instance,
+        "results": {r.method: r.result for r in parsed.results},
+    }
+
+
+def _alignment(data: dict[str, Any], from_domain: str | None) -> dict[str, Any]:
+    spf_domain = data["spf"]["domain"]
+    dkim_domains = [d["domain"] for d in data["dkim"] if d["domain"]]
+    passing_dkim = [d["domain"] for d in data["dkim"] if d["domain"] and d["result"] == "pass"]
+    spf_pass = data["spf"]["result"] == "pass"
+    spf_aligned = aligned(spf_domain, from_domain)
+    dkim_aligned = (
+        any(aligned(d, from_domain) for d in dkim_domains) if dkim_domains and from_domain else None
+    )
+    return {
+        "from_domain": from_domain,
+        "spf_domain": spf_domain,
+        "dkim_domains": dkim_domains,
+        "spf_aligned": spf_aligned,
+        "dkim_aligned": dkim_aligned,
+        "spf_aligned_strict": aligned(spf_domain, from_domain, strict=True),
+        "dkim_aligned_strict": (
+            any(aligned(d, from_domain, strict=True) for d in dkim_domains)
+            if dkim_domains and from_domain
+            else None
+        ),
+        "dmarc_pass_spf": bool(spf_pass and spf_aligned),
+        "dmarc_pass_dkim": any(aligned(d, from_domain) for d in passing_dkim),
+    }

@@ -1,0 +1,132 @@
+"""Facts as data: every table is a JSON file beside this module, each entry with its source.
+
+A table file looks like::
+
+    {"title": "...", "source": "https://default-source", "entries": [
+        {"key": "000", "meaning": "...", "status": "documented", "source": "https://..."}]}
+
+``key`` may use ``x`` as a one-character wildcard (``"1xx"``); an exact key always wins
+over a wildcard one. ``status`` is one of ``documented``, ``observed`` or ``unknown``.
+Entries may carry more fields (``fix``, ``severity``...), kept as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_names"]
+
+STATUSES = frozenset({"documented", "observed", "unknown"})
+
+
+class KnowledgeError(ValueError):
+    """A knowledge table is missing or does not follow the table format."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    meaning: str
+    status: str
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.extra.get(name, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"meaning": self.meaning, "status": self.status, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    entries: tuple[Entry, ...]
+    case_sensitive: bool = False
+
+    def _norm(self, key: str) -> str:
+        return key if self.case_sensitive else key.lower()
+
+    def lookup(self, key: str | None) -> Entry | None:
+        """The entry for ``key``: exact match first, then the first wildcard that fits."""
+        if key is None:
+            return None
+        wanted = self._norm(key.strip())
+        exact, patterns = _index(self)
+        if wanted in exact:
+            return exact[wanted]
+        for pattern, entry in patterns:
+            if len(pattern) == len(wanted) and all(
+                p == "x" or p == c for p, c in zip(pattern, wanted, strict=True)
+            ):
+                return entry
+        return None
+
+    def meaning(self, key: str | None, default: str | None = None) -> str | None:
+        entry = self.lookup(key)
+        return entry.meaning if entry else default
+
+    def keys(self) -> list[str]:
+        return [e.key for e in self.entries]
+
+
+@cache
+def _index(table: Table) -> tuple[dict[str, Entry], list[tuple[str, Entry]]]:
+    exact: dict[str, Entry] = {}
+    patterns: list[tuple[str, Entry]] = []
+    for entry in table.entries:
+        key = table._norm(entry.key)
+        if "x" in entry.key and any(ch.isdigit() for ch in entry.key):
+            patterns.append((key, entry))
+        else:
+            exact[key] = entry
+    return exact, patterns
+
+
+def table_names() -> list[str]:
+    folder = resources.files(__name__)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+@cache
+def load_table(name: str) -> Table:
+    """Load and validate ``<name>.json`` from this package (cached)."""
+    path = resources.files(__name__) / f"{name}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"no knowledge table named {name!r}") from exc
+    except json.JSONDecodeError as exc:
+        raise KnowledgeError(f"knowledge table {name!r} is not valid JSON: {exc}") from exc
+    return _build_table(name, raw)
+
+
+def _build_table(name: str, raw: Any) -> Table:
+    if not isinstance(raw, dict) or not isinstance(raw.get("entries"), list):
+        raise KnowledgeError(f"knowledge table {name!r} has no 'entries' list")
+    default_source = str(raw.get("source", ""))
+    entries = tuple(_build_entry(name, item, default_source) for item in raw["entries"])
+    return Table(
+        name=name,
+        title=str(raw.get("title", name)),
+        entries=entries,
+        case_sensitive=bool(raw.get("case_sensitive", False)),
+    )
+
+
+def _build_entry(table: str, item: Any, default_source: str) -> Entry:
+    if not isinstance(item, dict) or "key" not in item or "meaning" not in item:
+        raise KnowledgeError(f"{table}: every entry needs 'key' and 'meaning': {item!r}")
+    status = item.get("status", "documented")
+    if status not in STATUSES:
+        raise KnowledgeError(f"{table}: entry {item['key']!r} has unknown status {status!r}")
+    source = str(item.get("source") or default_source)
+    if not source:
+        raise KnowledgeError(f"{table}: entry {item['key']!r} has no source")
+    extra = {k: v for k, v in item.items() if k not in {"key", "meaning", "status", "source"}}
+    return Entry(str(item["key"]), str(item["meaning"]), status, source, extra)

@@ -1,0 +1,23 @@
+"""ipywidgets apps, one per capability; they only wire the package's logic to a form.
+
+Importing this package needs the ``lab`` extra (ipywidgets). Apps are loaded lazily so that
+``from o365diag.widgets import HeaderAnalyzerApp`` pulls in only what that app needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["HeaderAnalyzerApp"]
+
+_APPS = {
+    "HeaderAnalyzerApp": "o365diag.widgets.headers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _APPS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'o365diag.widgets' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
