@@ -150,7 +150,7 @@ def test_header_table_entries_name_their_own_source(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(REQUIRED_KEYS))
 def test_required_keys_are_present(name: str) -> None:
-    assert REQUIRED_KEYS[name] <= set(load_table(name).keys())
+    assert REQUIRED_KEYS[name] <= set(load_table(name).key_list())
 
 
 def test_missing_table_is_a_knowledge_error() -> None:

@@ -387,7 +387,7 @@ def _stamp_problems(a: Analysis) -> Iterator[tuple[str, str]]:
 
 
 def _is_minor(problem: str) -> bool:
-    return "assumed UTC" in problem
+    return "assumed UTC" in problem or "no 'by' part" in problem
 
 
 RULES: tuple[Callable[[Analysis], Iterator[Finding]], ...] = (

@@ -31,6 +31,7 @@ MAX_INPUT_BYTES = 64 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _FIELD_START = re.compile(r"([!-9;-~]{1,200}):[ \t]?")
 _ONLY_DIGITS = re.compile(r"\d{1,2}")
 ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
@@ -105,9 +106,7 @@ def decode_bytes(data: bytes) -> str:
 
 def looks_binary(text: str) -> bool:
     sample = text[:8192]
-    if not sample:
-        return False
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\v")
+    controls = len(_CONTROL_CHARS.findall(sample))
     return controls > max(8, len(sample) // 20)
 
 

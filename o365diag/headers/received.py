@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
 __all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_received"]
 
@@ -63,6 +63,12 @@ _OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})", re.ASCII)
 _INTEGER = re.compile(r"[0-9]{1,4}", re.ASCII)
 _ZONE_LIKE = re.compile(r"[A-Za-z]{2,5}")
 _GO_MONOTONIC = re.compile(r"m=[+-]?[0-9.]*")
+_RFC5322_DATE = re.compile(
+    r"(?:[A-Za-z]{3},?\s+)?([0-9]{1,2})\s+([A-Za-z]{3})\s+([0-9]{4})\s+"
+    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?\s+([+-])([0-9]{2})([0-9]{2})"
+    r"(?:\s*\([A-Za-z]{1,5}\))?",
+    re.ASCII,
+)
 
 _MONTH_WORDS = {
     1: "jan january janv janvier januar janner ene enero gen gennaio jaan",
@@ -78,6 +84,7 @@ _MONTH_WORDS = {
     11: "nov november novembre noviembre novembro",
     12: "dec december decembre dez dezember dic diciembre dicembre dezembro",
 }
+_ENGLISH_MONTHS = {words.split()[0]: number for number, words in _MONTH_WORDS.items()}
 MONTHS = {word: number for number, words in _MONTH_WORDS.items() for word in words.split()}
 _WEEKDAY_WORDS = (
     "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday"
@@ -166,10 +173,9 @@ def _iso(moment: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- lexing
 
 
-class _Item(NamedTuple):
-    kind: str  # "word", "comment" (text inside the outer parentheses) or "semi"
-    text: str
-    start: int
+# A lexed item is (kind, text, start offset); plain tuples keep million-word input fast.
+_Item = tuple[str, str, int]
+_WORD, _COMMENT, _SEMI = "word", "comment", ";"
 
 
 def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
@@ -198,7 +204,7 @@ def _lex(text: str, pairs: dict[int, int]) -> list[_Item]:
             continue  # nested inside the comment just taken
         items.extend(_words(text, pos, start))
         end = pairs[start]
-        items.append(_Item("comment", text[start + 1 : end], start))
+        items.append((_COMMENT, text[start + 1 : end], start))
         pos = end + 1
     items.extend(_words(text, pos, len(text)))
     return items
@@ -206,7 +212,7 @@ def _lex(text: str, pairs: dict[int, int]) -> list[_Item]:
 
 def _words(text: str, start: int, end: int) -> list[_Item]:
     return [
-        _Item("semi" if match.group() == ";" else "word", match.group(), match.start())
+        (_SEMI if match.group() == ";" else _WORD, match.group(), match.start())
         for match in _TOKEN.finditer(text, start, end)
     ]
 
@@ -215,8 +221,8 @@ def _without_comments(text: str) -> tuple[str, list[str]]:
     """The text with its outer comments removed, and those comments."""
     pairs, _ = _paren_pairs(text)
     items = _lex(text, pairs)
-    words = [item.text for item in items if item.kind != "comment"]
-    comments = [item.text for item in items if item.kind == "comment"]
+    words = [text for kind, text, _ in items if kind != _COMMENT]
+    comments = [text for kind, text, _ in items if kind == _COMMENT]
     return " ".join(words), comments
 
 
@@ -229,13 +235,13 @@ class _Part:
     comments: list[str] = field(default_factory=list)
     head: list[str] = field(default_factory=list)  # the words before the first comment
 
-    def add(self, item: _Item) -> None:
-        if item.kind == "comment":
-            self.comments.append(item.text)
+    def add(self, kind: str, text: str) -> None:
+        if kind == _COMMENT:
+            self.comments.append(text)
             return
-        self.words.append(item.text)
+        self.words.append(text)
         if not self.comments:
-            self.head.append(item.text)
+            self.head.append(text)
 
     def host(self) -> str | None:
         return self.words[0] if self.words else None
@@ -251,8 +257,8 @@ def _collect_parts(items: list[_Item]) -> tuple[dict[str, _Part], list[str], lis
     repeated: list[str] = []
     comments: list[str] = []
     current = _Part()
-    for item in items:
-        keyword = item.text.lower() if item.kind == "word" else ""
+    for kind, text, _ in items:
+        keyword = text.lower() if kind == _WORD else ""
         if keyword in KEYWORDS:
             if keyword in parts:
                 repeated.append(keyword)
@@ -260,9 +266,9 @@ def _collect_parts(items: list[_Item]) -> tuple[dict[str, _Part], list[str], lis
             else:
                 current = parts[keyword] = _Part()
             continue
-        if item.kind == "comment":
-            comments.append(item.text)
-        current.add(item)
+        if kind == _COMMENT:
+            comments.append(text)
+        current.add(kind, text)
     return parts, comments, sorted(set(repeated))
 
 
@@ -333,25 +339,25 @@ def _split_date(text: str, items: list[_Item]) -> tuple[list[_Item], str | None]
     """The items before the date, and the date text (None when there is none)."""
     content_after = False
     for position in range(len(items) - 1, -1, -1):
-        if items[position].kind != "semi":
+        if items[position][0] != _SEMI:
             content_after = True
         elif content_after:
-            date_text = text[items[position].start + 1 :]
+            date_text = text[items[position][2] + 1 :]
             return _fields_only(items[:position]), date_text.rstrip().rstrip(";")
     fields = _fields_only(items)
     start = _date_start(fields)
     if start is None:
         return fields, None
-    return fields[:start], text[fields[start].start :]
+    return fields[:start], text[fields[start][2] :]
 
 
 def _fields_only(items: list[_Item]) -> list[_Item]:
-    return [item for item in items if item.kind != "semi"]
+    return [item for item in items if item[0] != _SEMI]
 
 
 def _date_start(items: list[_Item]) -> int | None:
     """Index of the word that starts a date when no ';' marks it (SendGrid, GitHub)."""
-    words = [(index, item.text) for index, item in enumerate(items) if item.kind == "word"]
+    words = [(index, text) for index, (kind, text, _) in enumerate(items) if kind == _WORD]
     for position, (index, word) in enumerate(words):
         following = words[position + 1][1] if position + 1 < len(words) else ""
         if _starts_date(word, following):
@@ -424,6 +430,9 @@ def parse_date(text: str) -> datetime | None:
 def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
     if not isinstance(text, str):
         return None, []
+    common = _common_date(text)
+    if common is not None:
+        return common, []
     plain, comments = _without_comments(text)
     parts = _DateParts()
     tokens = [token for token in re.split(r"[\s,()]+", plain.lower()) if token]
@@ -433,6 +442,27 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
         if zone is not None and parts.zone is None:
             parts.zone = zone
     return _assemble(parts)
+
+
+def _common_date(text: str) -> datetime | None:
+    """Fast path for the RFC 5322 shape most servers write; None sends the text the slow way."""
+    match = _RFC5322_DATE.fullmatch(text.strip())
+    month = _ENGLISH_MONTHS.get(match.group(2).lower()) if match else None
+    if match is None or month is None:
+        return None
+    day, _, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    if int(off_h) >= 24 or int(off_m) >= 60:
+        return None
+    offset = (-1 if sign == "-" else 1) * timedelta(hours=int(off_h), minutes=int(off_m))
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        local = datetime(
+            int(year), month, int(day), int(hour), int(minute), int(second), micro,
+            tzinfo=timezone(offset),
+        )  # fmt: skip
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _read_tokens(tokens: list[str], parts: _DateParts) -> None:
@@ -498,6 +528,8 @@ def _read_offset(token: str, parts: _DateParts) -> None:
     sign, hours, minutes = match.groups()
     if int(hours) < 24 and int(minutes) < 60:
         parts.offset = (-1 if sign == "-" else 1) * (int(hours) * 60 + int(minutes))
+    else:
+        parts.unknown_zone = parts.unknown_zone or token
 
 
 def _read_word(token: str, parts: _DateParts) -> None:

@@ -13,6 +13,7 @@ Entries may carry more fields (``fix``, ``severity``...), kept as they are.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,6 +21,7 @@ from typing import Any
 
 __all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_names"]
 
+_WILDCARD = re.compile(r"[0-9x]+")
 STATUSES = frozenset({"documented", "observed", "unknown"})
 
 
@@ -42,12 +44,24 @@ class Entry:
         return {"meaning": self.meaning, "status": self.status, "source": self.source}
 
 
-@dataclass(frozen=True)
 class Table:
-    name: str
-    title: str
-    entries: tuple[Entry, ...]
-    case_sensitive: bool = False
+    """A loaded table; lookups go through an index built once."""
+
+    def __init__(
+        self, name: str, title: str, entries: tuple[Entry, ...], case_sensitive: bool = False
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.entries = entries
+        self.case_sensitive = case_sensitive
+        self._exact: dict[str, Entry] = {}
+        self._patterns: list[tuple[str, Entry]] = []
+        for entry in entries:
+            key = self._norm(entry.key)
+            if _WILDCARD.fullmatch(entry.key) and "x" in entry.key:
+                self._patterns.append((key, entry))
+            else:
+                self._exact.setdefault(key, entry)
 
     def _norm(self, key: str) -> str:
         return key if self.case_sensitive else key.lower()
@@ -57,10 +71,10 @@ class Table:
         if key is None:
             return None
         wanted = self._norm(key.strip())
-        exact, patterns = _index(self)
-        if wanted in exact:
-            return exact[wanted]
-        for pattern, entry in patterns:
+        found = self._exact.get(wanted)
+        if found is not None:
+            return found
+        for pattern, entry in self._patterns:
             if len(pattern) == len(wanted) and all(
                 p == "x" or p == c for p, c in zip(pattern, wanted, strict=True)
             ):
@@ -71,21 +85,8 @@ class Table:
         entry = self.lookup(key)
         return entry.meaning if entry else default
 
-    def keys(self) -> list[str]:
+    def key_list(self) -> list[str]:
         return [e.key for e in self.entries]
-
-
-@cache
-def _index(table: Table) -> tuple[dict[str, Entry], list[tuple[str, Entry]]]:
-    exact: dict[str, Entry] = {}
-    patterns: list[tuple[str, Entry]] = []
-    for entry in table.entries:
-        key = table._norm(entry.key)
-        if "x" in entry.key and any(ch.isdigit() for ch in entry.key):
-            patterns.append((key, entry))
-        else:
-            exact[key] = entry
-    return exact, patterns
 
 
 def table_names() -> list[str]:

@@ -1,0 +1,68 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Header analyzer
+#
+# Paste the headers of a message that landed in Junk, was quarantined, rejected or arrived late,
+# and get a plain-language diagnosis with the fix.
+#
+# 1. Get the headers: in Outlook open the message, **File > Properties > Internet headers**
+#    (new Outlook and Outlook on the web: **... > View > View message source**). Copy all of it.
+# 2. Paste them in the box (or upload the `.eml` / `.msg` file), or pick a sample to see how it works.
+# 3. Click **Analyze**. Read the cards first (SPF, DKIM, DMARC, compauth, SCL, BCL), then the
+#    findings: each says what was seen and what to change.
+#
+# Nothing leaves this machine: the analysis reads only the text you give it.
+
+# %% tags=["parameters"]
+SAMPLE = "02-direct-send-not-in-spf.txt"  # a file in sample_headers/ to load at start ("" for none)
+AUTO_RUN = True  # analyze the sample straight away
+
+# %%
+from pathlib import Path
+
+import plotly.io as pio
+
+from o365diag.widgets import HeaderAnalyzerApp
+
+pio.renderers.default = "plotly_mimetype+notebook"
+SAMPLES = Path.cwd().parent / "sample_headers"
+
+app = HeaderAnalyzerApp(samples_dir=SAMPLES)
+if SAMPLE and (SAMPLES / SAMPLE).is_file():
+    app.samples.value = str(SAMPLES / SAMPLE)
+app
+
+# %%
+if AUTO_RUN and app.paste.value:
+    await app.run()
+
+# %% [markdown]
+# ## For power users
+#
+# The app keeps the last result in `app.report`. The same analysis runs from code: `analyze()`
+# returns a `Report` with the structured data (the JSON contract `o365diag.headers/1`) and the
+# findings.
+
+# %%
+from o365diag.headers import analyze
+
+if app.paste.value:
+    report = analyze(app.paste.value)
+    data = report.to_dict()
+    print("compauth:", data["authentication"]["compauth"])
+    print("hops:", len(data["hops"]), "total transit (s):", data["total_transit_seconds"])
+    print("finding codes:", report.codes())

@@ -1,0 +1,124 @@
+"""HeaderAnalyzerApp: paste or upload headers, click Analyze, read the diagnosis."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from o365diag.findings import Report, render_cards_html, render_findings_html
+from o365diag.headers.analyze import analyze
+from o365diag.headers.parse import InputError
+from o365diag.headers.render import auth_cards, hops_html, stamps_html
+from o365diag.widgets._base import AppBase
+
+__all__ = ["HeaderAnalyzerApp"]
+
+_SAMPLE_SUFFIXES = (".txt", ".eml")
+
+
+class HeaderAnalyzerApp(AppBase):
+    """Paste box, file upload, sample picker, Analyze button; cards, findings, hop chart, tables."""
+
+    def __init__(self, samples_dir: str | Path | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report: Report | None = None
+        self.figure: Any = None
+        self.paste = widgets.Textarea(
+            placeholder="Paste the message headers here (Outlook: File > Properties > "
+            "Internet headers), or upload a .eml / .msg file.",
+            layout=widgets.Layout(width="100%", height="12em"),
+        )
+        self.upload = widgets.FileUpload(
+            accept=".eml,.msg,.txt", multiple=False, description="Upload"
+        )
+        self.samples = widgets.Dropdown(
+            options=_sample_options(samples_dir), description="Sample:", layout={"width": "auto"}
+        )
+        self.samples.observe(self._load_sample, names="value")
+        self.analyze_button = widgets.Button(
+            description="Analyze", button_style="primary", icon="search"
+        )
+        self.analyze_button.on_click(lambda _b: self.run())
+        self.cards = widgets.HTML()
+        self.findings = widgets.HTML()
+        self.chart = widgets.Output()
+        self.tables = widgets.HTML()
+        self.children = [
+            self.paste,
+            widgets.HBox([self.analyze_button, self.upload, self.samples]),
+            self.status_bar,
+            self.error,
+            self.cards,
+            self.findings,
+            self.chart,
+            self.tables,
+        ]
+
+    # -- input ----------------------------------------------------------------------------------
+    def _load_sample(self, change: dict[str, Any]) -> None:
+        path = change.get("new")
+        if path:
+            self.paste.value = Path(path).read_text(encoding="utf-8", errors="replace")
+
+    def _input(self) -> tuple[bytes | str, str]:
+        uploaded = self.upload.value
+        if uploaded:
+            item = uploaded[0]
+            return bytes(item["content"]), str(item.get("name", "upload"))
+        return self.paste.value, "pasted text"
+
+    # -- work -----------------------------------------------------------------------------------
+    def run(self) -> asyncio.Task[Any]:
+        data, name = self._input()
+        return self.start(self._analyze(data, name), "Analyzing headers", self.show)
+
+    async def _analyze(self, data: bytes | str, name: str) -> Report | None:
+        await asyncio.sleep(0)
+        try:
+            return analyze(data, name=name)
+        except InputError as exc:
+            self.show_error(f"{name}: {exc}")
+            return None
+
+    def show(self, report: Report | None) -> None:
+        if report is None:
+            return
+        self.report = report
+        data = report.to_dict()
+        self.cards.value = render_cards_html(auth_cards(data))
+        self.findings.value = render_findings_html(report.sorted_findings(), heading="Findings")
+        self.tables.value = (
+            "<h4>Received chain</h4>"
+            + hops_html(data["hops"], data["total_transit_seconds"])
+            + "<h4>Anti-spam stamps, decoded</h4>"
+            + stamps_html(data["antispam"]["fields"])
+        )
+        self._draw_chart(data["hops"])
+
+    def _draw_chart(self, hops: list[dict[str, Any]]) -> None:
+        from o365diag.plots import hop_delay_figure
+
+        self.chart.clear_output()
+        if not any(h["delay_seconds"] is not None for h in hops):
+            self.figure = None
+            return
+        self.figure = hop_delay_figure(hops)
+        with self.chart:
+            self.figure.show()
+
+
+def _sample_options(samples_dir: str | Path | None) -> list[tuple[str, str]]:
+    options = [("(choose a sample)", "")]
+    if samples_dir is None:
+        return options
+    folder = Path(samples_dir)
+    if folder.is_dir():
+        options += [
+            (p.stem, str(p))
+            for p in sorted(folder.iterdir())
+            if p.suffix in _SAMPLE_SUFFIXES and p.is_file()
+        ]
+    return options
