@@ -82,3 +82,28 @@ def test_five_megabyte_header_parses_in_linear_time() -> None:
     headers = read_header_source(big)
     assert time.perf_counter() - started < 5
     assert headers.value("subject") == "after"
+
+
+def test_outlook_msg_transport_headers_are_read() -> None:
+    from tests.olewriter import compound_file
+    from tests.test_headers_cli import HEADERS
+
+    unicode_msg = compound_file({"__substg1.0_007D001F": HEADERS.encode("utf-16-le")})
+    headers = read_header_source(unicode_msg, "message.msg")
+    assert headers.source_kind == "msg"
+    assert headers.value("from") == "Scanner <scanner@example.com>"
+    ansi_msg = compound_file(
+        {
+            "__substg1.0_0037001F": "Subject".encode("utf-16-le"),
+            "__substg1.0_007D001E": HEADERS.encode("latin-1"),
+        }
+    )
+    assert read_header_source(ansi_msg).value("x-forefront-antispam-report") is not None
+
+
+def test_msg_without_transport_headers_says_why() -> None:
+    from tests.olewriter import compound_file
+
+    draft = compound_file({"__substg1.0_0037001F": "Draft".encode("utf-16-le")})
+    with pytest.raises(InputError, match="no transport headers"):
+        read_header_source(draft)

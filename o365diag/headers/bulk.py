@@ -15,12 +15,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["BulkSummary", "analyze_one", "iter_messages", "run_bulk"]
+__all__ = ["BulkSummary", "LineSummary", "analyze_line", "analyze_one", "iter_messages", "run_bulk"]
 
-MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers"})
+MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers", ".mbox", ".mbx"})
 _CHUNK = 16
 _MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
 
@@ -82,6 +83,32 @@ def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
     return {"source": label, **report.to_dict()}
 
 
+@dataclass(frozen=True)
+class LineSummary:
+    """What the summary table needs from one analyzed message (small, cheap to pickle)."""
+
+    error: bool
+    compauth: str
+    dmarc: str
+    codes: frozenset[str]
+
+
+def analyze_line(item: tuple[str, bytes | str]) -> tuple[str, LineSummary]:
+    """One JSON line and its summary; runs in the worker so the parent only writes text."""
+    line = analyze_one(item)
+    if "error" in line:
+        summary = LineSummary(True, "", "", frozenset())
+    else:
+        auth = line["authentication"]
+        summary = LineSummary(
+            False,
+            str(auth["compauth"]["result"]),
+            str(auth["dmarc"]["result"]),
+            frozenset(f["code"] for f in line["findings"]),
+        )
+    return json.dumps(line, ensure_ascii=False, default=str), summary
+
+
 class BulkSummary:
     """Counts per verdict and per finding code."""
 
@@ -92,15 +119,14 @@ class BulkSummary:
         self.dmarc: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
 
-    def add(self, line: dict[str, Any]) -> None:
+    def add(self, line: LineSummary) -> None:
         self.total += 1
-        if "error" in line:
+        if line.error:
             self.errors += 1
             return
-        auth = line["authentication"]
-        self.compauth[str(auth["compauth"]["result"])] += 1
-        self.dmarc[str(auth["dmarc"]["result"])] += 1
-        self.codes.update({f["code"] for f in line["findings"]})
+        self.compauth[line.compauth] += 1
+        self.dmarc[line.dmarc] += 1
+        self.codes.update(line.codes)
 
     def table(self) -> str:
         lines = [
@@ -134,9 +160,9 @@ def run_bulk(inputs: list[str], out: str, jobs: int | None) -> int:
             print(f"o365diag headers: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
             return 2
         progress = _Progress(enabled=sys.stderr.isatty())
-        for line in _analyze_all(iter_messages(inputs), workers):
+        for text, line in _analyze_all(iter_messages(inputs), workers):
             summary.add(line)
-            sink.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            sink.write(text + "\n")
             progress.tick(summary.total)
         progress.done(summary.total)
     print(summary.table(), file=sys.stderr if stdout_is_data else sys.stdout)
@@ -145,12 +171,12 @@ def run_bulk(inputs: list[str], out: str, jobs: int | None) -> int:
 
 def _analyze_all(
     items: Iterator[tuple[str, bytes | str]], workers: int
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[str, LineSummary]]:
     if workers == 1:
-        yield from map(analyze_one, items)
+        yield from map(analyze_line, items)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(analyze_one, items, chunksize=_CHUNK)
+        yield from pool.map(analyze_line, items, chunksize=_CHUNK)
 
 
 class _Progress:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["SLOW_HOP_SECONDS", "diagnose", "make_finding"]
 
 SLOW_HOP_SECONDS = 300
+MAX_HOP_FINDINGS = 10
 _SPAM_SFV = frozenset({"SPM", "SKS", "SKB"})
 _ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
 _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
@@ -288,39 +289,56 @@ def rule_untrusted(a: Analysis) -> Iterator[Finding]:
 
 
 def rule_hops(a: Analysis) -> Iterator[Finding]:
-    hops = a.chain.hops
-    for position, hop in enumerate(hops):
-        if hop.delay_seconds is None:
+    """Slow hops and clock skew, at most MAX_HOP_FINDINGS of each, then a count of the rest."""
+    emitted = {"slow-hop": 0, "clock-skew": 0}
+    previous: Hop | None = None
+    for hop in a.chain.hops:
+        finding = _hop_finding(hop, previous)
+        if hop.timestamp is not None:
+            previous = hop
+        if finding is None:
             continue
-        previous = _previous_dated(hops, position)
-        held_by = (previous.by_host or previous.by_ip) if previous else None
-        values = {
-            "hop": hop.index,
-            "by": held_by or hop.from_host or "the previous server",
-            "delay": _duration(hop.delay_seconds),
-        }
-        if hop.clock_skew:
+        emitted[finding.code] += 1
+        if emitted[finding.code] <= MAX_HOP_FINDINGS:
+            yield finding
+    for code, count in emitted.items():
+        if count > MAX_HOP_FINDINGS:
             yield make_finding(
-                "clock-skew",
-                values,
-                evidence=(hop.raw,),
-                detail=f"Hop {hop.index} is stamped {_duration(-hop.delay_seconds)}"
-                " before the previous hop; that delay is not counted in the total.",
-            )
-        elif hop.delay_seconds >= SLOW_HOP_SECONDS:
-            severity = Severity.ERROR if hop.delay_seconds >= 3600 else None
-            yield make_finding(
-                "slow-hop",
-                values,
-                evidence=(hop.raw,),
-                severity=severity,
-                detail=f"The message waited {values['delay']} on {values['by']} before "
-                f"{hop.by_host or hop.by_ip or 'the next server'} received it (hop {hop.index}).",
+                code,
+                {"hop": "several", "by": "several servers", "delay": "..."},
+                detail=f"{count - MAX_HOP_FINDINGS} more hop(s) like the ones "
+                "above; the hops list in the JSON output has them all.",
+                severity=Severity.INFO,
             )
 
 
-def _previous_dated(hops: tuple[Hop, ...], position: int) -> Hop | None:
-    return next((h for h in reversed(hops[:position]) if h.timestamp is not None), None)
+def _hop_finding(hop: Hop, previous: Hop | None) -> Finding | None:
+    if hop.delay_seconds is None:
+        return None
+    held_by = (previous.by_host or previous.by_ip) if previous else None
+    values = {
+        "hop": hop.index,
+        "by": held_by or hop.from_host or "the previous server",
+        "delay": _duration(hop.delay_seconds),
+    }
+    if hop.clock_skew:
+        return make_finding(
+            "clock-skew",
+            values,
+            evidence=(hop.raw,),
+            detail=f"Hop {hop.index} is stamped {_duration(-hop.delay_seconds)}"
+            " before the previous hop; that delay is not counted in the total.",
+        )
+    if hop.delay_seconds < SLOW_HOP_SECONDS:
+        return None
+    return make_finding(
+        "slow-hop",
+        values,
+        evidence=(hop.raw,),
+        severity=Severity.ERROR if hop.delay_seconds >= 3600 else None,
+        detail=f"The message waited {values['delay']} on {values['by']} before "
+        f"{hop.by_host or hop.by_ip or 'the next server'} received it (hop {hop.index}).",
+    )
 
 
 def _duration(seconds: float) -> str:
