@@ -28,7 +28,7 @@
 # Nothing leaves this machine: the analysis reads only the text you give it.
 
 # %% tags=["parameters"]
-SAMPLE = "02-direct-send-not-in-spf.txt"  # a file in sample_headers/ to load at start ("" for none)
+SAMPLE = "02-direct-send-scanner-not-in-spf.txt"  # a file in sample_headers/ to load at start ("" for none)
 AUTO_RUN = True  # analyze the sample straight away
 
 # %%
@@ -66,3 +66,5 @@ if app.paste.value:
     print("compauth:", data["authentication"]["compauth"])
     print("hops:", len(data["hops"]), "total transit (s):", data["total_transit_seconds"])
     print("finding codes:", report.codes())
+if app.figure is not None:
+    print("hop chart:", len(app.figure.data[0].x), "bars")

@@ -194,6 +194,8 @@ def rule_alignment(a: Analysis) -> Iterator[Finding]:
     dkim_pass = any(d["result"] == "pass" for d in auth["dkim"])
     if not (spf_pass or dkim_pass) or align["dmarc_pass_spf"] or align["dmarc_pass_dkim"]:
         return
+    if auth["compauth"]["kind"] == "arc-override":
+        return  # a forwarder broke alignment and ARC explains it; see arc-override
     if not align["from_domain"]:
         return
     detail = (
@@ -368,19 +370,35 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
 
 
 def rule_malformed(a: Analysis) -> Iterator[Finding]:
+    """Damage the analyzer had to read around: a warning when something could not be read,
+    information when every problem was repaired (the repairs are listed as evidence)."""
+    unreadable = _unreadable_parts(a)
+    repaired = _repaired_parts(a)
+    if not unreadable and not repaired:
+        return
+    problems = unreadable + repaired
+    yield make_finding(
+        "malformed-header",
+        detail=f"{len(unreadable)} part(s) could not be read, {len(repaired)} were repaired; "
+        "the analysis used what could be read.",
+        evidence=tuple(problems),
+        severity=None if any(not _is_minor(p) for p in unreadable) else Severity.INFO,
+    )
+
+
+def _unreadable_parts(a: Analysis) -> list[str]:
     problems: list[str] = []
     if a.headers.stray_lines:
         problems.append(
             f"{len(a.headers.stray_lines)} line(s) before the first header field, "
             f"e.g. {a.headers.stray_lines[0][:120]!r}"
         )
-    # Stray "; domain" tokens are Microsoft's dialect, not damage: they stay out of this list.
     problems.extend(
         f"{parsed.header}: {problem}"
         for parsed, problem in a.verdict.problems
-        if not problem.startswith("stray token")
+        if not problem.startswith(("stray token", "empty value"))
     )
-    problems.extend(f"{name}: {p}" for name, p in _stamp_problems(a))
+    problems.extend(f"X-Forefront-Antispam-Report: {p}" for p in a.antispam.problems)
     for hop in a.chain.hops:
         problems.extend(f"Received hop {hop.index}: {p}" for p in hop.problems)
     problems.extend(
@@ -388,20 +406,23 @@ def rule_malformed(a: Analysis) -> Iterator[Finding]:
         for found in a.headers
         if "=?" in found.value and ENCODED_WORD.search(found.value)
     )
-    if not problems:
-        return
-    severity = Severity.INFO if all(_is_minor(p) for p in problems) else None
-    yield make_finding(
-        "malformed-header",
-        detail=f"{len(problems)} problem(s) found; the analysis used what could be read.",
-        evidence=tuple(problems),
-        severity=severity,
+    return problems
+
+
+def _repaired_parts(a: Analysis) -> list[str]:
+    # Stray "; domain" tokens are Microsoft's dialect, not damage: they stay out of this list.
+    repairs = list(a.headers.repairs) + a.antispam.repairs
+    repairs.extend(
+        f"{parsed.header}: {problem}"
+        for parsed, problem in a.verdict.problems
+        if problem.startswith("empty value")
     )
-
-
-def _stamp_problems(a: Analysis) -> Iterator[tuple[str, str]]:
-    for problem in a.antispam.problems:
-        yield "X-Forefront-Antispam-Report", problem
+    repairs.extend(
+        f"Received hop {hop.index}: no ';' before the date"
+        for hop in a.chain.hops
+        if hop.timestamp is not None and ";" not in hop.raw
+    )
+    return repairs
 
 
 def _is_minor(problem: str) -> bool:

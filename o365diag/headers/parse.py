@@ -50,10 +50,11 @@ class HeaderField:
     value: str
     raw: str
     index: int
+    key: str = field(default="", compare=False)
 
-    @property
-    def key(self) -> str:
-        return self.name.lower()
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name.lower())
 
     def line(self, limit: int = 600) -> str:
         """The field as one evidence line, shortened when very long."""
@@ -67,8 +68,11 @@ class HeaderSet:
 
     fields: list[HeaderField] = field(default_factory=list)
     stray_lines: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
     had_body: bool = False
     source_kind: str = "text"
+    _index: dict[str, list[HeaderField]] = field(default_factory=dict, repr=False)
+    _index_size: int = field(default=-1, repr=False)
 
     def __iter__(self) -> Iterator[HeaderField]:
         return iter(self.fields)
@@ -76,13 +80,21 @@ class HeaderSet:
     def __len__(self) -> int:
         return len(self.fields)
 
+    def _by_key(self) -> dict[str, list[HeaderField]]:
+        # Built on first look-up and rebuilt if fields were added since.
+        if self._index_size != len(self.fields):
+            index: dict[str, list[HeaderField]] = {}
+            for found in self.fields:
+                index.setdefault(found.key, []).append(found)
+            self._index, self._index_size = index, len(self.fields)
+        return self._index
+
     def get_all(self, name: str) -> list[HeaderField]:
-        wanted = name.lower()
-        return [f for f in self.fields if f.key == wanted]
+        return list(self._by_key().get(name.lower(), ()))
 
     def first(self, name: str) -> HeaderField | None:
-        wanted = name.lower()
-        return next((f for f in self.fields if f.key == wanted), None)
+        found = self._by_key().get(name.lower())
+        return found[0] if found else None
 
     def value(self, name: str) -> str | None:
         found = self.first(name)
@@ -174,6 +186,8 @@ def parse_header_block(text: str) -> HeaderSet:
                 _append(result, name, parts)
             name, parts = start.group(1), [line[start.end() :]]
         elif name is not None:
+            if line[0] not in " \t":
+                _note_repair(result, f"{name}: a folded line had lost its leading whitespace")
             parts.append(line.strip())
         else:
             result.stray_lines.append(line)
@@ -182,9 +196,23 @@ def parse_header_block(text: str) -> HeaderSet:
     return result
 
 
+def _note_repair(result: HeaderSet, repair: str) -> None:
+    if repair not in result.repairs:
+        result.repairs.append(repair)
+
+
 def _append(result: HeaderSet, name: str, parts: list[str]) -> None:
     raw = " ".join(p.strip() for p in parts if p.strip())
-    value = decode_rfc2047(raw) if "=?" in raw else raw
+    value = raw
+    if "=?" in raw:
+        value = decode_rfc2047(raw)
+        for charset in {m.group(1) for m in ENCODED_WORD.finditer(raw)}:
+            if not _known_charset(charset):
+                _note_repair(
+                    result,
+                    f"{name}: encoded word with malformed charset {charset!r} "
+                    f"decoded as {_codec_for(charset)}",
+                )
     result.fields.append(HeaderField(name=name, value=value, raw=raw, index=len(result.fields)))
 
 
@@ -205,6 +233,14 @@ def _decode_word(match: re.Match[str]) -> str:
     except (binascii.Error, ValueError):
         return match.group(0)
     return raw.decode(_codec_for(charset), errors="replace")
+
+
+def _known_charset(charset: str) -> bool:
+    try:
+        codecs.lookup(charset.split("*", 1)[0])
+    except LookupError:
+        return False
+    return True
 
 
 def _codec_for(charset: str) -> str:

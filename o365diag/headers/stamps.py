@@ -57,6 +57,7 @@ class AntispamStamps:
     decoded: list[dict[str, Any]] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> Any:
         return self.values.get(name)
@@ -83,6 +84,8 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
         if found is None:
             continue
         stamps.headers.append(found.line())
+        if "(null)" in found.value:
+            stamps.repairs.append(f"{found.name}: '(null)' tokens ignored")
         for key, value in parse_pairs(found.value):
             _store(stamps, key, value, found.name)
     if not untrusted:

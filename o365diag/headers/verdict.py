@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from o365diag.headers.alignment import aligned, domain_of
@@ -62,9 +62,31 @@ def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
     return next((p for p in parsed if p.results), None)
 
 
+def _merge_same_server(source: AuthResults, parsed: list[AuthResults]) -> AuthResults:
+    """One server may stamp several headers (e.g. OpenDKIM and OpenDMARC each add one): methods
+    missing from the chosen header are taken from its siblings with the same authserv-id."""
+    if source.authserv_id is None:
+        return source
+    siblings = [
+        p
+        for p in parsed
+        if p is not source and p.header == source.header and p.authserv_id == source.authserv_id
+    ]
+    if not siblings:
+        return source
+    merged = replace(source, results=list(source.results), problems=list(source.problems))
+    present = {r.method for r in merged.results}
+    for sibling in siblings:
+        added = [r for r in sibling.results if r.method not in present]
+        merged.results.extend(added)
+        present.update(r.method for r in added)
+    return merged
+
+
 def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str | None) -> Verdict:
     parsed = parse_all(headers)
-    source = _pick_source(parsed)
+    picked = _pick_source(parsed)
+    source = _merge_same_server(picked, parsed) if picked else None
     verdict = Verdict(source=source, parsed=parsed)
     spf = _method(source, "spf") or _first_spf(parsed)
     dkim = source.of("dkim") if source else []
@@ -76,7 +98,7 @@ def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str
         "arc": _arc_dict(_method(source, "arc")),
         "source": source.header if source else None,
         "source_authserv_id": source.authserv_id if source else None,
-        "others": [_summary(p) for p in parsed if p is not source],
+        "others": [_summary(p) for p in parsed if p is not picked],
     }
     verdict.data["alignment"] = _alignment(verdict.data, from_domain)
     return verdict
@@ -143,7 +165,7 @@ def _dmarc_dict(dmarc: MethodResult | None, from_domain: str | None) -> dict[str
         "result": dmarc.result or None,
         "action": action,
         "policy": policy,
-        "header_from": domain_of(dmarc.prop("header.from")) or from_domain,
+        "header_from": domain_of(dmarc.prop("header.from")),
         "meaning": _explain("dmarc", dmarc.result),
         "action_meaning": load_table("dmarc_action").meaning(action) if action else None,
     }
@@ -185,9 +207,7 @@ def _alignment(data: dict[str, Any], from_domain: str | None) -> dict[str, Any]:
     passing_dkim = [d["domain"] for d in data["dkim"] if d["domain"] and d["result"] == "pass"]
     spf_pass = data["spf"]["result"] == "pass"
     spf_aligned = aligned(spf_domain, from_domain)
-    dkim_aligned = (
-        any(aligned(d, from_domain) for d in dkim_domains) if dkim_domains and from_domain else None
-    )
+    dkim_aligned = any(aligned(d, from_domain) for d in dkim_domains) if from_domain else None
     return {
         "from_domain": from_domain,
         "spf_domain": spf_domain,
@@ -196,9 +216,7 @@ def _alignment(data: dict[str, Any], from_domain: str | None) -> dict[str, Any]:
         "dkim_aligned": dkim_aligned,
         "spf_aligned_strict": aligned(spf_domain, from_domain, strict=True),
         "dkim_aligned_strict": (
-            any(aligned(d, from_domain, strict=True) for d in dkim_domains)
-            if dkim_domains and from_domain
-            else None
+            any(aligned(d, from_domain, strict=True) for d in dkim_domains) if from_domain else None
         ),
         "dmarc_pass_spf": bool(spf_pass and spf_aligned),
         "dmarc_pass_dkim": any(aligned(d, from_domain) for d in passing_dkim),
