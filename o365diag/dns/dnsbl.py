@@ -1,0 +1,193 @@
+"""DNS blocklist checks for sending IPs (RFC 5782), with each list's return codes explained.
+
+An answer in 127.0.0.0/8 means listed, except 127.255.255.0/24, which lists use for errors
+(for example Spamhaus refusing queries that come through a public resolver). Each list is
+also asked about its test entries: 127.0.0.2 should be listed and 127.0.0.1 must not be.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from o365diag.dns.catalogue import finding
+from o365diag.dns.records import Section
+from o365diag.dns.resolver import DnsResult, Resolver
+from o365diag.findings import Finding, Severity
+from o365diag.knowledge import Entry, load_table
+
+__all__ = ["ListAnswer", "check_blocklists", "default_zones", "public_resolvers", "query_name"]
+
+_ERROR_NET = ipaddress.ip_network("127.255.255.0/24")
+_LISTED_NET = ipaddress.ip_network("127.0.0.0/8")
+_PRIVATE_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
+@dataclass
+class ListAnswer:
+    ip: str
+    zone: str
+    listed: bool
+    codes: list[str]
+    meaning: str | None = None
+    error: str | None = None
+    status: str = "clean"  # clean | listed | refused | failed | ignored
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ip": self.ip,
+            "zone": self.zone,
+            "listed": self.listed,
+            "codes": self.codes,
+            "meaning": self.meaning,
+            "error": self.error,
+        }
+
+
+def default_zones() -> list[str]:
+    table = load_table("dns_blocklists")
+    return [e.key for e in table.entries if e.get("default") and not e.get("decommissioned")]
+
+
+def public_resolvers(addresses: list[str]) -> list[str]:
+    """The addresses that are well-known public resolvers, with their operator."""
+    table = load_table("dns_public_resolvers")
+    found = []
+    for address in addresses:
+        entry = table.lookup(str(ipaddress.ip_address(address)))
+        if entry is not None:
+            found.append(f"{address} ({entry.meaning})")
+    return found
+
+
+def query_name(ip: str, zone: str) -> str:
+    """``203.0.113.10`` on ``zone`` -> ``10.113.0.203.zone``; IPv6 as 32 reversed nibbles."""
+    address = ipaddress.ip_address(ip)
+    if address.version == 4:
+        labels = str(address).split(".")
+    else:
+        labels = list(address.exploded.replace(":", ""))
+    return ".".join(reversed(labels)) + "." + zone.strip(".")
+
+
+def _interpret(ip: str, zone: str, answer: DnsResult, entry: Entry | None) -> ListAnswer:
+    if answer.failed:
+        return ListAnswer(ip, zone, False, [], error=answer.describe(), status="failed")
+    codes = answer.addresses()
+    if not codes:
+        return ListAnswer(ip, zone, False, [])
+    known: dict[str, str] = dict(entry.get("codes", {})) if entry else {}
+    errors: dict[str, str] = dict(entry.get("errors", {})) if entry else {}
+    refused = [c for c in codes if ipaddress.ip_address(c) in _ERROR_NET]
+    if refused:
+        text = "; ".join(f"{c}: {errors.get(c, 'error code of the list')}" for c in refused)
+        error = f"the list refused the query ({text})"
+        return ListAnswer(ip, zone, False, codes, error=error, status="refused")
+    outside = [c for c in codes if ipaddress.ip_address(c) not in _LISTED_NET]
+    if outside:
+        note = "an answer outside 127.0.0.0/8: the resolver or the zone rewrites answers"
+        return ListAnswer(ip, zone, False, codes, error=note, status="failed")
+    meaning = "; ".join(f"{c}: {known.get(c, 'listed (code not documented here)')}" for c in codes)
+    return ListAnswer(ip, zone, True, codes, meaning=meaning, status="listed")
+
+
+def _is_private(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    return any(address in net for net in _PRIVATE_NETS if net.version == address.version)
+
+
+async def check_blocklists(
+    ips: list[str], resolver: Resolver, zones: list[str] | None = None
+) -> Section:
+    """Ask every zone about every public IP, plus the zones' test entries, all at once."""
+    table = load_table("dns_blocklists")
+    section = Section({"rows": []})
+    zones = list(dict.fromkeys(z.strip(".").lower() for z in (zones or default_zones())))
+    usable = []
+    for zone in zones:
+        entry = table.lookup(zone)
+        if entry is not None and entry.get("decommissioned"):
+            section.findings.append(
+                finding("dnsbl.decommissioned", {"zone": zone, "meaning": entry.meaning})
+            )
+        else:
+            usable.append(zone)
+    public = public_resolvers(resolver.nameserver_addresses)
+    if public:
+        section.findings.append(finding("dnsbl.public-resolver", {"resolvers": ", ".join(public)}))
+    targets = [ip for ip in ips if not _is_private(ip)]
+    for ip in ips:
+        if ip not in targets:
+            section.findings.append(finding("dnsbl.skipped-private", {"ip": ip}))
+    questions = [(query_name(ip, z), "A") for ip in targets for z in usable]
+    probes = [(query_name(t, z), "A") for z in usable for t in ("127.0.0.2", "127.0.0.1")]
+    answers = await resolver.query_many(questions + probes)
+    broken = _broken_lists(usable, answers[len(questions) :], section.findings)
+    rows = [
+        _interpret(ip, zone, answers[i * len(usable) + j], table.lookup(zone))
+        for i, ip in enumerate(targets)
+        for j, zone in enumerate(usable)
+    ]
+    for row in rows:
+        if row.zone in broken and row.listed:
+            row.listed, row.status = False, "ignored"
+            row.error = "ignored: this list also lists its 127.0.0.1 test entry"
+    section.data["rows"] = [r.to_dict() for r in rows]
+    section.findings.extend(_row_findings(targets, rows, table))
+    return section
+
+
+def _broken_lists(zones: list[str], probes: list[DnsResult], out: list[Finding]) -> set[str]:
+    broken: set[str] = set()
+    for j, zone in enumerate(zones):
+        should, must_not = probes[2 * j], probes[2 * j + 1]
+        if must_not.ok and must_not.addresses():
+            broken.add(zone)
+            out.append(
+                finding("dnsbl.broken-list", {"zone": zone}, evidence=(must_not.describe(),))
+            )
+        elif should.void:
+            out.append(
+                finding("dnsbl.no-test-entry", {"zone": zone}, evidence=(should.describe(),))
+            )
+    return broken
+
+
+def _row_findings(ips: list[str], rows: list[ListAnswer], table: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for row in rows:
+        entry = table.lookup(row.zone)
+        name = entry.get("name", row.zone) if entry else row.zone
+        values = {
+            "ip": row.ip,
+            "zone": row.zone,
+            "name": name,
+            "meaning": row.meaning,
+            "error": row.error,
+            "query": query_name(row.ip, row.zone),
+        }
+        if row.status == "listed":
+            severity = Severity(entry.get("listed_severity", "error")) if entry else None
+            out.append(finding("dnsbl.listed", values, severity=severity))
+        elif row.status in ("refused", "failed"):
+            code = "dnsbl.refused" if row.status == "refused" else "dnsbl.lookup-failed"
+            out.append(finding(code, values))
+    for ip in ips:
+        mine = [r for r in rows if r.ip == ip]
+        if mine and all(r.status in ("clean", "ignored") for r in mine):
+            out.append(finding("dnsbl.not-listed", {"ip": ip, "count": len(mine)}))
+    return out
