@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["hop_delay_figure", "plain"]
+    from o365diag.trace.analyze import TraceAnalysis
+
+__all__ = [
+    "hop_delay_figure",
+    "plain",
+    "trace_figures",
+    "trace_heatmap_figure",
+    "trace_sender_figure",
+    "trace_status_figure",
+    "trace_top_figure",
+    "trace_volume_figure",
+]
 
 _OK_COLOR = "#1565c0"
 _SLOW_COLOR = "#ef6c00"
@@ -48,3 +59,257 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
     return figure
+
+
+# -- message trace ------------------------------------------------------------------------------
+# Every builder takes a TraceAnalysis, whose frames are already aggregated (per interval, per
+# sender, per hour of the week), so a figure's size depends on the time range, not the rows.
+
+_STATUS_COLORS = {
+    "Delivered": "#2e7d32",
+    "GoodMail": "#2e7d32",
+    "Expanded": "#81c784",
+    "Pending": "#f9a825",
+    "GettingStatus": "#fdd835",
+    "Failed": "#c62828",
+    "FilteredAsSpam": "#6a1b9a",
+    "SpamDetections": "#6a1b9a",
+    "EdgeBlockSpam": "#4a148c",
+    "Quarantined": "#ef6c00",
+    "EmailPhish": "#ad1457",
+    "EmailMalware": "#3e2723",
+    "TransportRules": "#1565c0",
+    "None": "#9e9e9e",
+}
+_CATEGORY_COLORS = {
+    "failed": "#c62828",
+    "spam": "#6a1b9a",
+    "quarantined": "#ef6c00",
+    "threat": "#ad1457",
+}
+_SPIKE_FILL = "rgba(198,40,40,0.15)"
+_DROP_FILL = "rgba(97,97,97,0.18)"
+_TIME_FORMAT = "%Y-%m-%d %H:%M"
+_MAX_BANDS = 25
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _times(column: Any) -> list[str]:
+    """Bucket starts as naive UTC text: plotly.js reads these without guessing a time zone."""
+    return list(column.dt.to_string(_TIME_FORMAT).to_list())
+
+
+def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="x unified",
+    )
+    return figure
+
+
+def _bands(figure: go.Figure, anomalies: Any, row: int | None = None, col: int | None = None) -> None:
+    for item in anomalies.head(_MAX_BANDS).iter_rows(named=True):
+        spike = item["kind"] == "spike"
+        where = {"row": row, "col": col} if row is not None else {}
+        figure.add_vrect(
+            x0=item["start"].strftime(_TIME_FORMAT),
+            x1=item["end"].strftime(_TIME_FORMAT),
+            fillcolor=_SPIKE_FILL if spike else _DROP_FILL,
+            line_width=0,
+            layer="below",
+            **where,
+        )
+
+
+def trace_volume_figure(analysis: TraceAnalysis) -> go.Figure:
+    """Rows per interval stacked by status, with anomaly windows shaded (red spike, grey drop)."""
+    import plotly.graph_objects as go
+    import polars as pl
+
+    volume = analysis.volume
+    figure = go.Figure()
+    for status in _ordered_statuses(volume):
+        part = volume.filter(pl.col("status") == status)
+        figure.add_trace(
+            go.Bar(
+                x=_times(part["bucket"]),
+                y=part["n"].to_list(),
+                name=plain(status),
+                marker_color=_STATUS_COLORS.get(status, "#607d8b"),
+            )
+        )
+    _bands(figure, analysis.anomalies)
+    figure.update_layout(barmode="stack", bargap=0, xaxis={"title": "UTC"}, yaxis={"title": "rows"})
+    label = interval_label_text(analysis.interval)
+    return _layout(figure, f"Volume per {label} by status (shaded: anomalies)")
+
+
+def interval_label_text(seconds: int) -> str:
+    from o365diag.trace.volume import interval_label
+
+    return interval_label(seconds)
+
+
+def _ordered_statuses(volume: Any) -> list[str]:
+    import polars as pl
+
+    totals = volume.group_by("status").agg(pl.col("n").sum()).sort("n", descending=True)
+    return [str(s) for s in totals["status"].to_list() if s is not None]
+
+
+def trace_sender_figure(analysis: TraceAnalysis) -> go.Figure:
+    """Small multiples: one panel per busy or anomalous sender, its own y scale, bands shaded."""
+    import plotly.graph_objects as go
+    import polars as pl
+    from plotly.subplots import make_subplots
+
+    series = analysis.sender_series
+    senders = list(dict.fromkeys(series["sender"].to_list()))
+    if not senders:
+        return _layout(go.Figure(), "No per-sender data")
+    cols = 3
+    rows = (len(senders) + cols - 1) // cols
+    figure = make_subplots(
+        rows=rows, cols=cols, subplot_titles=[plain(s) for s in senders], shared_xaxes=True
+    )
+    for index, sender in enumerate(senders):
+        row, col = index // cols + 1, index % cols + 1
+        part = series.filter(pl.col("sender") == sender)
+        figure.add_trace(
+            go.Scatter(
+                x=_times(part["bucket"]),
+                y=part["n"].to_list(),
+                mode="lines",
+                line={"width": 1.2, "color": _OK_COLOR},
+                name=plain(sender),
+                showlegend=False,
+            ),
+            row=row,
+            col=col,
+        )
+        mine = analysis.anomalies.filter(
+            (pl.col("scope") == "sender") & (pl.col("key") == sender)
+        )
+        _bands(figure, mine, row, col)
+    title = f"Per sender, rows per {interval_label_text(analysis.interval)} (shaded: anomalies)"
+    return _layout(figure, title, height=max(260, 200 * rows + 80))
+
+
+def trace_heatmap_figure(analysis: TraceAnalysis) -> go.Figure:
+    """Hour of day x weekday (UTC): when mail flows."""
+    import plotly.graph_objects as go
+
+    cells = [[0] * 24 for _ in range(7)]
+    for weekday, hour, n in analysis.heatmap.iter_rows():
+        cells[int(weekday) - 1][int(hour)] = int(n)
+    figure = go.Figure(
+        go.Heatmap(
+            z=cells,
+            x=list(range(24)),
+            y=list(_WEEKDAYS),
+            colorscale="Blues",
+            hovertemplate="%{y} %{x}:00 UTC<br>%{z:,} rows<extra></extra>",
+        )
+    )
+    figure.update_layout(xaxis={"title": "hour (UTC)", "dtick": 2}, yaxis={"autorange": "reversed"})
+    return _layout(figure, "When mail flows: hour x weekday", height=320)
+
+
+def trace_status_figure(analysis: TraceAnalysis) -> go.Figure:
+    """Totals per status, and the share not delivered over time by category."""
+    import plotly.graph_objects as go
+    import polars as pl
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.35, 0.65],
+        subplot_titles=["Rows by status", "Not delivered, share of rows"],
+    )
+    totals = analysis.volume.group_by("status").agg(pl.col("n").sum()).sort("n")
+    statuses = [str(s) for s in totals["status"].to_list()]
+    figure.add_trace(
+        go.Bar(
+            x=totals["n"].to_list(),
+            y=[plain(s) for s in statuses],
+            orientation="h",
+            marker_color=[_STATUS_COLORS.get(s, "#607d8b") for s in statuses],
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    over_time = analysis.failures_over_time
+    total = over_time["total"].cast(pl.Float64).clip(lower_bound=1)
+    for category, color in _CATEGORY_COLORS.items():
+        if int(over_time[category].sum()) == 0:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=_times(over_time["bucket"]),
+                y=(over_time[category] / total).round(4).to_list(),
+                mode="lines",
+                name=category,
+                line={"color": color, "width": 1.4},
+            ),
+            row=1,
+            col=2,
+        )
+    figure.update_yaxes(tickformat=".0%", row=1, col=2)
+    return _layout(figure, "Status and failures")
+
+
+def trace_top_figure(analysis: TraceAnalysis, limit: int = 10) -> go.Figure:
+    """Top senders, recipient domains and relay IPs, split delivered / not delivered."""
+    import plotly.graph_objects as go
+    import polars as pl
+    from plotly.subplots import make_subplots
+
+    from o365diag.trace.volume import PROBLEM_CATEGORIES
+
+    panels = (
+        ("Top senders", analysis.top_senders, "sender"),
+        ("Top recipient domains", analysis.top_domains, "recipient_domain"),
+        ("Top relay IPs (FromIP)", analysis.top_ips, "from_ip"),
+    )
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[p[0] for p in panels])
+    problems = pl.sum_horizontal(*PROBLEM_CATEGORIES)
+    for col, (_title, table, column) in enumerate(panels, start=1):
+        top = table.head(limit).with_columns(problems.alias("_bad")).reverse()
+        labels = [plain(str(v)) for v in top[column].to_list()]
+        good = (top["rows"] - top["_bad"]).to_list()
+        for name, values, color in (
+            ("delivered", good, "#2e7d32"),
+            ("not delivered", top["_bad"].to_list(), "#c62828"),
+        ):
+            figure.add_trace(
+                go.Bar(
+                    x=values,
+                    y=labels,
+                    orientation="h",
+                    name=name,
+                    marker_color=color,
+                    showlegend=col == 1,
+                    legendgroup=name,
+                ),
+                row=1,
+                col=col,
+            )
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(automargin=True)
+    return _layout(figure, "Who sends, to where, from where", height=420)
+
+
+def trace_figures(analysis: TraceAnalysis) -> dict[str, go.Figure]:
+    """Every trace chart, by name (volume, senders, heatmap, status, top)."""
+    return {
+        "volume": trace_volume_figure(analysis),
+        "senders": trace_sender_figure(analysis),
+        "heatmap": trace_heatmap_figure(analysis),
+        "status": trace_status_figure(analysis),
+        "top": trace_top_figure(analysis),
+    }

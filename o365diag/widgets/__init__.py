@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["HeaderAnalyzerApp"]
+__all__ = ["DomainCheckApp", "HeaderAnalyzerApp", "SetupAssistantApp"]
 
 _APPS = {
+    "DomainCheckApp": "o365diag.widgets.domain",
     "HeaderAnalyzerApp": "o365diag.widgets.headers",
+    "SetupAssistantApp": "o365diag.widgets.setup",
 }
 
 

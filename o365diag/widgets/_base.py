@@ -7,13 +7,20 @@ Errors end up in the app (escaped), never as a traceback in the notebook.
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-__all__ = ["AppBase", "escape"]
+from o365diag.findings import Report
+
+if TYPE_CHECKING:
+    from o365diag.report import SharedReport
+
+__all__ = ["AppBase", "ExportBar", "escape", "show_figure"]
 
 escape = html.escape
 
@@ -23,6 +30,18 @@ _SPINNER = (
     'animation:o365spin 1s linear infinite"></span>'
     "<style>@keyframes o365spin{to{transform:rotate(360deg)}}</style> "
 )
+
+
+def show_figure(output: widgets.Output, figure: Any) -> None:
+    """Show a plotly figure in an Output widget, also from a button's task.
+
+    ``with output: figure.show()`` only lands in the widget while a cell runs: from a click
+    handler or a task's callback the frontend never routes it there. Setting the outputs does.
+    """
+    import plotly.io as pio
+
+    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict())
+    output.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
 
 class AppBase(widgets.VBox):
@@ -75,9 +94,102 @@ class AppBase(widgets.VBox):
             except Exception as display_exc:  # a display bug must not hide the result silently
                 self.show_error(f"could not display the result: {display_exc}")
 
+    # -- sharing --------------------------------------------------------------------------------
+    def export_reports(self) -> list[Report]:
+        """What the Export button saves: the app's current result; apps with more override."""
+        report = getattr(self, "report", None)
+        return [report] if isinstance(report, Report) else []
+
+    def make_export_bar(self, name: str) -> ExportBar:
+        """An Export button bound to this app's results (add it to the app's children)."""
+        self.export_bar = ExportBar(self.export_reports, name)
+        return self.export_bar
+
     def show_error(self, message: str) -> None:
         self.status.value = ""
         self.error.value = (
             f'<div style="color:#b71c1c;border-left:4px solid #b71c1c;'
             f'padding:.3em .6em">{escape(message)}</div>'
         )
+
+
+class ExportBar(widgets.VBox):
+    """Export button: one self-contained HTML report (charts work offline) to download, and a
+    Markdown summary to paste into a ticket. Secrets are always removed; the checkbox also
+    replaces addresses, domains, host names and IPs with placeholders."""
+
+    def __init__(
+        self,
+        reports: Callable[[], Sequence[Report]],
+        name: str = "report",
+        folder: str | Path | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._reports = reports
+        self.name = name
+        self.folder = Path(folder) if folder is not None else None
+        self.shared: SharedReport | None = None
+        self.filename = ""
+        self.redact = widgets.Checkbox(
+            value=False,
+            description="Redact addresses, domains, host names and IPs",
+            indent=False,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.button = widgets.Button(
+            description="Export report",
+            icon="download",
+            tooltip="One HTML file with the findings, tables and charts; opens offline",
+        )
+        self.button.on_click(lambda _button: self.export())
+        self.link = widgets.HTML()
+        self.markdown = widgets.Textarea(
+            layout=widgets.Layout(width="100%", height="10em", display="none")
+        )
+        super().__init__(
+            [widgets.HBox([self.button, self.redact]), self.link, self.markdown], **kwargs
+        )
+
+    def export(self) -> SharedReport | None:
+        """Build the report now; offer it as a download (and save it when a folder is set)."""
+        from o365diag.report import SharedReport
+
+        reports = list(self._reports())
+        if not reports:
+            self.link.value = "<em>Nothing to export yet: run the analysis first.</em>"
+            return None
+        shared = SharedReport.build(reports, redact=self.redact.value)
+        page = shared.to_html()
+        self.filename = f"o365diag-{self.name}-{shared.created:%Y%m%d-%H%M%S}.html"
+        try:
+            saved = self._save(page)
+        except OSError as exc:
+            self.link.value = _error_html(f"could not save the report: {exc.strerror or exc}")
+            return None
+        self.link.value = _download_html(self.filename, page, shared.redacted) + saved
+        self.markdown.value = shared.to_markdown()
+        self.markdown.layout.display = None
+        self.shared = shared
+        return shared
+
+    def _save(self, page: str) -> str:
+        if self.folder is None:
+            return ""
+        path = self.folder / self.filename
+        path.write_text(page, encoding="utf-8")
+        return f" Saved as <code>{escape(str(path))}</code>."
+
+
+def _download_html(filename: str, page: str, redacted: bool) -> str:
+    payload = base64.b64encode(page.encode("utf-8")).decode("ascii")
+    size = len(page.encode("utf-8")) // 1024
+    return (
+        f'<a download="{escape(filename)}" href="data:text/html;base64,{payload}" '
+        f'class="o365diag-download">Download {escape(filename)}</a> ({size:,} KB'
+        f"{', redacted' if redacted else ''}; opens offline in any browser). "
+        "Markdown summary for a ticket:"
+    )
+
+
+def _error_html(message: str) -> str:
+    return f'<div style="color:#b71c1c">{escape(message)}</div>'

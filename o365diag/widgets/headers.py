@@ -12,7 +12,7 @@ from o365diag.findings import Report, render_cards_html, render_findings_html
 from o365diag.headers.analyze import analyze
 from o365diag.headers.parse import InputError
 from o365diag.headers.render import auth_cards, hops_html, stamps_html
-from o365diag.widgets._base import AppBase
+from o365diag.widgets._base import AppBase, show_figure
 
 __all__ = ["HeaderAnalyzerApp"]
 
@@ -55,6 +55,7 @@ class HeaderAnalyzerApp(AppBase):
             self.findings,
             self.chart,
             self.tables,
+            self.make_export_bar("header-analysis"),
         ]
 
     # -- input ----------------------------------------------------------------------------------
@@ -101,13 +102,12 @@ class HeaderAnalyzerApp(AppBase):
     def _draw_chart(self, hops: list[dict[str, Any]]) -> None:
         from o365diag.plots import hop_delay_figure
 
-        self.chart.clear_output()
+        self.chart.outputs = ()
         if not any(h["delay_seconds"] is not None for h in hops):
             self.figure = None
             return
         self.figure = hop_delay_figure(hops)
-        with self.chart:
-            self.figure.show()
+        show_figure(self.chart, self.figure)
 
 
 def _sample_options(samples_dir: str | Path | None) -> list[tuple[str, str]]:
