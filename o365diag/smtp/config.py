@@ -1,0 +1,236 @@
+"""What to probe and how: the profile, target, envelope, credentials and TLS settings."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal, NamedTuple
+
+from o365diag.smtp.model import AUTH_MECHANISMS, STOP_POINTS, TLS_MODES, TLS_VERSIONS
+
+__all__ = [
+    "AUTH_MECHANISMS",
+    "PROFILES",
+    "TLS_MODES",
+    "TLS_VERSIONS",
+    "ConfigError",
+    "ProbeConfig",
+    "Profile",
+    "Secret",
+    "get_profile",
+]
+
+TlsMode = Literal["auto", "starttls", "implicit", "none"]
+
+_ADDRESS = re.compile(r"^[^\s<>@\x00-\x1f\x7f]{1,64}@[^\s<>@\x00-\x1f\x7f]{1,255}$")
+_HELO = re.compile(r"^[!-~]{1,255}$")
+
+
+class ConfigError(ValueError):
+    """The settings cannot describe a session (a usage error; the message is safe to show)."""
+
+
+class Secret:
+    """A password or token that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+class Profile(NamedTuple):
+    """One way of sending through Microsoft 365, with the session defaults it implies."""
+
+    name: str
+    title: str
+    host: str | None  # None: the tenant's MX endpoint, found from the domain's MX record
+    port: int
+    tls_mode: TlsMode
+    wants_auth: bool
+    summary: str
+    reference: str
+
+
+_SETUP_PAGE = (
+    "https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-"
+    "multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365"
+)
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            "submission",
+            "SMTP AUTH client submission",
+            "smtp.office365.com",
+            587,
+            "starttls",
+            True,
+            "smtp.office365.com:587, STARTTLS with TLS 1.2+, AUTH as a licensed mailbox; "
+            "internal and external recipients.",
+            _SETUP_PAGE,
+        ),
+        Profile(
+            "direct-send",
+            "Direct send",
+            None,
+            25,
+            "auto",
+            False,
+            "The tenant's MX endpoint on port 25, no AUTH, TLS optional; internal recipients only.",
+            _SETUP_PAGE,
+        ),
+        Profile(
+            "relay",
+            "SMTP relay through an inbound connector",
+            None,
+            25,
+            "starttls",
+            False,
+            "The tenant's MX endpoint on port 25; a connector recognises the sender by its "
+            "static IP or its TLS certificate; external recipients allowed.",
+            _SETUP_PAGE,
+        ),
+    )
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}"
+        ) from None
+
+
+class ProbeConfig(NamedTuple):
+    """Everything one session needs. ``host`` is the name the device is configured with (used
+    for TLS verification); ``connect_address`` optionally overrides where to connect."""
+
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+    profile: str = "submission"
+    host: str | None = None
+    port: int | None = None
+    connect_address: str | None = None
+    domain: str | None = None
+    nameserver: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    token: Secret | None = None
+    auth_mechanism: str = "auto"
+    tls_mode: TlsMode | None = None
+    cafile: str | None = None
+    insecure: bool = False
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_name: str | None = None
+    tls_max_version: str | None = None
+    helo: str | None = None
+    source_address: str | None = None
+    family: int = 0
+    timeout: float = 15.0
+    stop_after: str | None = None
+    send: bool = False
+    allow_plaintext_auth: bool = False
+    message: bytes | None = None
+
+    @property
+    def profile_info(self) -> Profile:
+        return get_profile(self.profile)
+
+    @property
+    def effective_tls_mode(self) -> TlsMode:
+        return self.tls_mode or self.profile_info.tls_mode
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return 465 if self.effective_tls_mode == "implicit" else self.profile_info.port
+
+    @property
+    def mx_domain(self) -> str:
+        """The domain whose MX record names the target for direct send and relay."""
+        return self.domain or self.rcpt_to[0].rsplit("@", 1)[1]
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.username) and bool(self.password or self.token)
+
+    def with_changes(self, **changes: object) -> ProbeConfig:
+        return self._replace(**changes)  # type: ignore[arg-type]
+
+    def validate(self) -> ProbeConfig:
+        """Raise ConfigError naming the first setting that cannot work; return self."""
+        profile = get_profile(self.profile)
+        _check_address("--from", self.mail_from)
+        if not self.rcpt_to:
+            raise ConfigError("give at least one recipient (--to)")
+        for rcpt in self.rcpt_to:
+            _check_address("--to", rcpt)
+        _check_choices(self)
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ConfigError(f"port {self.port} is out of range")
+        if not self.timeout > 0:
+            raise ConfigError("the timeout must be a positive number of seconds")
+        if self.helo is not None and not _HELO.match(self.helo):
+            raise ConfigError("the HELO name must be printable ASCII without spaces")
+        if self.stop_after == "data" and not self.send:
+            raise ConfigError("--stop-after data needs --send (DATA is only sent on request)")
+        if self.username and not (self.password or self.token):
+            raise ConfigError("a username needs a password or a token")
+        if self.client_key and not self.client_cert:
+            raise ConfigError("--client-key needs --client-cert")
+        if self.host is None and profile.host is None and self.domain is None:
+            _check_address("--to", self.rcpt_to[0])
+        for name, value in (
+            ("--source", self.source_address),
+            ("--connect-address", self.connect_address),
+        ):
+            if value is not None:
+                _check_ip(name, value)
+        return self
+
+
+def _check_choices(config: ProbeConfig) -> None:
+    if config.auth_mechanism not in AUTH_MECHANISMS:
+        raise ConfigError(f"unknown AUTH mechanism {config.auth_mechanism!r}")
+    if config.tls_mode is not None and config.tls_mode not in TLS_MODES:
+        raise ConfigError(f"unknown TLS mode {config.tls_mode!r}")
+    if config.tls_max_version is not None and config.tls_max_version not in TLS_VERSIONS:
+        raise ConfigError(f"unknown TLS version {config.tls_max_version!r}")
+    if config.stop_after is not None and config.stop_after not in STOP_POINTS:
+        raise ConfigError(
+            f"unknown step {config.stop_after!r}; choose one of {', '.join(STOP_POINTS)}"
+        )
+    if config.family not in (0, 4, 6):
+        raise ConfigError("the address family must be 4, 6 or 0 (either)")
+
+
+def _check_address(option: str, value: str) -> None:
+    if not _ADDRESS.match(value):
+        raise ConfigError(f"{option}: {value!r} is not a mail address (local@domain)")
+
+
+def _check_ip(option: str, value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ConfigError(f"{option}: {value!r} is not an IP address") from None
