@@ -1,0 +1,167 @@
+"""A setup plan as terminal text, Markdown, a notebook cell, or HTML for the widget."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from o365diag.findings import render_findings_html
+
+if TYPE_CHECKING:
+    from o365diag.setup.generate import SetupPlan
+
+__all__ = ["notebook_cell", "plan_html", "plan_markdown", "plan_text", "recommendation_html"]
+
+
+# -- text -----------------------------------------------------------------------------------------
+def plan_text(plan: SetupPlan) -> str:
+    rec = plan.recommendation
+    title = f"Recommended: {rec.option.title}"
+    lines = [title, "=" * len(title), _wrap(rec.why, "")]
+    lines += [f"Also fits: {v.option.title}" for v in rec.alternatives]
+    if rec.rejected:
+        lines += ["", "Why not the others:"]
+        lines += [f"  - {v.option.title}: {v.why}" for v in rec.rejected]
+    lines += ["", "Device settings", "---------------"]
+    for setting in plan.device_settings:
+        lines += [f"  {setting.name}: {setting.value}", _wrap(setting.explanation, "      ")]
+    lines += ["", "DNS records", "-----------"]
+    for record in plan.dns_records:
+        lines += [f"  [{record.action}] {record.type} {record.name}", f"      {record.value}",
+                  _wrap(record.explanation, "      ")]
+    lines += ["", "Exchange Online PowerShell", "--------------------------"]
+    for step in plan.powershell:
+        lines += [_wrap(step.explanation, "  # "), f"  {step.command}"]
+    lines += ["", "Findings", "--------"]
+    lines += [f.to_text() for f in plan.to_report().sorted_findings()]
+    return "\n".join(lines)
+
+
+def _wrap(text: str, prefix: str, width: int = 96) -> str:
+    words, lines, current = text.split(), [], ""
+    for word in words:
+        if current and len(prefix) + len(current) + 1 + len(word) > width:
+            lines.append(prefix + current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(prefix + current)
+    return "\n".join(lines)
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _md(text: str) -> str:
+    """Escape text for Markdown prose and table cells."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def _fence(body: str, language: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{body}\n{fence}"
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    head = list(header)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def plan_markdown(plan: SetupPlan) -> str:
+    rec = plan.recommendation
+    parts = [f"## Recommended: {_md(rec.option.title)}", _md(rec.why)]
+    if rec.alternatives:
+        parts.append("Also fits: " + ", ".join(_md(v.option.title) for v in rec.alternatives))
+    if rec.rejected:
+        parts.append("**Why not the others**\n\n" + "\n".join(
+            f"- **{_md(v.option.title)}**: {_md(v.why)}" for v in rec.rejected))
+    parts.append("### Device settings\n\n" + _table(
+        ("Setting", "Value", "Why"),
+        ((s.name, s.value, s.explanation) for s in plan.device_settings)))
+    parts.append("### DNS records\n\n" + _table(
+        ("Action", "Type", "Name", "Value", "Why"),
+        ((r.action, r.type, r.name, r.value, r.explanation) for r in plan.dns_records)))
+    script = _fence(plan.script().rstrip(), "powershell")
+    parts.append("### Exchange Online PowerShell\n\n" + script)
+    findings = plan.to_report().sorted_findings()
+    parts.append("### Findings\n\n" + "\n".join(
+        f"- **{_md(f.severity.value)}** `{f.code}`: {_md(f.title)}. {_md(f.detail)}"
+        for f in findings))
+    return "\n\n".join(parts) + "\n"
+
+
+def notebook_cell(plan: SetupPlan) -> dict[str, Any]:
+    """An nbformat v4 Markdown cell holding the plan, to append to a shared notebook."""
+    source = plan_markdown(plan)
+    return {
+        "cell_type": "markdown",
+        "id": "o365diag-setup-" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:12],
+        "metadata": {"tags": ["o365diag-setup"]},
+        "source": source,
+    }
+
+
+# -- HTML (widget) --------------------------------------------------------------------------------
+_esc = html.escape
+
+
+def recommendation_html(plan: SetupPlan) -> str:
+    rec = plan.recommendation
+    border = "#ef6c00" if rec.is_fallback else "#2e7d32"
+    rows = "".join(
+        f"<li><strong>{_esc(v.option.title)}</strong>: {_esc(v.why)}</li>" for v in rec.rejected)
+    also = "".join(f"<li>{_esc(v.option.title)}</li>" for v in rec.alternatives)
+    sources = "".join(
+        f'<a href="{_esc(s)}" rel="noopener noreferrer" target="_blank">source</a> '
+        for s in rec.sources)
+    return (
+        f'<div class="o365diag-card" style="border-left:6px solid {border};padding:.5em 1em;'
+        'background:#f7f7f7;margin:.5em 0">'
+        f"<div style='font-size:.85em;color:#555'>Recommended sending option</div>"
+        f"<div style='font-size:1.3em;font-weight:600'>{_esc(rec.option.title)}</div>"
+        f"<p>{_esc(rec.why)} {sources}</p>"
+        + (f"<div>Also fits:</div><ul>{also}</ul>" if also else "")
+        + (f"<div>Why not the others:</div><ul>{rows}</ul>" if rows else "")
+        + "</div>"
+    )
+
+
+def _copy_button(text: str) -> str:
+    # The text travels in a data attribute (HTML-escaped), so no JavaScript quoting is needed.
+    return (
+        f'<button type="button" class="o365diag-copy" data-copy="{_esc(text)}" '
+        "onclick=\"navigator.clipboard.writeText(this.dataset.copy);"
+        "this.textContent='Copied'\" style='margin-left:.5em'>Copy</button>"
+    )
+
+
+def plan_html(plan: SetupPlan) -> str:
+    settings = "".join(
+        f"<tr><td>{_esc(s.name)}</td><td><code>{_esc(s.value)}</code></td>"
+        f"<td>{_esc(s.explanation)}</td></tr>" for s in plan.device_settings)
+    records = "".join(
+        f"<tr><td>{_esc(r.action)}</td><td>{_esc(r.type)}</td><td>{_esc(r.name)}</td>"
+        f"<td><code>{_esc(r.value)}</code>{'' if r.placeholder else _copy_button(r.value)}</td>"
+        f"<td>{_esc(r.explanation)}</td></tr>" for r in plan.dns_records)
+    steps = "".join(
+        f"<div class='o365diag-step'><div>{_esc(p.explanation)}</div>"
+        f"<pre style='display:inline-block;margin:.2em 0'>{_esc(p.command)}</pre>"
+        f"{_copy_button(p.command)}</div>" for p in plan.powershell)
+    return (
+        '<div class="o365diag">'
+        "<h4>Device settings</h4><table><tr><th>Setting</th><th>Value</th><th>Why</th></tr>"
+        f"{settings}</table>"
+        "<h4>DNS records</h4><table><tr><th>Action</th><th>Type</th><th>Name</th>"
+        f"<th>Value</th><th>Why</th></tr>{records}</table>"
+        f"<h4>Exchange Online PowerShell {_copy_button(plan.script())}</h4>{steps}"
+        + render_findings_html(plan.to_report().sorted_findings(), heading="Findings")
+        + "</div>"
+    )
