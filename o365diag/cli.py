@@ -14,6 +14,10 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 # Each module exposes register(subparsers); heavy imports stay inside its run function.
 COMMAND_MODULES: list[str] = [
     "o365diag.headers.command",
+    "o365diag.report_command",
+    "o365diag.smtp.command",
+    "o365diag.dns.command",
+    "o365diag.setup.command",
 ]
 
 
