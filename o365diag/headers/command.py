@@ -27,12 +27,27 @@ def register(subparsers: Any) -> None:
         help="bulk mode: one JSON line per message ('-' for stdout), then a summary table",
     )
     parser.add_argument(
+        "--live-dns",
+        action="store_true",
+        help="also re-check SPF for the connecting IP and the DKIM keys against DNS now",
+    )
+    parser.add_argument("--nameserver", metavar="HOST[:PORT]", help="DNS server for --live-dns")
+    parser.add_argument(
+        "--dns-timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="timeout of each DNS query for --live-dns (default 3)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=0, help="bulk mode worker processes (default: all cores)"
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.jsonl and args.live_dns:
+        return _usage("--live-dns checks one message at a time; drop --jsonl or --live-dns")
     if args.jsonl:
         from o365diag.headers.bulk import run_bulk
 
@@ -65,6 +80,10 @@ def _run_single(args: argparse.Namespace) -> int:
         return _usage(f"{source}: {exc}")
     except OSError as exc:
         return _usage(f"cannot read {source}: {exc.strerror or exc}")
+    if args.live_dns:
+        from o365diag.recheck import recheck_live_dns
+
+        recheck_live_dns(report, nameserver=args.nameserver, timeout=args.dns_timeout)
     if args.html:
         try:
             Path(args.html).write_text(report.to_html(analysis_html(report)), encoding="utf-8")
