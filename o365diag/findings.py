@@ -9,7 +9,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Finding", "Report", "Severity", "render_cards_html", "render_findings_html"]
+__all__ = [
+    "Finding",
+    "Report",
+    "Severity",
+    "catalogue_finding",
+    "render_cards_html",
+    "render_findings_html",
+]
 
 
 class Severity(enum.Enum):
@@ -222,3 +229,50 @@ def render_cards_html(cards: Iterable[tuple[str, str, str]]) -> str:
         for label, value, state in cards
     )
     return f'<div class="cards" style="display:flex;flex-wrap:wrap">{cells}</div>'
+
+
+class _Blank(dict[str, Any]):
+    """format_map values: a value nobody supplied reads as ``missing`` instead of a KeyError."""
+
+    def __init__(self, values: Mapping[str, Any], missing: str) -> None:
+        super().__init__(values)
+        self.missing = missing
+
+    def __missing__(self, key: str) -> str:
+        return self.missing
+
+
+def catalogue_finding(
+    table: str,
+    code: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    severity: Severity | None = None,
+    title: str | None = None,
+    detail: str = "",
+    fix: str | None = None,
+    evidence: Iterable[str] = (),
+    references: Iterable[str] = (),
+    missing: str = "(unknown)",
+    max_evidence: int = 20,
+) -> Finding:
+    """A finding from the catalogue entry ``code`` of knowledge table ``table``.
+
+    The entry gives the default severity, the title, the meaning (used as detail) and the fix;
+    ``{name}`` placeholders in them are filled from ``values``. Arguments given here win.
+    """
+    from o365diag.knowledge import load_table
+
+    entry = load_table(table).lookup(code)
+    if entry is None:
+        raise KeyError(f"finding code {code!r} is not in {table}.json")
+    fields = _Blank({k: v for k, v in (values or {}).items() if v is not None}, missing)
+    return Finding(
+        code=code,
+        severity=severity or Severity(entry.get("severity", "info")),
+        title=title or str(entry.get("title", code)).format_map(fields),
+        detail=detail or entry.meaning.format_map(fields),
+        fix=fix if fix is not None else str(entry.get("fix", "")).format_map(fields),
+        evidence=tuple(evidence)[:max_evidence],
+        references=tuple(dict.fromkeys((*references, entry.source))),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from o365diag.findings import Finding, Severity
+from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.headers.parse import ENCODED_WORD
 from o365diag.knowledge import load_table
 
@@ -27,11 +27,6 @@ _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
 
 
-class _Blank(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "(unknown)"
-
-
 def make_finding(
     code: str,
     values: dict[str, Any] | None = None,
@@ -42,18 +37,15 @@ def make_finding(
     references: tuple[str, ...] = (),
 ) -> Finding:
     """A finding from the catalogue entry ``code`` with its templates filled from ``values``."""
-    entry = load_table("header_findings").lookup(code)
-    if entry is None:
-        raise KeyError(f"finding code {code!r} is not in header_findings.json")
-    fields = _Blank({k: v for k, v in (values or {}).items() if v is not None})
-    return Finding(
-        code=code,
-        severity=severity or Severity(entry.get("severity", "info")),
-        title=str(entry.get("title", code)).format_map(fields),
-        detail=detail or entry.meaning.format_map(fields),
-        fix=str(entry.get("fix", "")).format_map(fields),
-        evidence=evidence[:_MAX_EVIDENCE],
-        references=(*references, entry.source) if entry.source not in references else references,
+    return catalogue_finding(
+        "header_findings",
+        code,
+        values,
+        detail=detail,
+        evidence=evidence,
+        severity=severity,
+        references=references,
+        max_evidence=_MAX_EVIDENCE,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from o365diag.findings import Finding, Severity
+from o365diag.findings import Finding, catalogue_finding
 from o365diag.knowledge import load_table
 
 __all__ = ["finding", "finding_codes"]
@@ -20,17 +20,15 @@ def finding(
     references: Iterable[str] = (),
 ) -> Finding:
     """A finding for ``code``: the catalogue's title, meaning and fix unless given here."""
-    entry = load_table("setup_findings").lookup(code)
-    if entry is None:
-        raise LookupError(f"finding code {code!r} is not in setup_findings.json")
-    return Finding(
-        code=code,
-        severity=Severity(entry.get("severity", "info")),
-        title=title or str(entry.get("title", code)),
-        detail=detail or entry.meaning,
-        fix=fix if fix is not None else str(entry.get("fix", "")),
-        evidence=tuple(evidence),
-        references=tuple(dict.fromkeys((*references, entry.source))),
+    return catalogue_finding(
+        "setup_findings",
+        code,
+        title=title,
+        detail=detail,
+        fix=fix,
+        evidence=evidence,
+        references=references,
+        max_evidence=1000,
     )
 
 

@@ -1,0 +1,39 @@
+"""Domain names: the domain of an address and the organizational domain (Public Suffix List)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
+
+__all__ = ["domain_of", "organizational_domain"]
+
+
+@cache
+def _psl() -> PublicSuffixList:
+    # Loaded on first use: parsing the list costs tens of milliseconds.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def domain_of(identity: str | None) -> str | None:
+    """The domain of an address, ``@domain`` or bare domain, lower-cased, without a root dot."""
+    if not identity:
+        return None
+    text = identity.strip().strip("<>").strip()
+    if "@" in text:
+        text = text.rsplit("@", 1)[1]
+    text = text.strip().rstrip(".").lower()
+    if not text or " " in text or "." not in text:
+        return None
+    return text
+
+
+def organizational_domain(domain: str) -> str:
+    """The registrable domain (RFC 7489 §3.2: one label below the public suffix), else itself."""
+    name = domain.lower().rstrip(".")
+    found = _psl().privatesuffix(name)
+    return str(found) if found else name
