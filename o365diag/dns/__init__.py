@@ -7,8 +7,9 @@ Submodules load on first use, so ``import o365diag.dns`` stays cheap::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from o365diag._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from o365diag.dns.audit import audit_domain, live_recheck
@@ -41,8 +42,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'o365diag.dns' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"o365diag.dns.{home}"), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)

@@ -71,7 +71,7 @@ def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
     label, content = item
     if isinstance(content, str) and content.startswith("error: "):
         return {"source": label, "error": content[7:]}
-    from o365diag.headers.analyze import analyze
+    from o365diag.headers.analysis import analyze
     from o365diag.headers.parse import InputError
 
     try:

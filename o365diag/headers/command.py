@@ -69,7 +69,7 @@ def _read(source: str) -> bytes:
 
 
 def _run_single(args: argparse.Namespace) -> int:
-    from o365diag.headers.analyze import analyze
+    from o365diag.headers.analysis import analyze
     from o365diag.headers.parse import InputError
     from o365diag.headers.render import analysis_html, analysis_text
 

@@ -14,7 +14,7 @@ from o365diag.headers.parse import ENCODED_WORD
 from o365diag.knowledge import load_table
 
 if TYPE_CHECKING:
-    from o365diag.headers.analyze import Analysis
+    from o365diag.headers.analysis import Analysis
     from o365diag.headers.received import Hop
 
 __all__ = ["SLOW_HOP_SECONDS", "diagnose", "make_finding"]

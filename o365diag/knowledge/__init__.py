@@ -16,11 +16,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 __all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_names"]
 
+# A plain path, not importlib.resources: the package ships as files, and this keeps start-up fast.
+_FOLDER = Path(__file__).resolve().parent
 _WILDCARD = re.compile(r"[0-9x]+")
 STATUSES = frozenset({"documented", "observed", "unknown"})
 
@@ -90,14 +92,13 @@ class Table:
 
 
 def table_names() -> list[str]:
-    folder = resources.files(__name__)
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".json"))
+    return sorted(p.stem for p in _FOLDER.glob("*.json"))
 
 
 @cache
 def load_table(name: str) -> Table:
     """Load and validate ``<name>.json`` from this package (cached)."""
-    path = resources.files(__name__) / f"{name}.json"
+    path = _FOLDER / f"{name}.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

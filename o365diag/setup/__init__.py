@@ -15,9 +15,9 @@ tenant's connectors, transport, mailbox, filtering and authentication settings. 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from o365diag._lazy import lazy_getattr
 from o365diag.setup.answers import QUESTIONS, AnswerError, Question, SetupAnswers
 
 if TYPE_CHECKING:
@@ -60,8 +60,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'o365diag.setup' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"o365diag.setup.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

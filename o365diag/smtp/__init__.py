@@ -9,8 +9,9 @@ this package (as the CLI does to build its parser) stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from o365diag._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from o365diag.smtp.config import PROFILES, ConfigError, ProbeConfig, Profile, Secret
@@ -49,8 +50,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'o365diag.smtp' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

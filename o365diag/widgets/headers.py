@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from o365diag.findings import Report, render_cards_html, render_findings_html
-from o365diag.headers.analyze import analyze
+from o365diag.headers.analysis import analyze
 from o365diag.headers.parse import InputError
 from o365diag.headers.render import auth_cards, hops_html, stamps_html
 from o365diag.widgets._base import AppBase, show_figure
