@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def domain_of(identity: str | None) -> str | None:
     return text
 
 
+@lru_cache(maxsize=8192)
 def organizational_domain(domain: str) -> str:
     """The registrable domain (RFC 7489 §3.2: one label below the public suffix), else itself."""
     name = domain.lower().rstrip(".")

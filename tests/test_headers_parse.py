@@ -107,3 +107,27 @@ def test_msg_without_transport_headers_says_why() -> None:
     draft = compound_file({"__substg1.0_0037001F": "Draft".encode("utf-16-le")})
     with pytest.raises(InputError, match="no transport headers"):
         read_header_source(draft)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Scanner <scanner@example.com>",
+        '"Doe, John" <j@example.com>',
+        "a@example.com",
+        "a@example.com, b@example.org",
+        "=?utf-8?Q?x?= <q@example.net>",
+        '"Odd \\"quote\\"" <o@example.com>',
+        "Group: a@example.com;",
+        "<x@example.com>",
+        "Name <x@example.com> (comment)",
+        "undisclosed-recipients:;",
+        "not an address",
+    ],
+)
+def test_address_fast_path_agrees_with_the_stdlib_parser(value: str) -> None:
+    import email.utils
+
+    from o365diag.headers.analysis import _addresses
+
+    assert _addresses(value) == [a for _, a in email.utils.getaddresses([value]) if a]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,16 @@ def _summary(headers: HeaderSet) -> dict[str, Any]:
     }
 
 
+_ADDR = r'[^\s<>@",;]+@[^\s<>@",;]+'
+_ONE_ADDRESS = re.compile(rf'(?:"[^"\\]*"|[^",<>@]*)\s*<({_ADDR})>|({_ADDR})')
+
+
 def _addresses(value: str | None) -> list[str]:
     if not value:
         return []
+    simple = _ONE_ADDRESS.fullmatch(value.strip())
+    if simple:  # the usual single address, without the cost of the general parser
+        return [simple.group(1) or simple.group(2)]
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
 
 

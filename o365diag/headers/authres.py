@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 _EQUALS = re.compile(r"\s*=\s*")
+_SPECIAL = re.compile(r'\\.|[()"]', re.DOTALL)
 _PLACEHOLDER = re.compile(r"\x01(\d+)\x01")
 _INSTANCE = re.compile(r"i=(\d{1,3})")
 _KNOWN_METHODS = frozenset(
@@ -98,46 +99,38 @@ def split_comments(text: str) -> tuple[str, list[str], bool]:
     """Replace each top-level ``( ... )`` comment by a placeholder; linear in ``len(text)``.
 
     Returns the text with placeholders, the comment texts, and whether the parentheses
-    were balanced (quoted strings and backslash escapes are honoured).
+    were balanced (quoted strings and backslash escapes are honoured). Only the special
+    characters are visited; the text between them is copied in slices.
     """
     out: list[str] = []
     comments: list[str] = []
-    current: list[str] = []
     depth = 0
     in_quote = False
-    escaped = False
-    for ch in text:
-        if escaped:
-            (current if depth else out).append(ch)
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-            (current if depth else out).append(ch)
-        elif in_quote:
-            out.append(ch)
-            in_quote = ch != '"'
-        elif ch == "(":
-            if depth:
-                current.append(ch)
+    copied = 0  # text[copied:] is not yet in out (outside comments)
+    opened = 0  # where the current top-level comment's text starts
+    for match in _SPECIAL.finditer(text):
+        char, at = match.group(), match.start()
+        if char.startswith("\\") or (in_quote and char != '"'):
+            continue
+        if char == '"':
+            in_quote = not in_quote if depth == 0 else in_quote
+        elif char == "(":
+            if depth == 0:
+                out.append(text[copied:at])
+                opened = at + 1
             depth += 1
-        elif ch == ")" and depth:
-            depth -= 1
-            if depth:
-                current.append(ch)
-            else:
-                out.append(f" \x01{len(comments)}\x01 ")
-                comments.append("".join(current).strip())
-                current = []
         elif depth:
-            current.append(ch)
-        else:
-            in_quote = ch == '"'
-            out.append(ch)
-    balanced = depth == 0 and not in_quote
+            depth -= 1
+            if depth == 0:
+                out.append(f" \x01{len(comments)}\x01 ")
+                comments.append(text[opened:at].strip())
+                copied = at + 1
     if depth:
         out.append(f" \x01{len(comments)}\x01 ")
-        comments.append("".join(current).strip())
-    return "".join(out), comments, balanced
+        comments.append(text[opened:].strip())
+    else:
+        out.append(text[copied:])
+    return "".join(out), comments, depth == 0 and not in_quote
 
 
 def parse_authentication_results(

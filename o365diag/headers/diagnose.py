@@ -78,7 +78,7 @@ def _verdict_evidence(a: Analysis) -> tuple[str, ...]:
     source = a.verdict.source
     if source is None:
         return ()
-    found = next((f for f in a.headers if f.index == source.index), None)
+    found = next((f for f in a.headers if f.position == source.index), None)
     return (found.line(),) if found else ()
 
 

@@ -15,6 +15,7 @@ import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -33,7 +34,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _FIELD_START = re.compile(r"([!-9;-~]{1,200}):[ \t]?")
-_ONLY_DIGITS = re.compile(r"\d{1,2}")
 ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
 
@@ -42,19 +42,18 @@ class InputError(ValueError):
     """The input cannot be analyzed at all (empty, binary, no header in it)."""
 
 
-@dataclass(frozen=True)
-class HeaderField:
-    """One header field, unfolded. ``value`` is RFC 2047 decoded, ``raw`` is not."""
+class HeaderField(NamedTuple):
+    """One header field, unfolded. ``value`` is RFC 2047 decoded, ``raw`` is not.
+
+    A named tuple rather than a dataclass: a message has dozens of fields and a batch has
+    millions, and tuples are the cheapest immutable records Python has.
+    """
 
     name: str
     value: str
     raw: str
-    index: int
-    key: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.key:
-            object.__setattr__(self, "key", self.name.lower())
+    position: int  # 0 for the topmost field
+    key: str  # the name in lower case, for look-ups
 
     def line(self, limit: int = 600) -> str:
         """The field as one evidence line, shortened when very long."""
@@ -175,20 +174,22 @@ def parse_header_block(text: str) -> HeaderSet:
     name: str | None = None
     parts: list[str] = []
     for line in _LINE_SPLIT.split(text.replace("\x00", "")):
-        if not line.strip():
+        stripped = line.strip()
+        if not stripped:
             if name is not None:
                 result.had_body = True
                 break
             continue
-        start = None if line[0] in " \t" else _FIELD_START.match(line)
-        if start and not _ONLY_DIGITS.fullmatch(start.group(1)):
+        folded = line[0] in " \t"
+        start = None if folded else _FIELD_START.match(line)
+        if start and not (len(start.group(1)) <= 2 and start.group(1).isdigit()):
             if name is not None:
                 _append(result, name, parts)
-            name, parts = start.group(1), [line[start.end() :]]
+            name, parts = start.group(1), [line[start.end() :].strip()]
         elif name is not None:
-            if line[0] not in " \t":
+            if not folded:
                 _note_repair(result, f"{name}: a folded line had lost its leading whitespace")
-            parts.append(line.strip())
+            parts.append(stripped)
         else:
             result.stray_lines.append(line)
     if name is not None:
@@ -202,7 +203,9 @@ def _note_repair(result: HeaderSet, repair: str) -> None:
 
 
 def _append(result: HeaderSet, name: str, parts: list[str]) -> None:
-    raw = " ".join(p.strip() for p in parts if p.strip())
+    raw = " ".join(parts) if len(parts) > 1 else parts[0]
+    if "  " in raw or raw.startswith(" "):
+        raw = " ".join(p for p in parts if p)
     value = raw
     if "=?" in raw:
         value = decode_rfc2047(raw)
@@ -213,7 +216,7 @@ def _append(result: HeaderSet, name: str, parts: list[str]) -> None:
                     f"{name}: encoded word with malformed charset {charset!r} "
                     f"decoded as {_codec_for(charset)}",
                 )
-    result.fields.append(HeaderField(name=name, value=value, raw=raw, index=len(result.fields)))
+    result.fields.append(HeaderField(name, value, raw, len(result.fields), name.lower()))
 
 
 def decode_rfc2047(text: str) -> str:

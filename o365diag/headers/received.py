@@ -19,9 +19,10 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
+import socket
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -42,6 +43,7 @@ _MAX_IP_PIECES = 64
 
 _PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
 _TOKEN = re.compile(r";|[^\s;]+")
+_SIMPLE_ITEM = re.compile(r"\(([^()\\]*)\)|;|[^\s;()]+")
 _IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"']+")
 _IP_SHAPE = re.compile(
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
@@ -210,6 +212,26 @@ def _lex(text: str, pairs: dict[int, int]) -> list[_Item]:
     return items
 
 
+def _lex_simple(text: str) -> list[_Item] | None:
+    """The same items as _lex in one regular-expression pass, for the usual text whose
+    comments are not nested and hold no escapes; None for anything else."""
+    if "\\" in text:
+        return None
+    items: list[_Item] = []
+    comments = 0
+    for match in _SIMPLE_ITEM.finditer(text):
+        comment = match.group(1)
+        if comment is not None:
+            comments += 1
+            items.append((_COMMENT, comment, match.start()))
+        else:
+            word = match.group()
+            items.append((_SEMI if word == ";" else _WORD, word, match.start()))
+    if comments != text.count("(") or comments != text.count(")"):
+        return None
+    return items
+
+
 def _words(text: str, start: int, end: int) -> list[_Item]:
     return [
         (_SEMI if match.group() == ";" else _WORD, match.group(), match.start())
@@ -304,13 +326,31 @@ def _as_ip(piece: str) -> str | None:
     piece = piece.rstrip(".")
     if not _IP_SHAPE.fullmatch(piece):
         return None
+    return canonical_ip(piece.split("%", 1)[0])
+
+
+_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
+
+
+def canonical_ip(text: str) -> str | None:
+    """The canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4), else None.
+
+    inet_pton/inet_ntop do in C what the ipaddress module does in Python: this runs for
+    every word of every Received header that looks like an address.
+    """
     try:
-        address = ipaddress.ip_address(piece.split("%", 1)[0])
-    except ValueError:
+        if ":" not in text:
+            return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError):
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+    if packed.startswith(_MAPPED_PREFIX):
+        return socket.inet_ntop(socket.AF_INET, packed[12:])
+    return (
+        str(ipaddress.IPv6Address(packed))
+        if packed.startswith(b"\x00" * 12)
+        else (socket.inet_ntop(socket.AF_INET6, packed))
+    )
 
 
 def _tls_of(comments: list[str], protocol: str | None) -> str | None:
@@ -603,14 +643,22 @@ def _assemble(parts: _DateParts) -> tuple[datetime | None, list[str]]:
 
 def parse_received(value: str) -> Hop:
     """Parse one unfolded Received value. The Hop has index 0 and no delay."""
+    return Hop(index=0, delay_seconds=None, clock_skew=False, **_hop_fields(value))
+
+
+def _hop_fields(value: str) -> dict[str, Any]:
+    """Everything a Hop holds that one Received value tells (not its place in a chain)."""
     text = _as_text(value)
-    pairs, unbalanced = _paren_pairs(text)
-    field_items, date_text = _split_date(text, _lex(text, pairs))
+    items = _lex_simple(text)
+    unbalanced = False
+    if items is None:
+        pairs, unbalanced = _paren_pairs(text)
+        items = _lex(text, pairs)
+    field_items, date_text = _split_date(text, items)
     parts, comments, repeated = _collect_parts(field_items)
     timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
     protocol = _phrase(parts, "with")
-    return Hop(
-        index=0,
+    return dict(
         from_host=_host(parts, "from"),
         from_ip=_ip_of(parts.get("from")),
         by_host=_host(parts, "by"),
@@ -621,8 +669,6 @@ def parse_received(value: str) -> Hop:
         tls=_tls_of(comments, protocol),
         timestamp=timestamp,
         date_text=_shown(date_text) if date_text else None,
-        delay_seconds=None,
-        clock_skew=False,
         raw=text,
         problems=_problems(text, parts, repeated, unbalanced, date_text, timestamp, date_notes),
         via=_phrase(parts, "via"),
@@ -683,14 +729,15 @@ def build_chain(values: Sequence[str]) -> Chain:
     total = 0.0
     dated = 0
     for index, value in enumerate(reversed(list(values)), start=1):
-        hop = parse_received(value)
+        fields = _hop_fields(value)
+        timestamp: datetime | None = fields["timestamp"]
         delay: float | None = None
-        if hop.timestamp is not None:
+        if timestamp is not None:
             dated += 1
             if previous is not None:
-                delay = (hop.timestamp - previous).total_seconds()
+                delay = (timestamp - previous).total_seconds()
                 total += max(delay, 0.0)
-            previous = hop.timestamp
+            previous = timestamp
         skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
-        hops.append(replace(hop, index=index, delay_seconds=delay, clock_skew=skewed))
+        hops.append(Hop(index=index, delay_seconds=delay, clock_skew=skewed, **fields))
     return Chain(hops=tuple(hops), total_transit_seconds=total if dated >= 2 else None)

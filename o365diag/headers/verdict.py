@@ -45,9 +45,9 @@ def parse_all(headers: HeaderSet) -> list[AuthResults]:
     parsed: list[AuthResults] = []
     for found in headers:
         if found.key in VERDICT_HEADERS:
-            parsed.append(parse_authentication_results(found.value, found.name, found.index))
+            parsed.append(parse_authentication_results(found.value, found.name, found.position))
         elif found.key == "received-spf":
-            parsed.append(parse_received_spf(found.value, found.index))
+            parsed.append(parse_received_spf(found.value, found.position))
     return parsed
 
 
