@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOK := notebooks/00-start-here.ipynb
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test bench dashboard lint typecheck clean
+.PHONY: lab test bench dashboard lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +21,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.lab-installed
 
 lab: $(VENV)/.lab-installed
-	$(BIN)/jupyter lab $(NOTEBOOK)
+	PLOTLY_RENDERER=plotly_mimetype+notebook $(BIN)/jupyter lab $(ROOT_FLAG) $(NOTEBOOK)
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,7 +35,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks
 
 dashboard: $(VENV)/.lab-installed
-	$(BIN)/voila --no-browser notebooks/00-start-here.ipynb
+	PLOTLY_RENDERER=plotly_mimetype+notebook $(BIN)/voila --no-browser notebooks/
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
