@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "o365diag.smtp.command",
     "o365diag.dns.command",
     "o365diag.setup.command",
+    "o365diag.trace.command",
 ]
 
 

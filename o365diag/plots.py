@@ -103,14 +103,17 @@ def _layout(figure: go.Figure, title: str, height: int = 380) -> go.Figure:
     figure.update_layout(
         title=title,
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
+        margin={"l": 10, "r": 10, "t": 100, "b": 40},
+        # Above the plots and their panel titles, below the figure title.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "xanchor": "left", "x": 0},
         hovermode="x unified",
     )
     return figure
 
 
-def _bands(figure: go.Figure, anomalies: Any, row: int | None = None, col: int | None = None) -> None:
+def _bands(
+    figure: go.Figure, anomalies: Any, row: int | None = None, col: int | None = None
+) -> None:
     for item in anomalies.head(_MAX_BANDS).iter_rows(named=True):
         spike = item["kind"] == "spike"
         where = {"row": row, "col": col} if row is not None else {}
@@ -142,9 +145,9 @@ def trace_volume_figure(analysis: TraceAnalysis) -> go.Figure:
             )
         )
     _bands(figure, analysis.anomalies)
-    figure.update_layout(barmode="stack", bargap=0, xaxis={"title": "UTC"}, yaxis={"title": "rows"})
+    figure.update_layout(barmode="stack", bargap=0, yaxis={"title": "rows"})
     label = interval_label_text(analysis.interval)
-    return _layout(figure, f"Volume per {label} by status (shaded: anomalies)")
+    return _layout(figure, f"Volume per {label} by status, UTC (shaded: anomalies)")
 
 
 def interval_label_text(seconds: int) -> str:
@@ -190,9 +193,7 @@ def trace_sender_figure(analysis: TraceAnalysis) -> go.Figure:
             row=row,
             col=col,
         )
-        mine = analysis.anomalies.filter(
-            (pl.col("scope") == "sender") & (pl.col("key") == sender)
-        )
+        mine = analysis.anomalies.filter((pl.col("scope") == "sender") & (pl.col("key") == sender))
         _bands(figure, mine, row, col)
     title = f"Per sender, rows per {interval_label_text(analysis.interval)} (shaded: anomalies)"
     return _layout(figure, title, height=max(260, 200 * rows + 80))
@@ -228,7 +229,10 @@ def trace_status_figure(analysis: TraceAnalysis) -> go.Figure:
         rows=1,
         cols=2,
         column_widths=[0.35, 0.65],
-        subplot_titles=["Rows by status", "Not delivered, share of rows"],
+        subplot_titles=[
+            "Rows by status",
+            f"Not delivered, share of rows per {interval_label_text(analysis.failure_interval)}",
+        ],
     )
     totals = analysis.volume.group_by("status").agg(pl.col("n").sum()).sort("n")
     statuses = [str(s) for s in totals["status"].to_list()]

@@ -6,20 +6,23 @@ Importing this package needs the ``lab`` extra (ipywidgets). Apps are loaded laz
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from o365diag._lazy import lazy_getattr
 
-__all__ = ["DomainCheckApp", "HeaderAnalyzerApp", "SetupAssistantApp"]
+__all__ = [
+    "ConnectionTestApp",
+    "DomainCheckApp",
+    "HeaderAnalyzerApp",
+    "SetupAssistantApp",
+    "TraceExplorerApp",
+]
 
 _APPS = {
+    "ConnectionTestApp": "o365diag.widgets.connection",
     "DomainCheckApp": "o365diag.widgets.domain",
     "HeaderAnalyzerApp": "o365diag.widgets.headers",
     "SetupAssistantApp": "o365diag.widgets.setup",
+    "TraceExplorerApp": "o365diag.widgets.trace",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _APPS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'o365diag.widgets' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _APPS)
