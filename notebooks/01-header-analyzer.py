@@ -24,6 +24,9 @@
 # 2. Paste them in the box (or upload the `.eml` / `.msg` file), or pick a sample to see how it works.
 # 3. Click **Analyze**. Read the cards first (SPF, DKIM, DMARC, compauth, SCL, BCL), then the
 #    findings: each says what was seen and what to change.
+# 4. To hand it to a colleague or a support team, click **Export report** at the bottom: one HTML
+#    file that opens offline, and a Markdown summary for the ticket. Tick *Redact* first if the
+#    file leaves your organization (addresses, domains and IPs become placeholders).
 #
 # Nothing leaves this machine: the analysis reads only the text you give it.
 

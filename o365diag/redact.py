@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from o365diag.domains import _psl
+
 __all__ = ["REMOVED", "Redactor", "is_secret_key", "redact", "remove_secrets"]
 
 REMOVED = "[removed]"
@@ -58,6 +60,8 @@ _KEPT_SUFFIXES = (
     "live.com",
     "msn.com",
     "onmicrosoft.com",
+    "aka.ms",
+    "microsoft365.com",
     "rfc-editor.org",
     "ietf.org",
     "iana.org",
@@ -417,15 +421,9 @@ def _registered_domain(name: str) -> str | None:
         return ".".join(labels[-2:]) if len(labels) >= 2 else None
     if len(labels) == 2 and tld in _FILE_SUFFIXES:
         return None
-    registered = _public_suffix_list().privatesuffix(name)
+    # Unknown top-level labels ("report.html", "o365diag.headers") make no internet name.
+    registered = _psl().privatesuffix(name, accept_unknown=False)
     return registered if isinstance(registered, str) else None
-
-
-@lru_cache(maxsize=1)
-def _public_suffix_list() -> Any:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList(accept_unknown=False)
 
 
 def _remove_challenge_answers(items: list[Any]) -> list[Any]:

@@ -44,6 +44,7 @@ _DEFAULT_TITLE = "o365diag report"
 _SECTION_RENDERERS = {
     "o365diag.headers/1": "o365diag.headers.render:analysis_html",
     "o365diag.smtp/1": "o365diag.smtp.render:render_html",
+    "o365diag.dns/1": "o365diag.dns.render:audit_html",
 }
 
 
@@ -284,7 +285,7 @@ def _section_body(report: Report) -> str:
                 importlib.import_module(module_name), function_name
             )
             return render(report)
-        except (ImportError, AttributeError, KeyError, TypeError, ValueError):
+        except (ImportError, AttributeError, LookupError, TypeError, ValueError):
             pass  # a result saved by another version: the generic layout still shows it all
     return generic_html(report)
 
@@ -349,7 +350,7 @@ def _figures(report: Report) -> list[go.Figure]:
         return []
     try:
         return builder(report.data)
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, LookupError, TypeError, ValueError):
         return []  # a chart is a bonus; the tables above already carry the data
 
 
@@ -427,19 +428,22 @@ def _report_markdown(number: int, report: Report) -> list[str]:
 
 
 def _facts(report: Report) -> list[tuple[str, str]]:
-    data = report.data
+    """The few values a ticket needs first; none when the saved data has another shape."""
     kind = report.schema.split("/")[0].removeprefix("o365diag.")
     try:
-        if kind == "headers":
-            from o365diag.headers.render import auth_cards
-
-            cards = [(label, value) for label, value, _ in auth_cards(report.to_dict())]
-            transit = data.get("total_transit_seconds")
-            hops = data.get("hops") or []
-            return [*cards, ("Hops", f"{len(hops)}, total transit {_seconds(transit)}")]
-    except (KeyError, TypeError):
+        facts = _headers_facts(report) if kind == "headers" else _plain_facts(kind, report.data)
+    except (AttributeError, LookupError, TypeError, ValueError):
         return []
-    return [(label, str(value)) for label, value in _plain_facts(kind, data) if value]
+    return [(label, str(value)) for label, value in facts if value not in (None, "")]
+
+
+def _headers_facts(report: Report) -> list[tuple[str, Any]]:
+    from o365diag.headers.render import auth_cards
+
+    cards = [(label, value) for label, value, _ in auth_cards(report.to_dict())]
+    transit = report.data.get("total_transit_seconds")
+    hops = report.data.get("hops") or []
+    return [*cards, ("Hops", f"{len(hops)}, total transit {_seconds(transit)}")]
 
 
 def _plain_facts(kind: str, data: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -79,6 +79,7 @@ def test_ordinary_text_is_left_alone(kept: str) -> None:
         ("BN1NAM02FT046.mail.protection.outlook.com", "BN1NAM02FT046.mail.protection.outlook.com"),
         ("SA9P221CA0024.NAMP221.PROD.OUTLOOK.COM", "SA9P221CA0024.NAMP221.PROD.OUTLOOK.COM"),
         ("smtp.office365.com:587", "smtp.office365.com:587"),
+        ("https://aka.ms/smtp_auth_disabled", "https://aka.ms/smtp_auth_disabled"),
         (
             "https://learn.microsoft.com/en-us/exchange",
             "https://learn.microsoft.com/en-us/exchange",

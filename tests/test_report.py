@@ -15,7 +15,7 @@ from o365diag.findings import Finding, Report, Severity
 from o365diag.headers import analyze
 from o365diag.report import ReportInputError, SharedReport, load_input, report_from_dict
 from o365diag.widgets import HeaderAnalyzerApp
-from tests.conftest import SAMPLES
+from tests.conftest import REPO, SAMPLES
 
 SCANNER = SAMPLES / "02-direct-send-scanner-not-in-spf.txt"
 SLOW = SAMPLES / "11-slow-hop-smart-host.txt"
@@ -329,3 +329,75 @@ async def test_export_button_redacts_and_saves_to_a_folder(tmp_path: Path) -> No
     assert saved.read_text(encoding="utf-8") == page
     # The app's own report is untouched: redaction works on a copy.
     assert app.report is not None and "contoso.example" in app.report.to_json()
+
+
+def test_results_saved_by_the_other_commands(
+    python: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Real --json output of `smtp --demo`, `dns --demo` and `trace` in one report."""
+    runs = {
+        "smtp.json": ["smtp", "--demo", "auth-disabled", "--json"],
+        "dns.json": ["dns", "--demo", "scanner-not-in-spf", "--json"],
+        "trace.json": ["trace", str(REPO / "notebooks" / "data" / "messagetrace-v2.csv"), "--json"],
+    }
+    for name, args in runs.items():
+        result = subprocess.run(
+            [python, "-m", "o365diag", *args], capture_output=True, env=cli_env, timeout=120
+        )
+        assert result.returncode in (0, 1), result.stderr
+        (tmp_path / name).write_bytes(result.stdout)
+    out = tmp_path / "r.html"
+    result = _cli(python, cli_env, *(str(tmp_path / n) for n in runs), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    codes = {
+        f["code"]
+        for name in runs
+        for f in json.loads((tmp_path / name).read_text(encoding="utf-8"))["findings"]
+    }
+    assert codes and all(code in page for code in codes)
+    assert "<h3>Details</h3>" in page  # trace: generic layout (its renderer needs the frame)
+    assert page.count("<h3>Details</h3>") == 1  # smtp and dns render their own sections
+    assert len(re.findall(r'<div id="chart-\d+"', page)) == 2  # SMTP steps, trace volume
+
+
+ODD_VALUES: list[object] = [None, "text", 7, [], [1, "x", None], {"x": {"y": []}}, {}]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        "o365diag.headers/1",
+        "o365diag.smtp/1",
+        "o365diag.dns/1",
+        "o365diag.trace/1",
+        "o365diag.setup/1",
+        "o365diag.spf/1",
+    ],
+)
+def test_results_of_the_wrong_shape_still_render(schema: str) -> None:
+    """Saved JSON from another version, or edited by hand: a report, never a traceback."""
+    keys = [
+        "summary",
+        "authentication",
+        "antispam",
+        "hops",
+        "total_transit_seconds",
+        "steps",
+        "transcript",
+        "target",
+        "tls",
+        "volume",
+        "time_range",
+        "spf",
+        "dmarc",
+        "domain",
+        "recommendation",
+        "result",
+        "lookups",
+    ]
+    for value in ODD_VALUES:
+        report = report_from_dict({"schema": schema, **dict.fromkeys(keys, value)}, "odd.json")
+        shared = SharedReport.build([report], redact=True)
+        assert shared.to_html().startswith("<!DOCTYPE html>")
+        assert shared.to_markdown().startswith("# o365diag report")
