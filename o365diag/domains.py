@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
-__all__ = ["domain_of", "organizational_domain"]
+__all__ = ["domain_of", "organizational_domain", "registrable_domain"]
 
 
 @cache
@@ -38,3 +38,10 @@ def organizational_domain(domain: str) -> str:
     name = domain.lower().rstrip(".")
     found = _psl().privatesuffix(name)
     return str(found) if found else name
+
+
+def registrable_domain(name: str) -> str | None:
+    """The registrable domain under a *known* public suffix; None for names like
+    ``report.html`` whose last label is no top-level domain at all."""
+    found = _psl().privatesuffix(name.lower().rstrip("."), accept_unknown=False)
+    return found if isinstance(found, str) else None

@@ -159,8 +159,11 @@ class Report:
         return self.to_text()
 
 
+_PAGE_CSS = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#1b1b1b}"
+)
+# Scoped to .o365diag so it styles the findings the same in a page, a notebook and an app.
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#1b1b1b}
 .o365diag table{border-collapse:collapse;margin:.5rem 0}
 .o365diag td,.o365diag th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
 vertical-align:top}
@@ -178,14 +181,14 @@ margin:.2rem 0}
 def standalone_page(title: str, body_html: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
+        f"<title>{html.escape(title)}</title><style>{_PAGE_CSS}{_CSS}</style></head>"
         f'<body><div class="o365diag">{body_html}</div></body></html>\n'
     )
 
 
 def render_findings_html(findings: Iterable[Finding], heading: str | None = None) -> str:
-    """Findings as escaped HTML blocks, one per finding."""
-    parts = ['<div class="o365diag">']
+    """Findings as escaped HTML blocks, one per finding, carrying their own scoped style."""
+    parts = [f'<div class="o365diag"><style>{_CSS}</style>']
     if heading:
         parts.append(f"<h3>{html.escape(heading)}</h3>")
     for f in findings:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from o365diag.domains import _psl
+from o365diag.domains import registrable_domain
 
 __all__ = ["REMOVED", "Redactor", "is_secret_key", "redact", "remove_secrets"]
 
@@ -422,8 +422,7 @@ def _registered_domain(name: str) -> str | None:
     if len(labels) == 2 and tld in _FILE_SUFFIXES:
         return None
     # Unknown top-level labels ("report.html", "o365diag.headers") make no internet name.
-    registered = _psl().privatesuffix(name, accept_unknown=False)
-    return registered if isinstance(registered, str) else None
+    return registrable_domain(name)
 
 
 def _remove_challenge_answers(items: list[Any]) -> list[Any]:

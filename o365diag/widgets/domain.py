@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from o365diag.dns.render import AREA_NAMES, LIGHTS
 from o365diag.findings import Report, render_findings_html
-from o365diag.widgets._base import AppBase, escape
+from o365diag.widgets._base import AppBase, escape, show_figure
 
 __all__ = ["DomainCheckApp", "readiness_html", "spf_tree_figure"]
 
@@ -223,12 +223,12 @@ class DomainCheckApp(AppBase):
         self.devices.value = _device_html(report)
         self.findings.value = render_findings_html(report.sorted_findings(), heading="Findings")
         self.records.value = _records_html(report)
-        self.chart.clear_output()
         tree = (report.data.get("spf") or {}).get("tree")
         self.figure = spf_tree_figure(tree) if tree and tree.get("record") else None
-        if self.figure is not None:
-            with self.chart:
-                self.figure.show()
+        if self.figure is None:
+            self.chart.outputs = ()
+        else:
+            show_figure(self.chart, self.figure)
 
 
 def _text(description: str, placeholder: str, value: str = "") -> widgets.Text:
