@@ -32,6 +32,21 @@ _SPINNER = (
 )
 
 
+def sample_options(
+    samples_dir: str | Path | None, suffixes: tuple[str, ...], *, full_names: bool = False
+) -> list[tuple[str, str]]:
+    """Dropdown options for the sample files in ``samples_dir`` with one of ``suffixes``."""
+    options = [("(choose a sample)", "")]
+    folder = Path(samples_dir) if samples_dir is not None else None
+    if folder is not None and folder.is_dir():
+        options += [
+            (p.name if full_names else p.stem, str(p))
+            for p in sorted(folder.iterdir())
+            if p.suffix in suffixes and p.is_file()
+        ]
+    return options
+
+
 def show_figure(output: widgets.Output, figure: Any) -> None:
     """Show a plotly figure in an Output widget, also from a button's task.
 

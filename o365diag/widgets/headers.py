@@ -12,7 +12,7 @@ from o365diag.findings import Report, render_cards_html, render_findings_html
 from o365diag.headers.analysis import analyze
 from o365diag.headers.parse import InputError
 from o365diag.headers.render import auth_cards, hops_html, stamps_html
-from o365diag.widgets._base import AppBase, show_figure
+from o365diag.widgets._base import AppBase, sample_options, show_figure
 
 __all__ = ["HeaderAnalyzerApp"]
 
@@ -35,7 +35,9 @@ class HeaderAnalyzerApp(AppBase):
             accept=".eml,.msg,.txt", multiple=False, description="Upload"
         )
         self.samples = widgets.Dropdown(
-            options=_sample_options(samples_dir), description="Sample:", layout={"width": "auto"}
+            options=sample_options(samples_dir, _SAMPLE_SUFFIXES),
+            description="Sample:",
+            layout={"width": "auto"},
         )
         self.samples.observe(self._load_sample, names="value")
         self.analyze_button = widgets.Button(
@@ -108,17 +110,3 @@ class HeaderAnalyzerApp(AppBase):
             return
         self.figure = hop_delay_figure(hops)
         show_figure(self.chart, self.figure)
-
-
-def _sample_options(samples_dir: str | Path | None) -> list[tuple[str, str]]:
-    options = [("(choose a sample)", "")]
-    if samples_dir is None:
-        return options
-    folder = Path(samples_dir)
-    if folder.is_dir():
-        options += [
-            (p.stem, str(p))
-            for p in sorted(folder.iterdir())
-            if p.suffix in _SAMPLE_SUFFIXES and p.is_file()
-        ]
-    return options

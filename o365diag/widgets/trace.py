@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from o365diag.findings import Report, render_cards_html, render_findings_html
-from o365diag.widgets._base import AppBase, show_figure
+from o365diag.widgets._base import AppBase, sample_options, show_figure
 
 if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
@@ -70,7 +70,9 @@ class TraceExplorerApp(AppBase):
             accept=",".join(_SAMPLE_SUFFIXES), multiple=True, description="Upload"
         )
         self.samples = widgets.Dropdown(
-            options=_sample_options(samples_dir), description="Sample:", layout={"width": "auto"}
+            options=sample_options(samples_dir, _SAMPLE_SUFFIXES, full_names=True),
+            description="Sample:",
+            layout={"width": "auto"},
         )
         self.analyze_button = widgets.Button(
             description="Analyze", button_style="primary", icon="chart-bar"
@@ -197,17 +199,3 @@ class TraceExplorerApp(AppBase):
             self.sender.value = _ALL_SENDERS
             self.sender.observe(self._on_sender, names="value")
         self.sender.disabled = not senders
-
-
-def _sample_options(samples_dir: str | Path | None) -> list[tuple[str, str]]:
-    options = [("(choose a sample)", "")]
-    if samples_dir is None:
-        return options
-    folder = Path(samples_dir)
-    if folder.is_dir():
-        options += [
-            (p.name, str(p))
-            for p in sorted(folder.iterdir())
-            if p.suffix in _SAMPLE_SUFFIXES and p.is_file()
-        ]
-    return options
