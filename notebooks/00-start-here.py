@@ -38,13 +38,22 @@ app
 # | Notebook | Use it when |
 # |---|---|
 # | [01 · Header analyzer](01-header-analyzer.ipynb) | a message was junked, quarantined, rejected or slow: paste its headers |
+# | [02 · Connection test](02-connection-test.ipynb) | a device or app cannot send: run its SMTP session step by step (demo mode needs no tenant) |
+# | [03 · Domain check](03-domain-check.ipynb) | is the domain ready for this device: MX, SPF for its IP, DKIM, DMARC, blocklists |
+# | [04 · Trace volume](04-trace-volume.ipynb) | outbound volume looks wrong: load a message-trace export, see spikes and failures |
+# | [05 · Setup assistant](05-setup-assistant.ipynb) | setting up a new device: the right sending option, its settings, DNS records and PowerShell |
+#
+# Every app has an **Export** button: one HTML file (charts work offline) and a Markdown summary
+# for a ticket, with optional redaction of names and addresses.
 #
 # ## From the command line
 #
 # Everything here also runs in a terminal, for scripts and for people who prefer it:
 #
 # ```
-# o365diag headers message.eml            # readable diagnosis
-# o365diag headers message.eml --json     # machine-readable (schema o365diag.headers/1)
-# o365diag headers reported/ --jsonl out.jsonl   # a folder or an mbox, on all cores
+# o365diag headers message.eml                     # why was it junked / slow?
+# o365diag smtp --demo auth-disabled               # a session against the built-in simulator
+# o365diag dns example.com --ip 203.0.113.10       # is the domain ready for this device?
+# o365diag trace export.csv --html trace.html      # volume, anomalies, failures
+# o365diag setup                                   # which sending option, and its configuration
 # ```
