@@ -249,7 +249,9 @@ def voila_server(
     yield from _serve("voila", args, workspace / "notebooks", "/", jupyter_env, logs)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and the asyncio tests that run after the browser tests need the thread free.
+@pytest.fixture(scope="module")
 def browser_context(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
