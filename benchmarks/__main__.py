@@ -20,6 +20,7 @@ def main(names: list[str]) -> int:
         return 2
     for name in chosen:
         print(f"\n=== bench_{name} ===", flush=True)
+        sys.argv = [f"bench_{name}"]  # each benchmark's own options keep their defaults
         module = importlib.import_module(f"benchmarks.bench_{name}")
         module.main()
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from o365diag.setup.command import UsageError, collect_answers, register
+from o365diag.setup.generate import OPTIONAL_WARNING
 from tests.test_setup_powershell import parse
 
 FLAGS = ["--domain", "example.com", "--from", "scanner@example.com", "--tls", "--auth", "none",
@@ -46,7 +47,12 @@ def test_json_markdown_and_script_outputs(python: str, cli_env: dict[str, str],
     assert data["answers"]["static_ips"] == ["203.0.113.25"]
     lines = script.read_text(encoding="utf-8").splitlines()
     commands = [line for line in lines if not line.startswith("#")]
-    assert commands == [p["command"] for p in data["powershell"]]
+    # Optional tenant-wide hardening is in the script only commented out, under a warning.
+    assert commands == [p["command"] for p in data["powershell"] if not p["optional"]]
+    optional = [p["command"] for p in data["powershell"] if p["optional"]]
+    assert optional == ["Set-OrganizationConfig -RejectDirectSend $true"]
+    assert f"# {optional[0]}" in lines
+    assert all(line in lines for line in OPTIONAL_WARNING.splitlines())
     for command in commands:
         parse(command)
     markdown = run_cli(python, cli_env, *FLAGS, "--markdown")

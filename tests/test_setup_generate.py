@@ -204,7 +204,7 @@ def test_json_contract() -> None:
             "findings"} <= set(data)
     assert {"option", "why", "rejected"} <= set(data["recommendation"])
     assert data["recommendation"]["rejected"][0]["why"]
-    assert all(set(p) == {"command", "explanation"} for p in data["powershell"])
+    assert all(set(p) == {"command", "explanation", "optional"} for p in data["powershell"])
 
 
 def test_text_markdown_and_notebook_cell_carry_the_same_plan() -> None:

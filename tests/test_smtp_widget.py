@@ -83,3 +83,55 @@ async def test_bad_form_input_is_an_error_not_a_traceback() -> None:
     await _click(app, app.step_button)
     assert "not a mail address" in app.error.value
     assert app.probe is None
+
+
+async def test_form_errors_use_the_form_labels_not_flags() -> None:
+    app = ConnectionTestApp(demo=False)
+    app.rcpt_to.value = "x@example.com"
+    await _click(app, app.step_button)
+    assert "From: &#x27;&#x27; is not a mail address" in app.error.value
+    assert "--" not in app.error.value
+    app.mail_from.value = "scanner@example.com"
+    app.rcpt_to.value = "not-an-address"
+    await _click(app, app.step_button)
+    assert "To: &#x27;not-an-address&#x27; is not a mail address" in app.error.value
+
+
+def test_demo_scenario_sets_profile_and_shows_its_addresses() -> None:
+    from o365diag.smtp.simulator import EXTERNAL_RECIPIENT, INTERNAL_RECIPIENT, SCENARIOS
+
+    app = ConnectionTestApp(demo=True, scenario="healthy")
+    assert app.password.disabled and app.mail_from.disabled
+    assert (app.profile.value, app.rcpt_to.value) == ("submission", INTERNAL_RECIPIENT)
+    assert app.user.value == DEMO_USER and app.port.value == 587
+    relay = next(s for s in SCENARIOS.values() if s.profile == "relay"
+                 and EXTERNAL_RECIPIENT in s.client.get("rcpt_to", ()))
+    app.scenario.value = relay.name
+    assert app.profile.value == "relay" and app.port.value == 25
+    assert app.rcpt_to.value == EXTERNAL_RECIPIENT
+    spoof = next(s for s in SCENARIOS.values() if "mail_from" in s.client)
+    app.scenario.value = spoof.name
+    assert app.mail_from.value == spoof.client["mail_from"]
+    app.demo.value = False
+    assert not app.password.disabled and not app.profile.disabled
+
+
+async def test_shown_addresses_are_the_ones_the_session_uses() -> None:
+    app = ConnectionTestApp(demo=True, scenario="send-as-denied")
+    assert app.mail_from.value != DEMO_USER
+    await _click(app, app.run_button)
+    assert f"MAIL FROM:&lt;{app.mail_from.value}&gt;" in app.transcript_view.value
+    app.scenario.value = "relay"
+    await _click(app, app.reset_button)
+    await _click(app, app.run_button)
+    assert app.report is not None and app.report.data["target"]["profile"] == app.profile.value
+    assert f"RCPT TO:&lt;{app.rcpt_to.value}&gt;" in app.transcript_view.value
+
+
+async def test_steps_table_colours_rows_by_status() -> None:
+    app = ConnectionTestApp(demo=True, scenario="auth-disabled")
+    await _click(app, app.run_button)
+    view = app.steps_view.value
+    assert '<div class="o365diag-steps">' in view and 'class="step-failed"' in view
+    assert ".o365diag-steps tr.step-failed td{" in view  # scoped: only this table
+    assert ".o365diag-steps tr.step-ok td{" in view and ".o365diag-steps tr.step-skipped" in view

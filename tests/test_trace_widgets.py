@@ -24,6 +24,20 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _uploaded(path: Path, name: str) -> tuple[dict[str, object], ...]:
+    """What FileUpload holds after a user picks ``path`` (under another name)."""
+    content = path.read_bytes()
+    return (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.now(UTC),
+        },
+    )
+
+
 async def _finish(app: TraceExplorerApp) -> None:
     assert app.task is not None
     await asyncio.wait_for(app.task, 60)
@@ -90,16 +104,7 @@ async def test_typed_paths_load_several_files_with_detail_reasons(samples: Path)
 async def test_upload_wins_and_handles_utf16_without_bom(samples: Path) -> None:
     app = TraceExplorerApp(samples_dir=samples)
     app.samples.value = str(samples / "messagetrace-v2.csv")
-    content = (samples / "eac-extended.csv").read_bytes()
-    app.upload.value = (
-        {
-            "name": "extended.csv",
-            "type": "text/csv",
-            "size": len(content),
-            "content": memoryview(content),
-            "last_modified": datetime.now(UTC),
-        },
-    )
+    app.upload.value = _uploaded(samples / "eac-extended.csv", "extended.csv")
     await _click(app)
     assert app.data is not None and app.data.format == "eac-extended"
     assert app.data.files[0].encoding == "utf-16-le (no BOM)"
@@ -126,3 +131,22 @@ async def test_export_bar_saves_the_trace_report(samples: Path) -> None:
     assert shared is not None
     page = shared.to_html()
     assert "Message trace" in page and "trace.sender-spike" in page
+
+
+async def test_upload_is_emptied_once_read_and_the_result_stays(samples: Path) -> None:
+    app = TraceExplorerApp()
+    app.upload.value = _uploaded(samples / "messagetrace-v2.csv", "v2.csv")
+    await _click(app)
+    assert app.upload.value == ()
+    assert SCANNER not in str(app.upload.get_state())
+    assert "trace.sender-spike" in app.findings.value and app.data is not None
+
+
+async def test_picking_a_sample_replaces_typed_paths(samples: Path, tmp_path: Path) -> None:
+    app = TraceExplorerApp(samples_dir=samples)
+    app.paths.value = str(tmp_path / "gone.csv")  # e.g. pre-filled by the notebook
+    app.samples.value = str(samples / "eac-extended.csv")
+    assert app.paths.value == str(samples / "eac-extended.csv")
+    await _click(app)
+    assert app.error.value == ""
+    assert app.data is not None and app.data.format == "eac-extended"

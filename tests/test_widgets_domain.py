@@ -60,5 +60,20 @@ async def test_bad_domain_is_shown_as_an_error() -> None:
     app.domain.value = "not a domain"
     app.nameserver.value = "127.0.0.1:9"
     await asyncio.gather(app.run(), return_exceptions=True)
+    assert "Checking not a domain failed: " in app.error.value
     assert "is not a domain name" in app.error.value
+    assert "Error" not in app.error.value  # no Python class name (ValueError) for the user
     assert app.report is None
+
+
+def test_unticking_demo_clears_the_demo_domain_and_ips() -> None:
+    from o365diag.dns.demo import DEMO_DOMAIN, DEMO_IPS
+
+    app = DomainCheckApp(demo=True)
+    assert app.domain.value == DEMO_DOMAIN and DEMO_IPS[0] in app.ips.value
+    app.demo.value = False
+    assert app.domain.value == "" and app.ips.value == ""
+    assert not app.domain.disabled
+    app.domain.value = DOMAIN
+    app.demo.value = True
+    assert app.domain.value == DEMO_DOMAIN  # demo checks the example domain: show it

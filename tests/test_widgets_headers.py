@@ -16,6 +16,19 @@ Received: from scanner.example.com (203.0.113.25) by relay.example.com with ESMT
 """
 
 
+def _uploaded_eml() -> tuple[dict[str, object], ...]:
+    """What FileUpload holds after a user picks one .eml file."""
+    return (
+        {
+            "name": "m.eml",
+            "type": "message/rfc822",
+            "size": len(HEADERS),
+            "content": memoryview(HEADERS.encode()),
+            "last_modified": datetime.now(UTC),
+        },
+    )
+
+
 async def _click(app: HeaderAnalyzerApp) -> None:
     app.analyze_button.click()
     assert app.task is not None
@@ -40,15 +53,7 @@ async def test_paste_and_click_shows_cards_findings_and_chart() -> None:
 async def test_upload_wins_over_paste() -> None:
     app = HeaderAnalyzerApp()
     app.paste.value = "Subject: pasted\n"
-    app.upload.value = (
-        {
-            "name": "m.eml",
-            "type": "message/rfc822",
-            "size": len(HEADERS),
-            "content": memoryview(HEADERS.encode()),
-            "last_modified": datetime.now(UTC),
-        },
-    )
+    app.upload.value = _uploaded_eml()
     await _click(app)
     assert app.report is not None
     assert "intra-org-spoof" in app.report.codes()
@@ -72,3 +77,12 @@ async def test_samples_dropdown_loads_the_file(tmp_path: object) -> None:
     assert [label for label, _ in app.samples.options] == ["(choose a sample)", "a-sample"]
     app.samples.value = str(folder / "a-sample.txt")
     assert app.paste.value == HEADERS
+
+
+async def test_upload_is_emptied_once_read_and_the_result_stays() -> None:
+    app = HeaderAnalyzerApp()
+    app.upload.value = _uploaded_eml()
+    await _click(app)
+    assert app.upload.value == ()
+    assert "Subject" not in str(app.upload.get_state())  # nothing of the file in widget state
+    assert "intra-org-spoof" in app.findings.value

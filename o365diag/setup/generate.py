@@ -20,6 +20,7 @@ from o365diag.setup.options import Recommendation, note, recommend
 from o365diag.setup.powershell import Bare, command, pipeline, properties
 
 __all__ = [
+    "OPTIONAL_WARNING",
     "DeviceSetting",
     "DnsRecord",
     "PowerShellStep",
@@ -33,6 +34,11 @@ SCHEMA = "o365diag.setup/1"
 SUBMISSION_HOST = "smtp.office365.com"
 HVE_HOST = "smtp-hve.office365.com"
 MICROSOFT_SPF = "spf.protection.outlook.com"
+OPTIONAL_WARNING = (
+    "# ---- OPTIONAL HARDENING, NOT PART OF THE SETUP ----\n"
+    "# WARNING: this changes a setting for the whole tenant. Run it by hand, and only once no\n"
+    "# device or service relies on direct send any more; it is commented out on purpose."
+)
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,15 @@ class DnsRecord:
 
 @dataclass(frozen=True)
 class PowerShellStep:
+    """One command; ``optional`` ones (tenant-wide hardening) are never part of the script."""
+
     command: str
     explanation: str
+    optional: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        return {"command": self.command, "explanation": self.explanation}
+    def to_dict(self) -> dict[str, Any]:
+        return {"command": self.command, "explanation": self.explanation,
+                "optional": self.optional}
 
 
 @dataclass
@@ -97,12 +107,29 @@ class SetupPlan:
         title = f"Setup: {self.recommendation.option.title}"
         return Report(SCHEMA, data, list(self.findings), title)
 
+    @property
+    def required_steps(self) -> list[PowerShellStep]:
+        return [step for step in self.powershell if not step.optional]
+
+    @property
+    def optional_steps(self) -> list[PowerShellStep]:
+        return [step for step in self.powershell if step.optional]
+
     def script(self) -> str:
-        """The PowerShell steps as one script, each preceded by its explanation as a comment."""
+        """The setup steps as one script, each preceded by its explanation as a comment.
+
+        Optional hardening follows commented out under a warning, so pasting the whole script
+        never changes a tenant-wide setting by accident.
+        """
         lines = []
-        for step in self.powershell:
+        for step in self.required_steps:
             lines.append(f"# {step.explanation}")
             lines.append(step.command)
+        if self.optional_steps:
+            lines.append(OPTIONAL_WARNING)
+        for step in self.optional_steps:
+            lines.append(f"# {step.explanation}")
+            lines.append(f"# {step.command}")
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
@@ -396,6 +423,7 @@ def _relay_ps(answers: SetupAnswers) -> list[PowerShellStep]:
             command("Set-OrganizationConfig", RejectDirectSend=True),
             "Optional hardening once no device uses direct send any more: anonymous mail "
             "that claims your domains is refused, while the connector keeps working.",
+            optional=True,
         ),
     ]
 

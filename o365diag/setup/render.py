@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from o365diag.findings import render_findings_html
 
 if TYPE_CHECKING:
-    from o365diag.setup.generate import SetupPlan
+    from o365diag.setup.generate import PowerShellStep, SetupPlan
 
 __all__ = ["notebook_cell", "plan_html", "plan_markdown", "plan_text", "recommendation_html"]
 
@@ -33,8 +33,14 @@ def plan_text(plan: SetupPlan) -> str:
         lines += [f"  [{record.action}] {record.type} {record.name}", f"      {record.value}",
                   _wrap(record.explanation, "      ")]
     lines += ["", "Exchange Online PowerShell", "--------------------------"]
-    for step in plan.powershell:
+    for step in plan.required_steps:
         lines += [_wrap(step.explanation, "  # "), f"  {step.command}"]
+    if plan.optional_steps:
+        lines += ["", "Optional hardening (tenant-wide; not part of the setup)",
+                  "--------------------------------------------------------"]
+    for step in plan.optional_steps:
+        lines += [_wrap("WARNING: changes the whole tenant. " + step.explanation, "  # "),
+                  f"  {step.command}"]
     lines += ["", "Findings", "--------"]
     lines += [f.to_text() for f in plan.to_report().sorted_findings()]
     return "\n".join(lines)
@@ -143,6 +149,29 @@ def _copy_button(text: str) -> str:
     )
 
 
+def _step_html(step: PowerShellStep) -> str:
+    return (
+        f"<div class='o365diag-step'><div>{_esc(step.explanation)}</div>"
+        f"<pre style='display:inline-block;margin:.2em 0'>{_esc(step.command)}</pre>"
+        f"{_copy_button(step.command)}</div>"
+    )
+
+
+def _optional_html(plan: SetupPlan) -> str:
+    """Tenant-wide hardening, apart from the setup and left out of its Copy-all script."""
+    if not plan.optional_steps:
+        return ""
+    steps = "".join(_step_html(p) for p in plan.optional_steps)
+    return (
+        "<div class='o365diag-optional' style='border-left:4px solid #ef6c00;"
+        "padding:.2em .6em;margin:.5em 0'>"
+        "<h4>Optional hardening (not included in the script above)</h4>"
+        "<p><strong>Warning:</strong> this changes a setting for the whole tenant. Run it "
+        "only once no device or service relies on direct send any more.</p>"
+        f"{steps}</div>"
+    )
+
+
 def plan_html(plan: SetupPlan) -> str:
     settings = "".join(
         f"<tr><td>{_esc(s.name)}</td><td><code>{_esc(s.value)}</code></td>"
@@ -151,10 +180,7 @@ def plan_html(plan: SetupPlan) -> str:
         f"<tr><td>{_esc(r.action)}</td><td>{_esc(r.type)}</td><td>{_esc(r.name)}</td>"
         f"<td><code>{_esc(r.value)}</code>{'' if r.placeholder else _copy_button(r.value)}</td>"
         f"<td>{_esc(r.explanation)}</td></tr>" for r in plan.dns_records)
-    steps = "".join(
-        f"<div class='o365diag-step'><div>{_esc(p.explanation)}</div>"
-        f"<pre style='display:inline-block;margin:.2em 0'>{_esc(p.command)}</pre>"
-        f"{_copy_button(p.command)}</div>" for p in plan.powershell)
+    steps = "".join(_step_html(p) for p in plan.required_steps)
     return (
         '<div class="o365diag">'
         "<h4>Device settings</h4><table><tr><th>Setting</th><th>Value</th><th>Why</th></tr>"
@@ -162,6 +188,7 @@ def plan_html(plan: SetupPlan) -> str:
         "<h4>DNS records</h4><table><tr><th>Action</th><th>Type</th><th>Name</th>"
         f"<th>Value</th><th>Why</th></tr>{records}</table>"
         f"<h4>Exchange Online PowerShell {_copy_button(plan.script())}</h4>{steps}"
+        + _optional_html(plan)
         + render_findings_html(plan.to_report().sorted_findings(), heading="Findings")
         + "</div>"
     )

@@ -20,7 +20,7 @@ from o365diag.findings import Report
 if TYPE_CHECKING:
     from o365diag.report import SharedReport
 
-__all__ = ["AppBase", "ExportBar", "escape", "show_figure"]
+__all__ = ["AppBase", "ExportBar", "escape", "plain_error", "show_figure", "take_uploads"]
 
 escape = html.escape
 
@@ -45,6 +45,23 @@ def sample_options(
             if p.suffix in suffixes and p.is_file()
         ]
     return options
+
+
+def take_uploads(upload: widgets.FileUpload) -> list[tuple[str, bytes]]:
+    """The uploaded files as (name, content), and the widget emptied at once: a notebook saved
+    with widget state must not carry a whole export."""
+    files = [(str(item.get("name", "upload")), bytes(item["content"])) for item in upload.value]
+    upload.value = ()
+    return files
+
+
+def plain_error(exc: BaseException) -> str:
+    """An error in words a user reads: the message, never the Python class name."""
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return str(exc) or "an unexpected error (nothing more was reported)"
 
 
 def show_figure(output: widgets.Output, figure: Any) -> None:
@@ -100,7 +117,7 @@ class AppBase(widgets.VBox):
             return
         exc = task.exception()
         if exc is not None:
-            self.show_error(f"{label} failed: {type(exc).__name__}: {exc}")
+            self.show_error(f"{label} failed: {plain_error(exc)}")
             return
         self.status.value = f"{escape(label)}: done."
         if on_done is not None:

@@ -9,6 +9,7 @@ notebook's widget state.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import ipywidgets as widgets
@@ -18,13 +19,40 @@ from o365diag.smtp.config import PROFILES, ConfigError, ProbeConfig, Secret
 from o365diag.smtp.model import STOP_POINTS
 from o365diag.smtp.probe import Probe
 from o365diag.smtp.render import steps_html, transcript_html
-from o365diag.smtp.simulator import SCENARIOS, Simulator
+from o365diag.smtp.simulator import DEMO_USER, INTERNAL_RECIPIENT, SCENARIOS, Simulator
 from o365diag.widgets._base import AppBase, escape
 
-__all__ = ["ConnectionTestApp"]
+__all__ = ["ConnectionTestApp", "config_error_text"]
 
 _WIDE = widgets.Layout(width="28em")
 _DEFAULT_PORTS = {"submission": 587, "direct-send": 25, "relay": 25}
+# Command-line flags in the probe's messages, as the form labels them.
+_FLAG_LABELS = {
+    "--from": "From",
+    "--to": "To",
+    "--connect-address": "Connect to",
+    "--stop-after": "Stop after",
+    "--send": "Send a test message",
+    "--host": "Host",
+    "--port": "Port",
+    "--user": "User",
+    "--auth": "AUTH",
+    "--tls": "TLS",
+}
+_FLAG = re.compile(r"--[a-z][a-z-]*")
+# Steps table rows coloured by status, scoped to this app's table.
+_STEPS_STYLE = (
+    "<style>"
+    ".o365diag-steps tr.step-ok td{background:#e8f5e9}"
+    ".o365diag-steps tr.step-failed td{background:#ffebee;color:#b71c1c;font-weight:600}"
+    ".o365diag-steps tr.step-skipped td{background:#f5f5f5;color:#757575}"
+    "</style>"
+)
+
+
+def config_error_text(exc: ConfigError) -> str:
+    """The probe's message with its command-line flags replaced by the form's labels."""
+    return _FLAG.sub(lambda m: _FLAG_LABELS.get(m.group(0), m.group(0)), str(exc))
 
 
 class ConnectionTestApp(AppBase):
@@ -114,6 +142,7 @@ class ConnectionTestApp(AppBase):
         )
         self.profile.observe(self._profile_changed, names="value")
         self.demo.observe(lambda _change: self._sync_demo(), names="value")
+        self.scenario.observe(lambda _change: self._show_scenario(), names="value")
 
     def _profile_changed(self, change: dict[str, Any]) -> None:
         self.port.value = _DEFAULT_PORTS[change["new"]]
@@ -133,8 +162,24 @@ class ConnectionTestApp(AppBase):
             self.auth,
             self.tls,
             self.insecure,
+            self.password,
         ):
             field.disabled = demo
+        if demo:
+            self.password.value = ""  # the simulator brings its own
+            self._show_scenario()
+
+    def _show_scenario(self) -> None:
+        """In demo mode the form shows what the picked scenario sends (its fields are locked)."""
+        if not self.demo.value:
+            return
+        scenario = SCENARIOS[self.scenario.value]
+        client = scenario.client
+        self.profile.value = scenario.profile
+        self.mail_from.value = client.get("mail_from", DEMO_USER)
+        self.rcpt_to.value = ", ".join(client.get("rcpt_to", (INTERNAL_RECIPIENT,)))
+        submission = scenario.profile == "submission"
+        self.user.value = client.get("username", DEMO_USER if submission else None) or ""
 
     # ------------------------------------------------------------------ actions
     def step(self) -> asyncio.Task[Any]:
@@ -154,7 +199,7 @@ class ConnectionTestApp(AppBase):
         try:
             await work
         except ConfigError as exc:
-            self.show_error(str(exc))
+            self.show_error(config_error_text(exc))
         except asyncio.CancelledError:
             await self._close_session(clear=False)
             raise
@@ -253,7 +298,9 @@ class ConnectionTestApp(AppBase):
             if probe.done
             else [s.to_dict() for s in probe.results]
         )
-        self.steps_view.value = steps_html(steps)
+        self.steps_view.value = (
+            f'{_STEPS_STYLE}<div class="o365diag-steps">{steps_html(steps)}</div>'
+        )
         self.transcript_view.value = transcript_html(probe.transcript)
 
 

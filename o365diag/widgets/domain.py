@@ -184,10 +184,19 @@ class DomainCheckApp(AppBase):
         self._sync_demo()
 
     def _sync_demo(self) -> None:
+        from o365diag.dns.demo import DEMO_DOMAIN, DEMO_IPS
+
         demo = bool(self.demo.value)
         self.scenario.layout.display = None if demo else "none"
         for field in (self.domain, self.nameserver, self.blocklists):
             field.disabled = demo
+        if demo:
+            self.domain.value, self.ips.value = DEMO_DOMAIN, ", ".join(DEMO_IPS)
+        else:  # the demo's example domain and IPs must not be checked for real by mistake
+            if self.domain.value == DEMO_DOMAIN:
+                self.domain.value = ""
+            if self.ips.value == ", ".join(DEMO_IPS):
+                self.ips.value = ""
 
     def run(self) -> asyncio.Task[Any]:
         """Start the check as a task; the view fills in when it ends."""

@@ -12,7 +12,7 @@ from o365diag.findings import Report, render_cards_html, render_findings_html
 from o365diag.headers.analysis import analyze
 from o365diag.headers.parse import InputError
 from o365diag.headers.render import auth_cards, hops_html, stamps_html
-from o365diag.widgets._base import AppBase, sample_options, show_figure
+from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
 
 __all__ = ["HeaderAnalyzerApp"]
 
@@ -67,10 +67,10 @@ class HeaderAnalyzerApp(AppBase):
             self.paste.value = Path(path).read_text(encoding="utf-8", errors="replace")
 
     def _input(self) -> tuple[bytes | str, str]:
-        uploaded = self.upload.value
+        uploaded = take_uploads(self.upload)
         if uploaded:
-            item = uploaded[0]
-            return bytes(item["content"]), str(item.get("name", "upload"))
+            name, content = uploaded[0]
+            return content, name
         return self.paste.value, "pasted text"
 
     # -- work -----------------------------------------------------------------------------------

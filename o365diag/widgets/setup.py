@@ -18,9 +18,9 @@ from o365diag.findings import Report, render_findings_html
 from o365diag.setup.answers import QUESTIONS, AnswerError, Question, SetupAnswers
 from o365diag.setup.generate import SetupPlan, plan_setup
 from o365diag.setup.render import plan_html, recommendation_html
-from o365diag.widgets._base import AppBase, escape
+from o365diag.widgets._base import AppBase, escape, take_uploads
 
-__all__ = ["SetupAssistantApp"]
+__all__ = ["SetupAssistantApp", "answer_error_text"]
 
 _WIDE = widgets.Layout(width="36em")
 _TRUE_BY_DEFAULT = ("port25_open", "port587_open")
@@ -90,7 +90,7 @@ class SetupAssistantApp(AppBase):
         try:
             plan = plan_setup(self.answers())
         except AnswerError as exc:
-            self.show_error(str(exc))
+            self.show_error(answer_error_text(exc))
             return None
         self.plan, self.report = plan, plan.to_report()
         self.card.value = recommendation_html(plan)
@@ -100,12 +100,21 @@ class SetupAssistantApp(AppBase):
         return plan
 
     def verify(self) -> asyncio.Task[Any] | None:
-        plan = self.plan or self.recommend()
+        """Verify the plan for the answers in the form now (recommending again if they changed)."""
+        plan = self.plan if self._plan_is_current() else self.recommend()
         if plan is None:
             return None
         options = self._verify_options()
         label = "Verifying (demo)" if options.demo else "Verifying"
         return self.start(self._verify(plan, options), label, self._show_verify)
+
+    def _plan_is_current(self) -> bool:
+        if self.plan is None:
+            return False
+        try:
+            return self.answers() == self.plan.answers
+        except AnswerError:
+            return False
 
     def _verify_options(self) -> Any:
         from o365diag.setup.verify import VerifyOptions
@@ -156,8 +165,8 @@ class SetupAssistantApp(AppBase):
         self.error.value = ""
         try:
             if paths is None and self.upload.value:
-                files = [parse_export(bytes(item["content"]), str(item.get("name", "upload")))
-                         for item in self.upload.value]
+                files = [parse_export(content, name)
+                         for name, content in take_uploads(self.upload)]
             else:
                 chosen = paths or _folder_files(self.sample.value)
                 if not chosen:
@@ -178,6 +187,18 @@ class SetupAssistantApp(AppBase):
         if self.verify_result is not None:
             reports += [r for r in (self.verify_result.dns, self.verify_result.smtp) if r]
         return reports
+
+
+def answer_error_text(exc: AnswerError) -> str:
+    """The error under the question's label as the form shows it, not its internal name."""
+    labels = {q.name: q.prompt for q in QUESTIONS}
+    label = labels.get(exc.field)
+    if label is None:
+        return str(exc)
+    reason = str(exc).removeprefix(f"{exc.field}: ")
+    if reason == "needs an answer":
+        return f"Please answer: {label}"
+    return f"{label} — {reason}"
 
 
 # -- form helpers ----------------------------------------------------------------------------------

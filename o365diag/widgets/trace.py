@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from o365diag.findings import Report, render_cards_html, render_findings_html
-from o365diag.widgets._base import AppBase, sample_options, show_figure
+from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
 
 if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
@@ -74,6 +74,7 @@ class TraceExplorerApp(AppBase):
             description="Sample:",
             layout={"width": "auto"},
         )
+        self.samples.observe(self._sample_chosen, names="value")
         self.analyze_button = widgets.Button(
             description="Analyze", button_style="primary", icon="chart-bar"
         )
@@ -103,13 +104,15 @@ class TraceExplorerApp(AppBase):
 
     # -- input ----------------------------------------------------------------------------------
     def _sources(self) -> list[Source]:
-        uploaded = self.upload.value
+        uploaded: list[Source] = list(take_uploads(self.upload))
         if uploaded:
-            return [(str(item.get("name", "upload")), bytes(item["content"])) for item in uploaded]
-        typed = [line.strip() for line in self.paths.value.splitlines() if line.strip()]
-        if typed:
-            return list(typed)
-        return [self.samples.value] if self.samples.value else []
+            return uploaded
+        return [line.strip() for line in self.paths.value.splitlines() if line.strip()]
+
+    def _sample_chosen(self, change: dict[str, Any]) -> None:
+        """The last input wins: a picked sample replaces whatever the paths box held."""
+        if change.get("new"):
+            self.paths.value = str(change["new"])
 
     def _settings(self) -> _Settings:
         domains = [d.strip() for d in self.org_domains.value.replace(";", ",").split(",")]
