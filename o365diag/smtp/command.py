@@ -23,6 +23,7 @@ from o365diag.smtp.model import (
 if TYPE_CHECKING:
     from o365diag.findings import Report
     from o365diag.smtp.config import ProbeConfig, Secret
+    from o365diag.smtp.oauth import DeviceCodeSettings, Login
     from o365diag.smtp.probe import Probe
     from o365diag.smtp.simulator import Scenario
 
@@ -46,6 +47,7 @@ def register(subparsers: Any) -> None:
     )
     _add_target_options(smtp)
     _add_auth_options(smtp)
+    _add_oauth_options(smtp)
     _add_tls_options(smtp)
     _add_session_options(smtp)
     smtp.set_defaults(func=run_smtp)
@@ -123,6 +125,42 @@ def _add_auth_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_oauth_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "OAuth sign-in by device code (needs the extra: pip install o365diag[oauth])"
+    )
+    group.add_argument(
+        "--oauth-device-code",
+        action="store_true",
+        help="get the XOAUTH2 token by signing in on another device (a URL and a code)",
+    )
+    group.add_argument("--client-id", help="application (client) ID of the Entra app")
+    group.add_argument(
+        "--tenant", help="tenant ID or domain to sign in to (default: organizations)"
+    )
+    group.add_argument(
+        "--oauth-scope",
+        action="append",
+        metavar="SCOPE",
+        help="scope to ask for (default: https://outlook.office.com/SMTP.Send)",
+    )
+    group.add_argument(
+        "--oauth-authority",
+        metavar="URL",
+        help="sign-in host (default: https://login.microsoftonline.com)",
+    )
+    group.add_argument(
+        "--oauth-cafile", metavar="PATH", help="also trust this CA for the sign-in host"
+    )
+    group.add_argument(
+        "--oauth-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the sign-in (default 300)",
+    )
+
+
 def _add_tls_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("TLS")
     group.add_argument(
@@ -175,7 +213,12 @@ def run_smtp(args: argparse.Namespace) -> int:
     if args.list_scenarios:
         return _list_scenarios(sys.stdout)
     try:
-        report = asyncio.run(_smtp_session(args))
+        login = None
+        if args.oauth_device_code:
+            login = _sign_in(args)
+        else:
+            _no_oauth_options(args)
+        report = asyncio.run(_smtp_session(args, login))
         _write_outputs(report, args)
     except (UsageError, ConfigError) as exc:
         print(f"o365diag smtp: {exc}", file=sys.stderr)
@@ -183,24 +226,34 @@ def run_smtp(args: argparse.Namespace) -> int:
     return 1 if report.data.get("outcome") == "failed" else 0
 
 
-async def _smtp_session(args: argparse.Namespace) -> Report:
+async def _smtp_session(args: argparse.Namespace, login: Login | None) -> Report:
     if args.demo:
-        return await _demo_session(args)
+        return await _demo_session(args, login)
+    return await _run_live(_make_probe(_config_from_args(args, login), login), args, login)
+
+
+def _make_probe(config: ProbeConfig, login: Login | None) -> Probe:
+    """The probe for ``config``; when the OAuth sign-in failed, one that never starts."""
     from o365diag.smtp.probe import Probe
 
-    return await _run_live(Probe(_config_from_args(args)), args)
+    if login is None or login.token is not None:
+        return Probe(config)
+    probe = Probe(config.with_changes(username=None, password=None, token=None))
+    probe.block("the OAuth sign-in failed")
+    return probe
 
 
-async def _demo_session(args: argparse.Namespace) -> Report:
-    from o365diag.smtp.probe import Probe
+async def _demo_session(args: argparse.Namespace, login: Login | None) -> Report:
     from o365diag.smtp.simulator import Simulator
 
     scenario = _scenario(args.demo)
     password = _secret_from_env(args.password_env, "--password-env")
-    token = _token_from_args(args)
+    token = _token_from_args(args, login)
     overrides: dict[str, Any] = {"stop_after": args.stop_after, "send": args.send}
     if args.timeout is not None:
         overrides["timeout"] = args.timeout
+    if login is not None and login.token is not None:
+        overrides.update(auth_mechanism="xoauth2", token=login.token, password=None)
     simulator = Simulator(
         scenario,
         password=password.reveal() if password else None,
@@ -213,7 +266,8 @@ async def _demo_session(args: argparse.Namespace) -> Report:
                 f"{simulator.host}:{simulator.port}",
                 flush=True,
             )
-        return await _run_live(Probe(simulator.client_config(**overrides)), args)
+        probe = _make_probe(simulator.client_config(**overrides), login)
+        return await _run_live(probe, args, login)
 
 
 def _scenario(name: str) -> Scenario:
@@ -225,14 +279,17 @@ def _scenario(name: str) -> Scenario:
         raise UsageError(str(exc)) from None
 
 
-def _config_from_args(args: argparse.Namespace) -> ProbeConfig:
+def _config_from_args(args: argparse.Namespace, login: Login | None) -> ProbeConfig:
     from o365diag.smtp.config import ProbeConfig
 
     if not args.mail_from or not args.rcpt_to:
         raise UsageError("--from and --to are required (or use --demo SCENARIO)")
-    token = _token_from_args(args)
+    token = _token_from_args(args, login)
+    username = args.user or (login.attempt.account if login else None)
+    if login is not None and login.token is not None and not username:
+        raise UsageError("the token names no account: give the mailbox with --user")
     password = None
-    if args.user and token is None:
+    if args.user and token is None and login is None:
         password = _secret_from_env(args.password_env, "--password-env") or _prompt_password(
             args.user
         )
@@ -245,7 +302,7 @@ def _config_from_args(args: argparse.Namespace) -> ProbeConfig:
         "connect_address": args.connect_address,
         "domain": args.domain,
         "nameserver": args.nameserver,
-        "username": args.user,
+        "username": username,
         "password": password,
         "token": token,
         "auth_mechanism": args.auth_mechanism,
@@ -284,9 +341,11 @@ def _secret_from_env(variable: str | None, option: str) -> Secret | None:
     return Secret(value)
 
 
-def _token_from_args(args: argparse.Namespace) -> Secret | None:
+def _token_from_args(args: argparse.Namespace, login: Login | None = None) -> Secret | None:
     from o365diag.smtp.config import Secret
 
+    if login is not None:
+        return login.token
     if args.token_env:
         return _secret_from_env(args.token_env, "--token-env")
     if args.token_file:
@@ -315,12 +374,108 @@ def _prompt_password(user: str) -> Secret:
     return Secret(value)
 
 
+# ---------------------------------------------------------------- OAuth sign-in
+_OAUTH_ONLY = ("client_id", "tenant", "oauth_scope", "oauth_authority", "oauth_cafile")
+
+
+def _no_oauth_options(args: argparse.Namespace) -> None:
+    given = [name for name in _OAUTH_ONLY if getattr(args, name) is not None]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{option} is only used with --oauth-device-code")
+
+
+def _sign_in(args: argparse.Namespace) -> Login:
+    """Check the options, then run the device-code sign-in (blocks while the user signs in)."""
+    from o365diag.smtp.oauth import MsalMissing, device_code_login
+
+    settings = _device_code_settings(args)
+    if not args.demo:  # refuse bad session options now, not after the user has signed in
+        _make_probe(_config_from_args(args, _stand_in_login(settings)), None)
+    out = sys.stderr if args.json else sys.stdout
+
+    def show(message: str) -> None:
+        print(
+            f"{message}\n(waiting up to {settings.wait:g} s for the sign-in)", file=out, flush=True
+        )
+
+    try:
+        login = device_code_login(settings, show)
+    except MsalMissing as exc:
+        raise UsageError(str(exc)) from None
+    if not args.json:
+        print(_oauth_step_line(login), flush=True)
+    return login
+
+
+def _device_code_settings(args: argparse.Namespace) -> DeviceCodeSettings:
+    from o365diag.smtp.oauth import DEFAULT_AUTHORITY, DEFAULT_TENANT, DeviceCodeSettings
+
+    if not args.client_id:
+        raise UsageError("--oauth-device-code needs --client-id (the app registration's ID)")
+    for option, value in (
+        ("--token-env", args.token_env),
+        ("--token-file", args.token_file),
+        ("--password-env", args.password_env),
+    ):
+        if value:
+            raise UsageError(f"--oauth-device-code gets the token itself: drop {option}")
+    if args.auth_mechanism not in ("auto", "xoauth2"):
+        raise UsageError("--oauth-device-code signs in with XOAUTH2: drop --auth")
+    authority = args.oauth_authority or DEFAULT_AUTHORITY
+    if not authority.lower().startswith("https://"):
+        raise UsageError("--oauth-authority must be an https:// URL")
+    if not args.oauth_wait > 0:
+        raise UsageError("--oauth-wait must be a positive number of seconds")
+    if args.oauth_cafile and not os.path.isfile(args.oauth_cafile):
+        raise UsageError("cannot read --oauth-cafile")
+    settings = DeviceCodeSettings(
+        client_id=args.client_id,
+        tenant=args.tenant or DEFAULT_TENANT,
+        authority=authority,
+        wait=args.oauth_wait,
+        cafile=args.oauth_cafile,
+    )
+    if args.oauth_scope:
+        settings = settings._replace(scopes=tuple(args.oauth_scope))
+    if args.timeout is not None:
+        settings = settings._replace(timeout=args.timeout)
+    return settings
+
+
+def _stand_in_login(settings: DeviceCodeSettings) -> Login:
+    """A successful sign-in's shape, for checking the other options before the real one."""
+    from o365diag.smtp.config import Secret
+    from o365diag.smtp.oauth import Login, TokenAttempt
+
+    attempt = TokenAttempt(
+        settings.authority_url, settings.client_id, settings.scopes, 0.0, account="a@example.com"
+    )
+    return Login(Secret("stand-in"), attempt)
+
+
+def _oauth_step_line(login: Login) -> str:
+    from o365diag.smtp.model import StepResult
+    from o365diag.smtp.render import step_line
+
+    attempt = login.attempt
+    if attempt.ok:
+        who = attempt.account or "the signed-in account"
+        step = StepResult("oauth", "ok", detail=f"access token for {who}")
+    else:
+        step = StepResult("oauth", "failed", detail=attempt.detail)
+    step.elapsed_ms = attempt.elapsed_ms
+    return step_line(step)
+
+
 # ---------------------------------------------------------------- live output
-async def _run_live(probe: Probe, args: argparse.Namespace) -> Report:
+async def _run_live(probe: Probe, args: argparse.Namespace, login: Login | None = None) -> Report:
     from o365diag.smtp.render import step_line
 
     live = None if args.json else sys.stdout
     spinner = _Spinner(sys.stderr) if sys.stderr.isatty() else None
+    if login is not None:
+        probe.recorder.info(login.attempt.summary(), error=not login.attempt.ok)
     try:
         while True:
             result = await probe.step(on_start=spinner.start if spinner else None)
@@ -334,7 +489,12 @@ async def _run_live(probe: Probe, args: argparse.Namespace) -> Report:
         if spinner:
             await spinner.stop()
         await probe.aclose()
-    return probe.report()
+    report = probe.report()
+    if login is not None:
+        from o365diag.smtp.oauth import add_to_report
+
+        add_to_report(report, login.attempt, probe.config.username)
+    return report
 
 
 class _Spinner:
@@ -380,14 +540,16 @@ class _Spinner:
 
 
 def _write_outputs(report: Report, args: argparse.Namespace) -> None:
-    from o365diag.smtp.render import render_html, render_text
-
     if args.json:
         print(report.to_json())
     else:
+        from o365diag.smtp.render import render_text
+
         print()
         print(render_text(report, transcript=not args.no_transcript))
     if args.html:
+        from o365diag.smtp.render import render_html
+
         try:
             with open(args.html, "w", encoding="utf-8") as handle:
                 handle.write(report.to_html(render_html(report)))

@@ -127,6 +127,7 @@ class Probe:
         self._done = False
         self._mail_accepted = False
         self._data_sent = False
+        self._blocked: str | None = None
 
     # ----------------------------------------------------------------- public API
     @property
@@ -166,6 +167,13 @@ class Probe:
         async for _ in self:
             pass
         return self.report()
+
+    def block(self, reason: str) -> None:
+        """End the session before its first step because a prerequisite failed (such as the
+        OAuth sign-in): every step is reported as not run, for ``reason``."""
+        if self.results:
+            raise RuntimeError("the session has already started")
+        self._done, self._blocked = True, reason
 
     async def aclose(self) -> None:
         """Drop the connection without finishing the session (for abandoned step-throughs)."""
@@ -634,7 +642,7 @@ class Probe:
     # ----------------------------------------------------------------- summary
     def _outcome(self) -> str:
         ran = [r for r in self.results if r.name != "quit"]
-        if any(r.failed for r in ran):
+        if self._blocked or any(r.failed for r in ran):
             return "failed"
         return "sent" if self._data_sent else "accepted-no-data"
 
@@ -662,6 +670,8 @@ class Probe:
 
     def _skip_reason(self, name: str) -> str:
         config = self.config
+        if self._blocked:
+            return f"not run: {self._blocked}"
         if any(r.failed for r in self.results if r.name != "quit"):
             return "not run: an earlier step failed"
         if config.stop_after and STEP_NAMES.index(name) > STEP_NAMES.index(config.stop_after):

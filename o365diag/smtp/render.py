@@ -1,9 +1,9 @@
 """Text and HTML views of an ``o365diag.smtp/1`` report (built from its data, so a saved
-JSON report renders the same way)."""
+JSON report renders the same way). ``html`` loads only for the HTML views: a ``--json`` run
+does not need it."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -85,7 +85,8 @@ def render_text(report: Report, *, transcript: bool = True) -> str:
 def render_html(report: Report) -> str:
     """An HTML fragment (escaped): summary, steps, transcript and findings."""
     data = report.to_dict()
-    esc = html.escape
+    from html import escape as esc
+
     summary = "".join(
         f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in _summary_rows(data)
     )
@@ -108,11 +109,14 @@ def steps_html(steps: Iterable[Mapping[str, Any]]) -> str:
 
 
 def transcript_html(lines: Iterable[TranscriptLine]) -> str:
-    return f"<pre>{html.escape(render_transcript(lines))}</pre>"
+    from html import escape
+
+    return f"<pre>{escape(render_transcript(lines))}</pre>"
 
 
 def _step_row(step: Mapping[str, Any]) -> str:
-    esc = html.escape
+    from html import escape as esc
+
     reply = step.get("reply") or {}
     what = f"{reply.get('code')} {reply.get('text')}" if reply else (step.get("detail") or "")
     name = step["name"] + (f" {step['recipient']}" if step.get("recipient") else "")
