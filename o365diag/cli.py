@@ -4,40 +4,84 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from o365diag import __version__
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMANDS", "COMMAND_MODULES", "build_parser", "main"]
 
-# Each module exposes register(subparsers); heavy imports stay inside its run function.
-COMMAND_MODULES: list[str] = [
-    "o365diag.headers.command",
-    "o365diag.report_command",
-    "o365diag.smtp.command",
-    "o365diag.dns.command",
-    "o365diag.setup.command",
-    "o365diag.trace.command",
-]
+# Command name -> the module that registers it (register(subparsers)); heavy imports stay inside
+# each command's run function.
+COMMANDS: dict[str, str] = {
+    "headers": "o365diag.headers.command",
+    "report": "o365diag.report_command",
+    "smtp": "o365diag.smtp.command",
+    "simulate": "o365diag.smtp.command",
+    "dns": "o365diag.dns.command",
+    "spf": "o365diag.dns.command",
+    "dkim": "o365diag.dns.command",
+    "setup": "o365diag.setup.command",
+    "audit": "o365diag.setup.command",
+    "trace": "o365diag.trace.command",
+    "synth-trace": "o365diag.trace.command",
+}
+COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, given its width: the stock one imports shutil (and with it bz2,
+    lzma and zlib) to find the terminal width, a cost every command would pay at start-up."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width or _terminal_width())
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _terminal_width() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0")) or os.get_terminal_size().columns
+    except (ValueError, OSError):
+        columns = 80
+    return max(columns - 2, 20)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with a known ``command`` only that command's module is imported."""
+    parser = _Parser(
         prog="o365diag",
         description="Troubleshoot mail that apps, printers and scanners send through "
         "Microsoft 365.",
     )
     parser.add_argument("--version", action="version", version=f"o365diag {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
+    subparsers = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+    )
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import html
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,9 +13,21 @@ __all__ = [
     "Report",
     "Severity",
     "catalogue_finding",
+    "escape_html",
     "render_cards_html",
     "render_findings_html",
 ]
+
+
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def escape_html(text: str) -> str:
+    """Text made safe inside HTML elements and quoted attributes (what html.escape does; the
+    html module is not imported because it pulls its entity table into every command's start)."""
+    return text.translate(_HTML_ESCAPES)
 
 
 class Severity(enum.Enum):
@@ -181,7 +192,7 @@ margin:.2rem 0}
 def standalone_page(title: str, body_html: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_PAGE_CSS}{_CSS}</style></head>"
+        f"<title>{escape_html(title)}</title><style>{_PAGE_CSS}{_CSS}</style></head>"
         f'<body><div class="o365diag">{body_html}</div></body></html>\n'
     )
 
@@ -190,7 +201,7 @@ def render_findings_html(findings: Iterable[Finding], heading: str | None = None
     """Findings as escaped HTML blocks, one per finding, carrying their own scoped style."""
     parts = [f'<div class="o365diag"><style>{_CSS}</style>']
     if heading:
-        parts.append(f"<h3>{html.escape(heading)}</h3>")
+        parts.append(f"<h3>{escape_html(heading)}</h3>")
     for f in findings:
         parts.append(_finding_html(f))
     parts.append("</div>")
@@ -198,7 +209,7 @@ def render_findings_html(findings: Iterable[Finding], heading: str | None = None
 
 
 def _finding_html(f: Finding) -> str:
-    esc = html.escape
+    esc = escape_html
     out = [
         f'<div class="finding sev-{f.severity.value}">',
         f'<strong>{esc(f.title)}</strong> <span class="code">{esc(f.code)} · '
@@ -227,8 +238,8 @@ def render_cards_html(cards: Iterable[tuple[str, str, str]]) -> str:
     cells = "".join(
         f'<div class="card" style="border-top:4px solid {_CARD_COLORS.get(state, "#757575")};'
         'padding:.3em .8em;margin:.2em;background:#f7f7f7;min-width:7em">'
-        f'<div style="font-size:.8em;color:#555">{html.escape(label)}</div>'
-        f'<div style="font-weight:600">{html.escape(value)}</div></div>'
+        f'<div style="font-size:.8em;color:#555">{escape_html(label)}</div>'
+        f'<div style="font-weight:600">{escape_html(value)}</div></div>'
         for label, value, state in cards
     )
     return f'<div class="cards" style="display:flex;flex-wrap:wrap">{cells}</div>'

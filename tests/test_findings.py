@@ -78,3 +78,15 @@ def test_text_rendering_lists_fix_and_evidence() -> None:
     assert "[ERROR] spf-fail" in text
     assert "Fix: f" in text
     assert "> line" in text
+
+
+def test_escape_html_matches_the_standard_library() -> None:
+    import html
+    import random
+
+    from o365diag.findings import escape_html
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        text = "".join(rng.choice("ab<>&\"' é\x00;") for _ in range(24))
+        assert escape_html(text) == html.escape(text)

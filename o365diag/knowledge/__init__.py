@@ -13,16 +13,17 @@ Entries may carry more fields (``fix``, ``severity``...), kept as they are.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 __all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_names"]
 
-# A plain path, not importlib.resources: the package ships as files, and this keeps start-up fast.
-_FOLDER = Path(__file__).resolve().parent
+# Plain os.path, not importlib.resources or pathlib: the package ships as files, and every
+# command reads a table at start-up, where importing pathlib would be most of the cost.
+_FOLDER = os.path.dirname(os.path.abspath(__file__))
 _WILDCARD = re.compile(r"[0-9x]+")
 STATUSES = frozenset({"documented", "observed", "unknown"})
 
@@ -92,15 +93,15 @@ class Table:
 
 
 def table_names() -> list[str]:
-    return sorted(p.stem for p in _FOLDER.glob("*.json"))
+    return sorted(name[:-5] for name in os.listdir(_FOLDER) if name.endswith(".json"))
 
 
 @cache
 def load_table(name: str) -> Table:
     """Load and validate ``<name>.json`` from this package (cached)."""
-    path = _FOLDER / f"{name}.json"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with open(os.path.join(_FOLDER, f"{name}.json"), encoding="utf-8") as file:
+            raw = json.load(file)
     except FileNotFoundError as exc:
         raise KnowledgeError(f"no knowledge table named {name!r}") from exc
     except json.JSONDecodeError as exc:
