@@ -21,6 +21,8 @@ HEAVY = (
     "jupyter_client",
     "IPython",
     "cryptography",
+    "msal",
+    "requests",
 )
 
 
