@@ -39,9 +39,13 @@ def write_certificate(folder: Path, names: list[str], *, expired: bool = False) 
     not_after = now - dt.timedelta(days=3) if expired else now + dt.timedelta(days=90)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=30)).not_valid_after(not_after)
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=30))
+        .not_valid_after(not_after)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
         .sign(key, hashes.SHA256())
     )
@@ -63,13 +67,21 @@ def bad() -> Report:
 def test_the_bad_tenant_has_each_expected_problem(bad: Report) -> None:
     counts = Counter(bad.codes())
     assert counts == {
-        "audit.smtp-auth-tenant-wide": 1, "audit.smtp-auth-mailbox": 1,
-        "audit.inbound-no-tls": 1, "audit.outbound-no-tls": 1,
-        "audit.connector-range-too-broad": 1, "audit.connector-range-broad": 1,
-        "audit.connector-private-ip": 2, "audit.connector-not-restricted": 1,
-        "audit.connector-unidentified": 1, "audit.connector-cert-mismatch": 1,
-        "audit.treat-as-internal": 1, "audit.relay-ip-allow-listed": 1,
-        "audit.direct-send-allowed": 1, "audit.basic-auth-smtp": 1, "audit.legacy-tls": 1,
+        "audit.smtp-auth-tenant-wide": 1,
+        "audit.smtp-auth-mailbox": 1,
+        "audit.inbound-no-tls": 1,
+        "audit.outbound-no-tls": 1,
+        "audit.connector-range-too-broad": 1,
+        "audit.connector-range-broad": 1,
+        "audit.connector-private-ip": 2,
+        "audit.connector-not-restricted": 1,
+        "audit.connector-unidentified": 1,
+        "audit.connector-cert-mismatch": 1,
+        "audit.treat-as-internal": 1,
+        "audit.relay-ip-allow-listed": 1,
+        "audit.direct-send-allowed": 1,
+        "audit.basic-auth-smtp": 1,
+        "audit.legacy-tls": 1,
         "audit.connector-disabled": 1,
     }
 
@@ -78,8 +90,14 @@ def test_the_good_tenant_is_clean(good: Report) -> None:
     assert good.codes() == ["audit.clean"]
     assert good.data["inputs"][0]["file"].endswith("AuthenticationPolicy.json")
     assert {i["kind"] for i in good.data["inputs"]} == {
-        "InboundConnector", "OutboundConnector", "TransportConfig", "CASMailbox",
-        "HostedConnectionFilterPolicy", "AuthenticationPolicy", "OrganizationConfig"}
+        "InboundConnector",
+        "OutboundConnector",
+        "TransportConfig",
+        "CASMailbox",
+        "HostedConnectionFilterPolicy",
+        "AuthenticationPolicy",
+        "OrganizationConfig",
+    }
 
 
 # Where each rule names its object and setting in the bad tenant.
@@ -109,15 +127,19 @@ def test_each_finding_names_object_setting_and_fixing_command(bad: Report, code:
     found = next(f for f in bad.findings if f.code == code)
     assert name in f"{found.detail} {' '.join(found.evidence)}"
     assert any(setting in line for line in found.evidence)
-    commands = [c for c in re.split(r"; |: | \(or |, then add the public egress IP with ",
-                                    found.fix) if re.match(r"[A-Z][a-z]+-[A-Za-z]+", c)]
+    commands = [
+        c
+        for c in re.split(r"; |: | \(or |, then add the public egress IP with ", found.fix)
+        if re.match(r"[A-Z][a-z]+-[A-Za-z]+", c)
+    ]
     assert commands, found.fix
     for text in commands:
         text = text.rstrip(")")
         if "<" not in text:
             parse(text)
     assert any(f"'{name}'" in c or name in c for c in commands) or code.startswith(
-        ("audit.direct-send", "audit.legacy-tls", "audit.smtp-auth-tenant-wide"))
+        ("audit.direct-send", "audit.legacy-tls", "audit.smtp-auth-tenant-wide")
+    )
 
 
 def write(folder: Path, name: str, value: object) -> str:
@@ -127,8 +149,11 @@ def write(folder: Path, name: str, value: object) -> str:
 
 
 def test_direct_send_unknown_only_when_the_property_is_missing(tmp_path: Path) -> None:
-    old = write(tmp_path, "org.json", {"Name": "example.onmicrosoft.com",
-                                       "DefaultAuthenticationPolicy": "Block Basic Auth"})
+    old = write(
+        tmp_path,
+        "org.json",
+        {"Name": "example.onmicrosoft.com", "DefaultAuthenticationPolicy": "Block Basic Auth"},
+    )
     assert "audit.direct-send-unknown" in audit_files([old]).codes()
     assert "audit.direct-send-unknown" not in audit_files(GOOD).codes()
 
@@ -161,8 +186,7 @@ def test_device_ip_in_the_allow_list_is_flagged() -> None:
 def test_device_certificate_must_match_a_connector(tmp_path: Path) -> None:
     matching = write_certificate(tmp_path, ["copier02.example.com"])
     other = write_certificate(tmp_path, ["copier99.example.com", "copier99.example.org"])
-    assert "audit.connector-cert-mismatch" not in audit_files(
-        GOOD, device_certs=[matching]).codes()
+    assert "audit.connector-cert-mismatch" not in audit_files(GOOD, device_certs=[matching]).codes()
     report = audit_files(GOOD, device_certs=[other])
     found = next(f for f in report.findings if f.code == "audit.connector-cert-mismatch")
     assert "copier99.example.com" in found.detail
@@ -178,15 +202,20 @@ def test_expired_device_certificate(tmp_path: Path) -> None:
 
 
 def test_wildcard_connector_names_cover_subdomains(tmp_path: Path) -> None:
-    connector = {"Name": "Wild", "ConnectorType": "OnPremises", "Enabled": True,
-                 "RequireTls": True, "TlsSenderCertificateName": "*.example.com"}
+    connector = {
+        "Name": "Wild",
+        "ConnectorType": "OnPremises",
+        "Enabled": True,
+        "RequireTls": True,
+        "TlsSenderCertificateName": "*.example.com",
+    }
     export = write(tmp_path, "in.json", connector)
     inside = write_certificate(tmp_path, ["scan.branch.example.com"])
     outside = write_certificate(tmp_path, ["scan.example.net"])
-    assert "audit.connector-cert-mismatch" not in audit_files(
-        [export], device_certs=[inside]).codes()
-    assert "audit.connector-cert-mismatch" in audit_files(
-        [export], device_certs=[outside]).codes()
+    assert (
+        "audit.connector-cert-mismatch" not in audit_files([export], device_certs=[inside]).codes()
+    )
+    assert "audit.connector-cert-mismatch" in audit_files([export], device_certs=[outside]).codes()
 
 
 def test_every_audit_code_is_exercised_here() -> None:
@@ -195,13 +224,23 @@ def test_every_audit_code_is_exercised_here() -> None:
 
 
 def test_cli_audit_json_contract_and_exit_codes(python: str, cli_env: dict[str, str]) -> None:
-    bad = subprocess.run([python, "-m", "o365diag", "audit", str(SAMPLES / "bad-tenant"),
-                          "--json"], capture_output=True, text=True, env=cli_env, timeout=60)
+    bad = subprocess.run(
+        [python, "-m", "o365diag", "audit", str(SAMPLES / "bad-tenant"), "--json"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
     assert bad.returncode == 1, bad.stderr
     data = json.loads(bad.stdout)
     assert data["schema"] == "o365diag.audit/1"
     assert all(sorted(i) == ["encoding", "file", "kind", "objects"] for i in data["inputs"])
     assert all({"code", "severity", "title", "detail", "fix"} <= set(f) for f in data["findings"])
-    good = subprocess.run([python, "-m", "o365diag", "audit", *GOOD], capture_output=True,
-                          text=True, env=cli_env, timeout=60)
+    good = subprocess.run(
+        [python, "-m", "o365diag", "audit", *GOOD],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
     assert good.returncode == 0 and "audit.clean" in good.stdout

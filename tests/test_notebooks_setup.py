@@ -12,8 +12,9 @@ pytestmark = pytest.mark.notebook
 
 
 def test_setup_assistant_recommends_verifies_and_audits() -> None:
-    notebook = execute("05-setup-assistant.ipynb", {"DEMO": True, "AUTO_RUN": True},
-                       store_widget_state=True)
+    notebook = execute(
+        "05-setup-assistant.ipynb", {"DEMO": True, "AUTO_RUN": True}, store_widget_state=True
+    )
     text = outputs_text(notebook)
     assert "recommended: relay" in text
     assert "New-InboundConnector -Name 'Relay from Scanner 01'" in text
@@ -25,14 +26,21 @@ def test_setup_assistant_recommends_verifies_and_audits() -> None:
 
 
 def test_setup_assistant_with_other_answers_and_no_audit() -> None:
-    answers = {"domain": "example.com", "sender": "scanner@example.com", "tls": True,
-               "auth": "oauth", "recipients": "both"}
-    notebook = execute("05-setup-assistant.ipynb",
-                       {"ANSWERS": answers, "AUTO_RUN": True, "AUDIT_SAMPLE": ""})
+    answers = {
+        "domain": "example.com",
+        "sender": "scanner@example.com",
+        "tls": True,
+        "auth": "oauth",
+        "recipients": "both",
+    }
+    notebook = execute(
+        "05-setup-assistant.ipynb", {"ANSWERS": answers, "AUTO_RUN": True, "AUDIT_SAMPLE": ""}
+    )
     text = outputs_text(notebook)
     assert "recommended: submission" in text
-    assert ("Set-CASMailbox -Identity 'scanner@example.com' "
-            "-SmtpClientAuthenticationDisabled $false") in text
+    assert (
+        "Set-CASMailbox -Identity 'scanner@example.com' -SmtpClientAuthenticationDisabled $false"
+    ) in text
     assert "audit finding codes" not in text
 
 
@@ -41,8 +49,16 @@ async def test_the_password_box_is_emptied_and_never_shown() -> None:
 
     secret = "S3cret-do-not-store-91"
     app = SetupAssistantApp(demo=True)
-    app.set_answers({"domain": "example.com", "sender": "scanner@example.com", "tls": True,
-                     "auth": "basic", "recipients": "both", "sent_items": True})
+    app.set_answers(
+        {
+            "domain": "example.com",
+            "sender": "scanner@example.com",
+            "tls": True,
+            "auth": "basic",
+            "recipients": "both",
+            "sent_items": True,
+        }
+    )
     app.password.value = secret
     task = app.verify()
     assert task is not None
@@ -58,8 +74,15 @@ def test_form_errors_show_in_the_app_not_as_a_traceback() -> None:
     from o365diag.widgets import SetupAssistantApp
 
     app = SetupAssistantApp()
-    app.set_answers({"domain": "example", "sender": "scanner@example.com", "tls": True,
-                     "auth": "none", "recipients": "internal"})
+    app.set_answers(
+        {
+            "domain": "example",
+            "sender": "scanner@example.com",
+            "tls": True,
+            "auth": "none",
+            "recipients": "internal",
+        }
+    )
     assert app.recommend() is None
     assert "&#x27;example&#x27; is not a domain name" in app.error.value  # escaped
     assert app.verify_button.disabled

@@ -12,8 +12,13 @@ from o365diag.knowledge import load_table
 from o365diag.setup import QUESTIONS, AnswerError, SetupAnswers, plan_setup
 from o365diag.setup.generate import SetupPlan
 
-BASE: dict[str, Any] = {"domain": "example.com", "sender": "scanner@example.com", "tls": True,
-                        "auth": "none", "recipients": "internal"}
+BASE: dict[str, Any] = {
+    "domain": "example.com",
+    "sender": "scanner@example.com",
+    "tls": True,
+    "auth": "none",
+    "recipients": "internal",
+}
 
 
 def plan_for(**changes: Any) -> SetupPlan:
@@ -31,11 +36,19 @@ def test_every_answer_field_has_exactly_one_question() -> None:
 
 
 def test_loose_values_from_forms_and_flags_are_converted() -> None:
-    answers = SetupAnswers.from_mapping({
-        "domain": "example.com", "sender": "scanner@example.com", "tls": "yes", "auth": "basic",
-        "recipients": "both", "static_ips": "203.0.113.25, 198.51.100.0/28",
-        "volume_per_day": "12,500", "sent_items": "no", "certificate_name": "",
-    })
+    answers = SetupAnswers.from_mapping(
+        {
+            "domain": "example.com",
+            "sender": "scanner@example.com",
+            "tls": "yes",
+            "auth": "basic",
+            "recipients": "both",
+            "static_ips": "203.0.113.25, 198.51.100.0/28",
+            "volume_per_day": "12,500",
+            "sent_items": "no",
+            "certificate_name": "",
+        }
+    )
     assert answers.tls is True and answers.sent_items is False
     assert answers.static_ips == ("203.0.113.25", "198.51.100.0/28")
     assert answers.volume_per_day == 12_500 and answers.certificate_name is None
@@ -73,8 +86,9 @@ def test_bad_answers_name_the_field(changes: dict[str, Any], field: str, message
         ({**BASE, "colour": "blue"}, "colour"),
     ],
 )
-def test_from_mapping_refuses_missing_unknown_and_unreadable(values: dict[str, Any],
-                                                             field: str) -> None:
+def test_from_mapping_refuses_missing_unknown_and_unreadable(
+    values: dict[str, Any], field: str
+) -> None:
     with pytest.raises(AnswerError) as info:
         SetupAnswers.from_mapping(values)
     assert info.value.field == field
@@ -96,20 +110,27 @@ def test_submission_settings() -> None:
 
 
 def test_relay_settings_and_records() -> None:
-    plan = plan_for(recipients="both", static_ips=("203.0.113.25",),
-                    mx_host="example-com.mail.protection.outlook.com",
-                    initial_domain="example.onmicrosoft.com", dmarc_rua="dmarc@example.com")
+    plan = plan_for(
+        recipients="both",
+        static_ips=("203.0.113.25",),
+        mx_host="example-com.mail.protection.outlook.com",
+        initial_domain="example.onmicrosoft.com",
+        dmarc_rua="dmarc@example.com",
+    )
     values = settings(plan)
     assert values["Server (smart host)"] == "example-com.mail.protection.outlook.com"
     assert values["Port"] == "25" and values["Public IP"] == "203.0.113.25"
     records = {(r.type, r.name): r for r in plan.dns_records}
     assert records[("TXT", "example.com")].value == (
-        "v=spf1 ip4:203.0.113.25 include:spf.protection.outlook.com ~all")
+        "v=spf1 ip4:203.0.113.25 include:spf.protection.outlook.com ~all"
+    )
     assert records[("CNAME", "selector1._domainkey.example.com")].value == (
-        "selector1-example-com._domainkey.example.onmicrosoft.com")
+        "selector1-example-com._domainkey.example.onmicrosoft.com"
+    )
     assert not records[("CNAME", "selector2._domainkey.example.com")].placeholder
     assert records[("TXT", "_dmarc.example.com")].value == (
-        "v=DMARC1; p=none; rua=mailto:dmarc@example.com")
+        "v=DMARC1; p=none; rua=mailto:dmarc@example.com"
+    )
     assert records[("MX", "example.com")].action == "check"
     assert "setup.mx-guessed" not in plan.to_report().codes()
     assert "setup.dkim-values-needed" not in plan.to_report().codes()
@@ -126,51 +147,75 @@ def test_direct_send_has_no_connector_and_no_dkim() -> None:
 
 
 def test_spf_lists_ipv6_and_third_party_include() -> None:
-    plan = plan_for(static_ips=("2001:db8::25",), spf_include="spf.example.net",
-                    third_party_hosted=True)
+    plan = plan_for(
+        static_ips=("2001:db8::25",), spf_include="spf.example.net", third_party_hosted=True
+    )
     spf = next(r for r in plan.dns_records if r.name == "example.com" and r.type == "TXT")
-    assert spf.value == ("v=spf1 ip6:2001:db8::25 include:spf.example.net "
-                         "include:spf.protection.outlook.com ~all")
+    assert spf.value == (
+        "v=spf1 ip6:2001:db8::25 include:spf.example.net include:spf.protection.outlook.com ~all"
+    )
 
 
 def test_fallback_other_configures_the_local_relay_upstream() -> None:
     plan = plan_for(tls=False, recipients="external", third_party_hosted=True)
     assert plan.option == "other"
     assert any(p.command.startswith("Set-CASMailbox") for p in plan.powershell)
-    relay_upstream = plan_for(tls=False, recipients="both", sent_items=True,
-                              static_ips=("203.0.113.25",))
+    relay_upstream = plan_for(
+        tls=False, recipients="both", sent_items=True, static_ips=("203.0.113.25",)
+    )
     assert relay_upstream.option == "other"
     assert any(p.command.startswith("New-InboundConnector") for p in relay_upstream.powershell)
 
 
 # -- setup findings: each fires when it should and only then -------------------------------------
 TRIGGERS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "setup.no-option-fits": ({"tls": False, "recipients": "external",
-                              "third_party_hosted": True}, {}),
-    "setup.basic-auth-retiring": ({"auth": "basic", "sent_items": True},
-                                  {"auth": "oauth", "sent_items": True}),
-    "setup.security-defaults": ({"auth": "basic", "sent_items": True},
-                                {"auth": "oauth", "sent_items": True}),
+    "setup.no-option-fits": (
+        {"tls": False, "recipients": "external", "third_party_hosted": True},
+        {},
+    ),
+    "setup.basic-auth-retiring": (
+        {"auth": "basic", "sent_items": True},
+        {"auth": "oauth", "sent_items": True},
+    ),
+    "setup.security-defaults": (
+        {"auth": "basic", "sent_items": True},
+        {"auth": "oauth", "sent_items": True},
+    ),
     "setup.direct-send-rejectable": ({}, {"auth": "oauth"}),
     "setup.spf-no-static-ip": ({}, {"spf_include": "spf.example.net"}),
     "setup.private-ip": ({"static_ips": ("192.168.1.20",)}, {"static_ips": ("203.0.113.25",)}),
-    "setup.ipv6-not-for-connector": ({"recipients": "both", "static_ips": ("2001:db8::25",),
-                                      "certificate_name": "scanner.example.com"},
-                                     {"recipients": "both", "static_ips": ("203.0.113.25",)}),
-    "setup.range-not-accepted": ({"recipients": "both", "static_ips": ("198.51.100.0/23",)},
-                                 {"recipients": "both", "static_ips": ("198.51.100.0/29",)}),
-    "setup.range-broad": ({"recipients": "both", "static_ips": ("198.51.100.0/26",)},
-                          {"recipients": "both", "static_ips": ("198.51.100.0/29",)}),
+    "setup.ipv6-not-for-connector": (
+        {
+            "recipients": "both",
+            "static_ips": ("2001:db8::25",),
+            "certificate_name": "scanner.example.com",
+        },
+        {"recipients": "both", "static_ips": ("203.0.113.25",)},
+    ),
+    "setup.range-not-accepted": (
+        {"recipients": "both", "static_ips": ("198.51.100.0/23",)},
+        {"recipients": "both", "static_ips": ("198.51.100.0/29",)},
+    ),
+    "setup.range-broad": (
+        {"recipients": "both", "static_ips": ("198.51.100.0/26",)},
+        {"recipients": "both", "static_ips": ("198.51.100.0/29",)},
+    ),
     "setup.no-tls": ({"tls": False}, {}),
     "setup.high-volume": ({"volume_per_day": 20_000}, {"volume_per_day": 10_000}),
-    "setup.send-as-needed": ({"auth": "oauth", "mailbox": "svc@example.com"},
-                             {"auth": "oauth"}),
+    "setup.send-as-needed": ({"auth": "oauth", "mailbox": "svc@example.com"}, {"auth": "oauth"}),
     "setup.mx-guessed": ({}, {"mx_host": "example-com.mail.protection.outlook.com"}),
-    "setup.dkim-values-needed": ({"auth": "oauth"},
-                                 {"auth": "oauth", "initial_domain": "example.onmicrosoft.com"}),
-    "setup.oauth-app-needed": ({"auth": "oauth"}, {
-        "auth": "oauth", "app_id": "11111111-2222-3333-4444-555555555555",
-        "service_principal_id": "66666666-7777-8888-9999-000000000000"}),
+    "setup.dkim-values-needed": (
+        {"auth": "oauth"},
+        {"auth": "oauth", "initial_domain": "example.onmicrosoft.com"},
+    ),
+    "setup.oauth-app-needed": (
+        {"auth": "oauth"},
+        {
+            "auth": "oauth",
+            "app_id": "11111111-2222-3333-4444-555555555555",
+            "service_principal_id": "66666666-7777-8888-9999-000000000000",
+        },
+    ),
 }
 
 
@@ -190,18 +235,28 @@ def test_every_plan_says_what_was_recommended_and_which_header_to_check() -> Non
 
 def test_every_setup_code_is_tested() -> None:
     codes = [k for k in load_table("setup_findings").key_list() if k.startswith("setup.")]
-    tested = set(TRIGGERS) | {"setup.recommended", "setup.first-message-check",
-                              "setup.verify-skipped"}
+    tested = set(TRIGGERS) | {
+        "setup.recommended",
+        "setup.first-message-check",
+        "setup.verify-skipped",
+    }
     assert sorted(codes) == sorted(tested)
 
 
 # -- renders -------------------------------------------------------------------------------------
 def test_json_contract() -> None:
-    data = json.loads(plan_for(recipients="both", static_ips=("203.0.113.25",)).to_report()
-                      .to_json())
+    data = json.loads(
+        plan_for(recipients="both", static_ips=("203.0.113.25",)).to_report().to_json()
+    )
     assert data["schema"] == "o365diag.setup/1"
-    assert {"answers", "recommendation", "device_settings", "dns_records", "powershell",
-            "findings"} <= set(data)
+    assert {
+        "answers",
+        "recommendation",
+        "device_settings",
+        "dns_records",
+        "powershell",
+        "findings",
+    } <= set(data)
     assert {"option", "why", "rejected"} <= set(data["recommendation"])
     assert data["recommendation"]["rejected"][0]["why"]
     assert all(set(p) == {"command", "explanation", "optional"} for p in data["powershell"])

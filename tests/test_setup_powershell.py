@@ -38,14 +38,25 @@ PARAMETERS: dict[str, set[str]] = {
     "Set-OrganizationConfig": {"RejectDirectSend"},
     "Get-AcceptedDomain": {"Identity"},
     "New-InboundConnector": {
-        "Name", "ConnectorType", "SenderDomains", "SenderIPAddresses", "RequireTls",
-        "TlsSenderCertificateName", "RestrictDomainsToIPAddresses",
-        "RestrictDomainsToCertificate", "Comment", "Enabled",
+        "Name",
+        "ConnectorType",
+        "SenderDomains",
+        "SenderIPAddresses",
+        "RequireTls",
+        "TlsSenderCertificateName",
+        "RestrictDomainsToIPAddresses",
+        "RestrictDomainsToCertificate",
+        "Comment",
+        "Enabled",
     },
     "Get-InboundConnector": {"Identity"},
     "Set-InboundConnector": {
-        "Identity", "RequireTls", "SenderIPAddresses", "TlsSenderCertificateName",
-        "RestrictDomainsToIPAddresses", "RestrictDomainsToCertificate",
+        "Identity",
+        "RequireTls",
+        "SenderIPAddresses",
+        "TlsSenderCertificateName",
+        "RestrictDomainsToIPAddresses",
+        "RestrictDomainsToCertificate",
         "TreatMessagesAsInternal",
     },
     "Remove-InboundConnector": {"Identity"},
@@ -61,14 +72,20 @@ PARAMETERS: dict[str, set[str]] = {
 }
 SWITCHES: dict[str, set[str]] = {"Set-AuthenticationPolicy": {"AllowBasicAuthSmtp"}}
 # Cmdlets that change the whole tenant: the assistant may only suggest turning direct send off.
-TENANT_WIDE_CHANGES = {"Set-TransportConfig", "Set-AuthenticationPolicy",
-                       "Set-HostedConnectionFilterPolicy", "Set-OrganizationConfig"}
+TENANT_WIDE_CHANGES = {
+    "Set-TransportConfig",
+    "Set-AuthenticationPolicy",
+    "Set-HostedConnectionFilterPolicy",
+    "Set-OrganizationConfig",
+}
 
 _QUOTES = "'\u2018\u2019\u201a\u201b"
 _SQ = f"[{_QUOTES}](?:[^{_QUOTES}]|[{_QUOTES}]{{2}})*[{_QUOTES}]"
 _TOKEN = re.compile(
     r"""(?P<space>[ \t]+)
-      | (?P<sq>""" + _SQ + r""")
+      | (?P<sq>"""
+    + _SQ
+    + r""")
       | (?P<hash>@\{)
       | (?P<close>\})
       | (?P<pipe>\|)
@@ -99,7 +116,7 @@ def tokenize(line: str) -> list[tuple[str, str]]:
     while position < len(line):
         match = _TOKEN.match(line, position)
         if match is None:
-            raise ParseError(f"cannot read {line[position:position + 20]!r} in {line!r}")
+            raise ParseError(f"cannot read {line[position : position + 20]!r} in {line!r}")
         if match.lastgroup != "space":
             tokens.append((match.lastgroup or "", match.group()))
         position = match.end()
@@ -211,15 +228,28 @@ def test_the_checker_reads_what_the_builder_writes() -> None:
     calls = parse(line)
     assert calls[0].params["Identity"] == ["O'Brien ‘relay’"]
     assert calls[1].positional == [["Name", "RequireTls"]]
-    edit = command("Set-HostedConnectionFilterPolicy", Identity="Default",
-                   IPAllowList=Edit("Remove", ("203.0.113.25",)))
+    edit = command(
+        "Set-HostedConnectionFilterPolicy",
+        Identity="Default",
+        IPAllowList=Edit("Remove", ("203.0.113.25",)),
+    )
     assert parse(edit)[0].params["IPAllowList"] == ["Remove|203.0.113.25"]
     switch = command("Set-AuthenticationPolicy", Identity="p", AllowBasicAuthSmtp=Switch(False))
     assert parse(switch)[0].params["AllowBasicAuthSmtp"] == ["$false"]
 
 
-@pytest.mark.parametrize("text", ["plain", "it's", "‘smart’ and ’odd‚ quotes‛", "$(danger)",
-                                  "`backtick`", "semi;colon | pipe", "@{not=a table}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "it's",
+        "‘smart’ and ’odd‚ quotes‛",
+        "$(danger)",
+        "`backtick`",
+        "semi;colon | pipe",
+        "@{not=a table}",
+    ],
+)
 def test_quoting_keeps_any_text_one_literal(text: str) -> None:
     calls = parse(command("Get-User", Identity=text))
     assert calls[0].params["Identity"] == [text]
@@ -234,8 +264,16 @@ def test_control_characters_are_refused(text: str) -> None:
 # -- every generated plan ------------------------------------------------------------------------
 def expected_objects(answers: SetupAnswers) -> set[str]:
     """Every value a plan's commands may name: the answers' own objects, nothing else."""
-    objects = {answers.domain, answers.sender, answers.signin_mailbox, connector_name(answers),
-               "*", answers.certificate_name, answers.app_id, answers.service_principal_id}
+    objects = {
+        answers.domain,
+        answers.sender,
+        answers.signin_mailbox,
+        connector_name(answers),
+        "*",
+        answers.certificate_name,
+        answers.app_id,
+        answers.service_principal_id,
+    }
     objects |= set(answers.static_ips)
     return {o for o in objects if o}
 
@@ -278,8 +316,10 @@ def test_every_plan_for_every_combination_parses() -> None:
     [
         {"device_name": "O'Neil's scanner (2nd floor)"},
         {"sender": "o'neil@example.com", "mailbox": "svc.scan@example.com"},
-        {"app_id": "11111111-2222-3333-4444-555555555555",
-         "service_principal_id": "66666666-7777-8888-9999-000000000000"},
+        {
+            "app_id": "11111111-2222-3333-4444-555555555555",
+            "service_principal_id": "66666666-7777-8888-9999-000000000000",
+        },
         {"static_ips": ("203.0.113.25", "198.51.100.0/28", "2001:db8::25")},
     ],
 )
@@ -288,19 +328,32 @@ def test_every_plan_for_every_combination_parses() -> None:
 def test_awkward_answers_still_give_well_formed_commands(
     changes: dict[str, object], auth: str, recipients: str
 ) -> None:
-    base: dict[str, object] = {"domain": "example.com", "sender": "scanner@example.com",
-                               "tls": True, "auth": auth, "recipients": recipients,
-                               "static_ips": ("203.0.113.25",)}
+    base: dict[str, object] = {
+        "domain": "example.com",
+        "sender": "scanner@example.com",
+        "tls": True,
+        "auth": auth,
+        "recipients": recipients,
+        "static_ips": ("203.0.113.25",),
+    }
     check_plan_commands(SetupAnswers(**{**base, **changes}).validate())
 
 
 def test_relay_connector_names_the_device_and_nothing_more() -> None:
-    answers = SetupAnswers(domain="example.com", sender="scanner@example.com", tls=True,
-                           auth="none", recipients="both", static_ips=("203.0.113.25",),
-                           certificate_name="scanner.example.com", device_name="Scanner 01")
+    answers = SetupAnswers(
+        domain="example.com",
+        sender="scanner@example.com",
+        tls=True,
+        auth="none",
+        recipients="both",
+        static_ips=("203.0.113.25",),
+        certificate_name="scanner.example.com",
+        device_name="Scanner 01",
+    )
     plan = plan_setup(answers.validate())
-    create = next(parse(s.command)[0] for s in plan.powershell
-                  if s.command.startswith("New-InboundConnector"))
+    create = next(
+        parse(s.command)[0] for s in plan.powershell if s.command.startswith("New-InboundConnector")
+    )
     assert create.params["Name"] == ["Relay from Scanner 01"]
     assert create.params["ConnectorType"] == ["OnPremises"]
     assert create.params["SenderIPAddresses"] == ["203.0.113.25"]
@@ -309,8 +362,14 @@ def test_relay_connector_names_the_device_and_nothing_more() -> None:
 
 
 def test_submission_enables_smtp_auth_for_one_mailbox_only() -> None:
-    answers = SetupAnswers(domain="example.com", sender="scanner@example.com", tls=True,
-                           auth="oauth", recipients="both", mailbox="svc-scan@example.com")
+    answers = SetupAnswers(
+        domain="example.com",
+        sender="scanner@example.com",
+        tls=True,
+        auth="oauth",
+        recipients="both",
+        mailbox="svc-scan@example.com",
+    )
     plan = plan_setup(answers.validate())
     calls = [c for s in plan.powershell for c in parse(s.command)]
     enable = [c for c in calls if c.cmdlet == "Set-CASMailbox"]
@@ -318,26 +377,47 @@ def test_submission_enables_smtp_auth_for_one_mailbox_only() -> None:
     assert enable[0].params["SmtpClientAuthenticationDisabled"] == ["$false"]
     assert not any(c.cmdlet == "Set-TransportConfig" for c in calls)
     send_as = next(c for c in calls if c.cmdlet == "Add-RecipientPermission")
-    assert send_as.params == {"Identity": ["scanner@example.com"],
-                              "Trustee": ["svc-scan@example.com"], "AccessRights": ["SendAs"]}
+    assert send_as.params == {
+        "Identity": ["scanner@example.com"],
+        "Trustee": ["svc-scan@example.com"],
+        "AccessRights": ["SendAs"],
+    }
 
 
 def test_the_plans_use_every_allowed_cmdlet_except_the_audit_fixes() -> None:
     extras: list[dict[str, object]] = [
         {},
-        {"mailbox": "svc-scan@example.com", "app_id": "11111111-2222-3333-4444-555555555555",
-         "service_principal_id": "66666666-7777-8888-9999-000000000000"},
+        {
+            "mailbox": "svc-scan@example.com",
+            "app_id": "11111111-2222-3333-4444-555555555555",
+            "service_principal_id": "66666666-7777-8888-9999-000000000000",
+        },
     ]
     used = set()
-    for combo in product((True,), ("oauth", "basic", "none"), ((), ("203.0.113.25",)),
-                         (None, "scanner.example.com"), ("internal", "both"), (False,),
-                         (False,), (True, False), (True,), (500, 50_000)):
+    for combo in product(
+        (True,),
+        ("oauth", "basic", "none"),
+        ((), ("203.0.113.25",)),
+        (None, "scanner.example.com"),
+        ("internal", "both"),
+        (False,),
+        (False,),
+        (True, False),
+        (True,),
+        (500, 50_000),
+    ):
         for extra in extras:
             values = {**dict(zip(NAMES, combo, strict=True)), **extra}
             answers = SetupAnswers(domain="example.com", sender="scanner@example.com", **values)
             plan = plan_setup(answers.validate())
             used |= {c.cmdlet for s in plan.powershell for c in parse(s.command)}
-    audit_only = {"Set-TransportConfig", "Set-AuthenticationPolicy",
-                  "Set-HostedConnectionFilterPolicy", "Set-InboundConnector",
-                  "Remove-InboundConnector", "Set-OutboundConnector", "Remove-OutboundConnector"}
+    audit_only = {
+        "Set-TransportConfig",
+        "Set-AuthenticationPolicy",
+        "Set-HostedConnectionFilterPolicy",
+        "Set-InboundConnector",
+        "Remove-InboundConnector",
+        "Set-OutboundConnector",
+        "Remove-OutboundConnector",
+    }
     assert used == set(PARAMETERS) - audit_only

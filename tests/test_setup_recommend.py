@@ -48,12 +48,25 @@ SENT_ITEMS = (False, True)
 PORT25 = (True, False)
 PORT587 = (True, False)
 VOLUME = (500, 20_000)
-COMBINATIONS = list(product(TLS, AUTH, STATIC_IPS, CERTIFICATES, RECIPIENTS, HOSTED,
-                            SENT_ITEMS, PORT25, PORT587, VOLUME))
+COMBINATIONS = list(
+    product(
+        TLS, AUTH, STATIC_IPS, CERTIFICATES, RECIPIENTS, HOSTED, SENT_ITEMS, PORT25, PORT587, VOLUME
+    )
+)
 
 
-NAMES = ("tls", "auth", "static_ips", "certificate_name", "recipients", "third_party_hosted",
-         "sent_items", "port25_open", "port587_open", "volume_per_day")
+NAMES = (
+    "tls",
+    "auth",
+    "static_ips",
+    "certificate_name",
+    "recipients",
+    "third_party_hosted",
+    "sent_items",
+    "port25_open",
+    "port587_open",
+    "volume_per_day",
+)
 
 
 def answers_for(combo: tuple[object, ...]) -> SetupAnswers:
@@ -68,36 +81,50 @@ def fits(column: Column, a: SetupAnswers) -> bool:
         "nothing": True,
         "ip-or-cert": bool(a.static_ips) or (a.certificate_name is not None and a.tls),
     }[column.needs]
-    return all((
-        column.external or a.recipients == "internal",
-        column.third_party or not a.third_party_hosted,
-        column.sent_items or not a.sent_items,
-        bool(column.ports & open_ports),
-        a.tls or not column.tls_required,
-        identified,
-        column.recipient_limit is None or a.volume_per_day <= column.recipient_limit,
-    ))
+    return all(
+        (
+            column.external or a.recipients == "internal",
+            column.third_party or not a.third_party_hosted,
+            column.sent_items or not a.sent_items,
+            bool(column.ports & open_ports),
+            a.tls or not column.tls_required,
+            identified,
+            column.recipient_limit is None or a.volume_per_day <= column.recipient_limit,
+        )
+    )
 
 
 def expected_choice(a: SetupAnswers) -> str:
     fitting = [name for name, column in TABLE.items() if fits(column, a)]
     variants = [
         ("submission-oauth" if a.auth == "oauth" else "submission-basic")
-        if name == "submission" else name
+        if name == "submission"
+        else name
         for name in fitting
     ]
     if variants:
         return min(variants, key=PREFERENCE.index)
-    hve_fits = (a.recipients == "internal" and a.tls and a.auth != "none" and a.port587_open
-                and not a.sent_items)
+    hve_fits = (
+        a.recipients == "internal"
+        and a.tls
+        and a.auth != "none"
+        and a.port587_open
+        and not a.sent_items
+    )
     return "hve" if hve_fits else "other"
 
 
 def test_the_combinations_cover_every_table_row() -> None:
     assert len(COMBINATIONS) == 2 * 3 * 2 * 2 * 3 * 2 * 2 * 2 * 2 * 2
     choices = {recommend(answers_for(c)).variant for c in COMBINATIONS}
-    assert choices == {"submission-oauth", "submission-basic", "direct-send", "relay", "hve",
-                       "other"}
+    assert choices == {
+        "submission-oauth",
+        "submission-basic",
+        "direct-send",
+        "relay",
+        "hve",
+        "other",
+    }
 
 
 def test_every_combination_gets_the_option_the_table_gives() -> None:
@@ -135,10 +162,17 @@ def test_every_combination_lists_exactly_the_options_that_do_not_fit() -> None:
         ({"port25_open": False}, "direct-send", "ports"),
     ],
 )
-def test_each_table_row_is_the_reason_given(changes: dict[str, object], option: str,
-                                            fact: str) -> None:
-    base = {"domain": "example.com", "sender": "scanner@example.com", "tls": True,
-            "auth": "oauth", "recipients": "internal", "static_ips": ("203.0.113.25",)}
+def test_each_table_row_is_the_reason_given(
+    changes: dict[str, object], option: str, fact: str
+) -> None:
+    base = {
+        "domain": "example.com",
+        "sender": "scanner@example.com",
+        "tls": True,
+        "auth": "oauth",
+        "recipients": "internal",
+        "static_ips": ("203.0.113.25",),
+    }
     rec = recommend(SetupAnswers(**{**base, **changes}).validate())
     verdict = next(v for v in rec.rejected if v.option.name == option)
     assert fact in [r.fact for r in verdict.reasons]
@@ -150,33 +184,77 @@ def test_each_table_row_is_the_reason_given(changes: dict[str, object], option: 
         # A scanner with OAuth: SMTP AUTH client submission, the others only as alternatives.
         ({"tls": True, "auth": "oauth", "recipients": "both"}, "submission"),
         # An old copier without TLS or AUTH but with a static IP, mailing customers: a connector.
-        ({"tls": False, "auth": "none", "recipients": "external",
-          "static_ips": ("203.0.113.25",)}, "relay"),
+        (
+            {
+                "tls": False,
+                "auth": "none",
+                "recipients": "external",
+                "static_ips": ("203.0.113.25",),
+            },
+            "relay",
+        ),
         # Same copier mailing only staff, no static IP: direct send.
         ({"tls": False, "auth": "none", "recipients": "internal"}, "direct-send"),
         # A cloud-hosted app without AUTH mailing outsiders: nothing fits, use another service.
-        ({"tls": True, "auth": "none", "recipients": "external", "third_party_hosted": True,
-          "static_ips": ("203.0.113.25",)}, "other"),
+        (
+            {
+                "tls": True,
+                "auth": "none",
+                "recipients": "external",
+                "third_party_hosted": True,
+                "static_ips": ("203.0.113.25",),
+            },
+            "other",
+        ),
         # 50,000 internal recipients a day with AUTH on 587 but port 25 blocked: HVE.
-        ({"tls": True, "auth": "basic", "recipients": "internal", "volume_per_day": 50_000,
-          "port25_open": False}, "hve"),
+        (
+            {
+                "tls": True,
+                "auth": "basic",
+                "recipients": "internal",
+                "volume_per_day": 50_000,
+                "port25_open": False,
+            },
+            "hve",
+        ),
         # Certificate but no TLS cannot identify the device to a connector.
-        ({"tls": False, "auth": "none", "recipients": "external",
-          "certificate_name": "scanner.example.com"}, "other"),
+        (
+            {
+                "tls": False,
+                "auth": "none",
+                "recipients": "external",
+                "certificate_name": "scanner.example.com",
+            },
+            "other",
+        ),
         # Only an IPv6 address: connectors take IPv4 only.
-        ({"tls": True, "auth": "none", "recipients": "external",
-          "static_ips": ("2001:db8::25",)}, "other"),
+        (
+            {
+                "tls": True,
+                "auth": "none",
+                "recipients": "external",
+                "static_ips": ("2001:db8::25",),
+            },
+            "other",
+        ),
     ],
 )
 def test_worked_examples(answers: dict[str, object], option: str) -> None:
-    rec = recommend(SetupAnswers(domain="example.com", sender="scanner@example.com",
-                                 **answers).validate())
+    rec = recommend(
+        SetupAnswers(domain="example.com", sender="scanner@example.com", **answers).validate()
+    )
     assert rec.name == option
 
 
 def test_basic_only_device_prefers_a_connector_over_retiring_basic_auth() -> None:
-    answers = SetupAnswers(domain="example.com", sender="scanner@example.com", tls=True,
-                           auth="basic", recipients="both", static_ips=("203.0.113.25",))
+    answers = SetupAnswers(
+        domain="example.com",
+        sender="scanner@example.com",
+        tls=True,
+        auth="basic",
+        recipients="both",
+        static_ips=("203.0.113.25",),
+    )
     rec = recommend(answers.validate())
     assert rec.name == "relay"
     assert [v.option.name for v in rec.alternatives] == ["submission"]
@@ -186,6 +264,7 @@ def test_basic_only_device_prefers_a_connector_over_retiring_basic_auth() -> Non
 
 def test_knowledge_table_holds_microsofts_cells_with_sources() -> None:
     table = load_table("sending_options")
+
     def value(key: str) -> object:
         entry = table.lookup(key)
         assert entry is not None, key

@@ -19,8 +19,13 @@ DEVICE_IP = "203.0.113.25"
 
 
 def plan_for(**changes: object):  # type: ignore[no-untyped-def]
-    values: dict[str, object] = {"domain": "example.com", "sender": "scanner@example.com",
-                                 "tls": True, "auth": "none", "recipients": "internal"}
+    values: dict[str, object] = {
+        "domain": "example.com",
+        "sender": "scanner@example.com",
+        "tls": True,
+        "auth": "none",
+        "recipients": "internal",
+    }
     return plan_setup(SetupAnswers(**{**values, **changes}).validate())
 
 
@@ -57,8 +62,9 @@ async def test_demo_zone_publishes_exactly_the_plan_records() -> None:
     zone = zone_for_plan(plan)
     spf = next(r for r in plan.dns_records if r.type == "TXT" and r.name == "example.com")
     assert zone.records[("example.com", "TXT")] == [spf.value]
-    assert zone.records[("_dmarc.example.com", "TXT")] == ["v=DMARC1; p=none; "
-                                                            "rua=mailto:dmarc@example.com"]
+    assert zone.records[("_dmarc.example.com", "TXT")] == [
+        "v=DMARC1; p=none; rua=mailto:dmarc@example.com"
+    ]
     result = await verify_plan(plan, VerifyOptions(demo=True, timeout=5))
     assert result.dns is not None
     check = result.dns.data["spf_checks"][0]
@@ -83,10 +89,17 @@ async def test_live_verify_of_relay_resolves_the_mx_and_connects() -> None:
     async with Simulator("relay") as sim:
         with DnsTestServer(live_zone(("example-com.mail.protection.outlook.com",))) as dns:
             options = VerifyOptions(
-                demo=False, nameserver=dns.address, timeout=5, check_dnsbl=False,
+                demo=False,
+                nameserver=dns.address,
+                timeout=5,
+                check_dnsbl=False,
                 recipient="partner@example.net",
-                smtp_overrides={"port": sim.port, "cafile": str(sim.cafile),
-                                "helo": "scanner01.example.com"})
+                smtp_overrides={
+                    "port": sim.port,
+                    "cafile": str(sim.cafile),
+                    "helo": "scanner01.example.com",
+                },
+            )
             result = await verify_plan(plan, options)
     assert result.mode == "live"
     assert result.dns is not None and result.smtp is not None
@@ -100,9 +113,13 @@ async def test_live_verify_of_submission_without_a_password_stops_before_auth() 
     plan = plan_for(auth="basic", recipients="both")
     async with Simulator("healthy") as sim:
         with DnsTestServer(live_zone(("smtp.office365.com",))) as dns:
-            options = VerifyOptions(demo=False, nameserver=dns.address, timeout=5,
-                                    check_dnsbl=False,
-                                    smtp_overrides={"port": sim.port, "cafile": str(sim.cafile)})
+            options = VerifyOptions(
+                demo=False,
+                nameserver=dns.address,
+                timeout=5,
+                check_dnsbl=False,
+                smtp_overrides={"port": sim.port, "cafile": str(sim.cafile)},
+            )
             result = await verify_plan(plan, options)
     assert result.smtp is not None
     ran = [s["name"] for s in result.smtp.data["steps"] if s["status"] == "ok"]
@@ -116,9 +133,13 @@ async def test_live_verify_signs_in_and_never_shows_the_password() -> None:
     async with Simulator("healthy") as sim:
         with DnsTestServer(live_zone(("smtp.office365.com",))) as dns:
             options = VerifyOptions(
-                demo=False, nameserver=dns.address, timeout=5, check_dnsbl=False,
+                demo=False,
+                nameserver=dns.address,
+                timeout=5,
+                check_dnsbl=False,
                 password=Secret(sim.password),
-                smtp_overrides={"port": sim.port, "cafile": str(sim.cafile)})
+                smtp_overrides={"port": sim.port, "cafile": str(sim.cafile)},
+            )
             result = await verify_plan(plan, options)
         password = sim.password
     assert result.smtp is not None

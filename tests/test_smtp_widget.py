@@ -104,8 +104,11 @@ def test_demo_scenario_sets_profile_and_shows_its_addresses() -> None:
     assert app.password.disabled and app.mail_from.disabled
     assert (app.profile.value, app.rcpt_to.value) == ("submission", INTERNAL_RECIPIENT)
     assert app.user.value == DEMO_USER and app.port.value == 587
-    relay = next(s for s in SCENARIOS.values() if s.profile == "relay"
-                 and EXTERNAL_RECIPIENT in s.client.get("rcpt_to", ()))
+    relay = next(
+        s
+        for s in SCENARIOS.values()
+        if s.profile == "relay" and EXTERNAL_RECIPIENT in s.client.get("rcpt_to", ())
+    )
     app.scenario.value = relay.name
     assert app.profile.value == "relay" and app.port.value == 25
     assert app.rcpt_to.value == EXTERNAL_RECIPIENT

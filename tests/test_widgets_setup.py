@@ -9,8 +9,14 @@ from pathlib import Path
 
 from o365diag.widgets import SetupAssistantApp
 
-ANSWERS = {"domain": "example.com", "sender": "scanner@example.com", "tls": True,
-           "auth": "basic", "recipients": "both", "sent_items": True}
+ANSWERS = {
+    "domain": "example.com",
+    "sender": "scanner@example.com",
+    "tls": True,
+    "auth": "basic",
+    "recipients": "both",
+    "sent_items": True,
+}
 EXPORTS = Path(__file__).parents[1] / "sample_exports"
 
 
@@ -45,8 +51,10 @@ def test_errors_name_the_question_as_the_form_shows_it() -> None:
     app = SetupAssistantApp()
     app.set_answers({**ANSWERS, "domain": "example"})
     app.recommend_button.click()
-    assert "Which of your domains does the device send as? — &#x27;example&#x27; is not a " \
+    assert (
+        "Which of your domains does the device send as? — &#x27;example&#x27; is not a "
         "domain name" in app.error.value
+    )
     app.set_answers({"domain": "example.com"})
     app.fields["tls"].value = None
     app.recommend_button.click()
@@ -58,8 +66,13 @@ def test_upload_is_emptied_once_read_and_the_audit_is_shown() -> None:
     folder = EXPORTS / "bad-tenant"
     app = SetupAssistantApp()
     app.upload.value = tuple(
-        {"name": p.name, "type": "application/json", "size": p.stat().st_size,
-         "content": memoryview(p.read_bytes()), "last_modified": datetime.now(UTC)}
+        {
+            "name": p.name,
+            "type": "application/json",
+            "size": p.stat().st_size,
+            "content": memoryview(p.read_bytes()),
+            "last_modified": datetime.now(UTC),
+        }
         for p in sorted(folder.glob("*.json"))
     )
     app.audit_button.click()
@@ -70,8 +83,7 @@ def test_upload_is_emptied_once_read_and_the_audit_is_shown() -> None:
 
 def test_optional_hardening_is_apart_from_copy_all_with_a_warning() -> None:
     app = SetupAssistantApp()
-    app.set_answers({**ANSWERS, "auth": "none", "static_ips": "203.0.113.25",
-                     "sent_items": False})
+    app.set_answers({**ANSWERS, "auth": "none", "static_ips": "203.0.113.25", "sent_items": False})
     app.recommend_button.click()
     assert app.plan is not None and app.plan.option == "relay"
     shown = app.configuration.value

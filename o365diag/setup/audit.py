@@ -79,41 +79,48 @@ Rule = Callable[[AuditContext], Iterator[Finding]]
 
 # -- SMTP AUTH ------------------------------------------------------------------------------------
 def _smtp_auth_tenant_wide(ctx: AuditContext) -> Iterator[Finding]:
-    enabled_mailboxes = [m for m in ctx.of("CASMailbox")
-                         if m.flag("SmtpClientAuthenticationDisabled") is False]
+    enabled_mailboxes = [
+        m for m in ctx.of("CASMailbox") if m.flag("SmtpClientAuthenticationDisabled") is False
+    ]
     for config in ctx.of("TransportConfig"):
         if config.flag("SmtpClientAuthenticationDisabled") is not False:
             continue
         mailboxes = [_mailbox_id(m) for m in enabled_mailboxes] or ["<device mailbox>"]
-        fixes = [command("Set-CASMailbox", Identity=m, SmtpClientAuthenticationDisabled=False)
-                 for m in mailboxes[:_LIST_LIMIT]]
+        fixes = [
+            command("Set-CASMailbox", Identity=m, SmtpClientAuthenticationDisabled=False)
+            for m in mailboxes[:_LIST_LIMIT]
+        ]
         fixes.append(command("Set-TransportConfig", SmtpClientAuthenticationDisabled=True))
-        inheriting = [m for m in ctx.of("CASMailbox")
-                      if m.get("SmtpClientAuthenticationDisabled") is None]
-        detail = ("Organization setting SmtpClientAuthenticationDisabled is False: SMTP AUTH is "
-                  "accepted for every mailbox that does not override it")
+        inheriting = [
+            m for m in ctx.of("CASMailbox") if m.get("SmtpClientAuthenticationDisabled") is None
+        ]
+        detail = (
+            "Organization setting SmtpClientAuthenticationDisabled is False: SMTP AUTH is "
+            "accepted for every mailbox that does not override it"
+        )
         if inheriting:
             detail += f" ({len(inheriting):,} of the exported mailboxes follow it)"
         yield finding(
-            "audit.smtp-auth-tenant-wide", detail + ".",
+            "audit.smtp-auth-tenant-wide",
+            detail + ".",
             fix="First keep SMTP AUTH for the mailboxes that need it, then turn it off for "
-                "the organization: " + "; ".join(fixes),
+            "the organization: " + "; ".join(fixes),
             evidence=(config.evidence("SmtpClientAuthenticationDisabled"),),
         )
 
 
 def _smtp_auth_mailboxes(ctx: AuditContext) -> Iterator[Finding]:
-    enabled = [m for m in ctx.of("CASMailbox")
-               if m.flag("SmtpClientAuthenticationDisabled") is False]
+    enabled = [
+        m for m in ctx.of("CASMailbox") if m.flag("SmtpClientAuthenticationDisabled") is False
+    ]
     if not enabled:
         return
     names = [_mailbox_id(m) for m in enabled]
     yield finding(
         "audit.smtp-auth-mailbox",
-        f"{len(names):,} mailbox(es) have SMTP AUTH turned on explicitly: "
-        + _listing(names) + ".",
+        f"{len(names):,} mailbox(es) have SMTP AUTH turned on explicitly: " + _listing(names) + ".",
         fix="For any that no device signs in as: "
-            + command("Set-CASMailbox", Identity=names[0], SmtpClientAuthenticationDisabled=None),
+        + command("Set-CASMailbox", Identity=names[0], SmtpClientAuthenticationDisabled=None),
         evidence=tuple(m.evidence("SmtpClientAuthenticationDisabled") for m in enabled[:5]),
     )
 
@@ -140,8 +147,11 @@ def _outbound_tls(ctx: AuditContext) -> Iterator[Finding]:
             yield finding(
                 "audit.outbound-no-tls",
                 f"Outbound connector '{connector.name}' has no TlsSettings.",
-                fix=command("Set-OutboundConnector", Identity=connector.name,
-                            TlsSettings=Bare("CertificateValidation")),
+                fix=command(
+                    "Set-OutboundConnector",
+                    Identity=connector.name,
+                    TlsSettings=Bare("CertificateValidation"),
+                ),
                 evidence=(connector.evidence("TlsSettings"),),
             )
 
@@ -152,30 +162,40 @@ def _connector_ranges(ctx: AuditContext) -> Iterator[Finding]:
             yield from _range_findings(connector, entry, networks)
 
 
-def _range_findings(connector: ConfigObject, entry: str, networks: list[Network]
-                    ) -> Iterator[Finding]:
+def _range_findings(
+    connector: ConfigObject, entry: str, networks: list[Network]
+) -> Iterator[Finding]:
     evidence = (connector.evidence("SenderIPAddresses"),)
     count = sum(n.num_addresses for n in networks)
-    narrow = command("Set-InboundConnector", Identity=connector.name,
-                     SenderIPAddresses=Edit("Remove", (entry,)))
+    narrow = command(
+        "Set-InboundConnector", Identity=connector.name, SenderIPAddresses=Edit("Remove", (entry,))
+    )
     if any(is_private(n) for n in networks):
-        yield finding("audit.connector-private-ip",
-                      f"Inbound connector '{connector.name}' lists {entry}, a private range.",
-                      fix=f"{narrow}, then add the public egress IP with "
-                          + command("Set-InboundConnector", Identity=connector.name,
-                                    SenderIPAddresses=Edit("Add", ("<public ip>",))),
-                      evidence=evidence)
+        yield finding(
+            "audit.connector-private-ip",
+            f"Inbound connector '{connector.name}' lists {entry}, a private range.",
+            fix=f"{narrow}, then add the public egress IP with "
+            + command(
+                "Set-InboundConnector",
+                Identity=connector.name,
+                SenderIPAddresses=Edit("Add", ("<public ip>",)),
+            ),
+            evidence=evidence,
+        )
     if count > 2 ** (32 - CONNECTOR_MIN_PREFIX):
-        yield finding("audit.connector-range-too-broad",
-                      f"Inbound connector '{connector.name}' accepts {entry} "
-                      f"({count:,} addresses).",
-                      fix=f"Replace it with the device's own address: {narrow}",
-                      evidence=evidence)
+        yield finding(
+            "audit.connector-range-too-broad",
+            f"Inbound connector '{connector.name}' accepts {entry} ({count:,} addresses).",
+            fix=f"Replace it with the device's own address: {narrow}",
+            evidence=evidence,
+        )
     elif count > 2 ** (32 - BROAD_PREFIX):
-        yield finding("audit.connector-range-broad",
-                      f"Inbound connector '{connector.name}' accepts {entry} "
-                      f"({count:,} addresses).",
-                      fix=f"Narrow it to the sending hosts: {narrow}", evidence=evidence)
+        yield finding(
+            "audit.connector-range-broad",
+            f"Inbound connector '{connector.name}' accepts {entry} ({count:,} addresses).",
+            fix=f"Narrow it to the sending hosts: {narrow}",
+            evidence=evidence,
+        )
 
 
 def _connector_restriction(ctx: AuditContext) -> Iterator[Finding]:
@@ -188,25 +208,34 @@ def _connector_restriction(ctx: AuditContext) -> Iterator[Finding]:
                 "audit.connector-unidentified",
                 f"On-premises connector '{connector.name}' has neither SenderIPAddresses nor "
                 "TlsSenderCertificateName.",
-                fix=command("Set-InboundConnector", Identity=connector.name,
-                            SenderIPAddresses=("<device public ip>",))
-                + " (or " + command("Remove-InboundConnector", Identity=connector.name) + ")",
-                evidence=(connector.evidence("SenderIPAddresses"),))
+                fix=command(
+                    "Set-InboundConnector",
+                    Identity=connector.name,
+                    SenderIPAddresses=("<device public ip>",),
+                )
+                + " (or "
+                + command("Remove-InboundConnector", Identity=connector.name)
+                + ")",
+                evidence=(connector.evidence("SenderIPAddresses"),),
+            )
         if kind == "partner":
             yield from _partner_restriction(connector, has_ips, has_cert)
 
 
-def _partner_restriction(connector: ConfigObject, has_ips: bool, has_cert: bool
-                         ) -> Iterator[Finding]:
-    for present, setting in ((has_ips, "RestrictDomainsToIPAddresses"),
-                             (has_cert, "RestrictDomainsToCertificate")):
+def _partner_restriction(
+    connector: ConfigObject, has_ips: bool, has_cert: bool
+) -> Iterator[Finding]:
+    for present, setting in (
+        (has_ips, "RestrictDomainsToIPAddresses"),
+        (has_cert, "RestrictDomainsToCertificate"),
+    ):
         if present and connector.flag(setting) is False:
             yield finding(
                 "audit.connector-not-restricted",
                 f"Partner connector '{connector.name}' has {setting} = False.",
-                fix=command("Set-InboundConnector", Identity=connector.name,
-                            **{setting: True}),
-                evidence=(connector.evidence(setting),))
+                fix=command("Set-InboundConnector", Identity=connector.name, **{setting: True}),
+                evidence=(connector.evidence(setting),),
+            )
 
 
 def _treat_as_internal(ctx: AuditContext) -> Iterator[Finding]:
@@ -215,22 +244,26 @@ def _treat_as_internal(ctx: AuditContext) -> Iterator[Finding]:
             yield finding(
                 "audit.treat-as-internal",
                 f"Inbound connector '{connector.name}' has TreatMessagesAsInternal = True.",
-                fix=command("Set-InboundConnector", Identity=connector.name,
-                            TreatMessagesAsInternal=False),
-                evidence=(connector.evidence("TreatMessagesAsInternal"),))
+                fix=command(
+                    "Set-InboundConnector", Identity=connector.name, TreatMessagesAsInternal=False
+                ),
+                evidence=(connector.evidence("TreatMessagesAsInternal"),),
+            )
 
 
 def _disabled_connectors(ctx: AuditContext) -> Iterator[Finding]:
-    for kind, remover in (("InboundConnector", "Remove-InboundConnector"),
-                          ("OutboundConnector", "Remove-OutboundConnector")):
+    for kind, remover in (
+        ("InboundConnector", "Remove-InboundConnector"),
+        ("OutboundConnector", "Remove-OutboundConnector"),
+    ):
         for connector in ctx.of(kind):
             if connector.flag("Enabled") is False:
                 yield finding(
                     "audit.connector-disabled",
                     f"{_kind_label(kind)} '{connector.name}' is disabled.",
-                    fix="If it is no longer needed: "
-                        + command(remover, Identity=connector.name),
-                    evidence=(connector.evidence("Enabled"),))
+                    fix="If it is no longer needed: " + command(remover, Identity=connector.name),
+                    evidence=(connector.evidence("Enabled"),),
+                )
 
 
 def _kind_label(kind: str) -> str:
@@ -239,8 +272,9 @@ def _kind_label(kind: str) -> str:
 
 # -- connectors against the device ----------------------------------------------------------------
 def _certificate_names(ctx: AuditContext) -> Iterator[Finding]:
-    cert_connectors = [c for c in ctx.enabled("InboundConnector")
-                       if c.text("TlsSenderCertificateName") is not None]
+    cert_connectors = [
+        c for c in ctx.enabled("InboundConnector") if c.text("TlsSenderCertificateName") is not None
+    ]
     for connector in cert_connectors:
         name = _certificate_domain(connector.text("TlsSenderCertificateName") or "")
         if "*" in name[1:] or (name.startswith("*") and not name.startswith("*.")):
@@ -248,31 +282,44 @@ def _certificate_names(ctx: AuditContext) -> Iterator[Finding]:
                 "audit.connector-cert-mismatch",
                 f"Inbound connector '{connector.name}' expects {name!r}, which no certificate "
                 "can match (a wildcard may only be the first label).",
-                fix=command("Set-InboundConnector", Identity=connector.name,
-                            TlsSenderCertificateName="<name on the certificate>"),
-                evidence=(connector.evidence("TlsSenderCertificateName"),))
+                fix=command(
+                    "Set-InboundConnector",
+                    Identity=connector.name,
+                    TlsSenderCertificateName="<name on the certificate>",
+                ),
+                evidence=(connector.evidence("TlsSenderCertificateName"),),
+            )
     for cert in ctx.device_certs:
         yield from _device_certificate(ctx, cert, cert_connectors)
 
 
-def _device_certificate(ctx: AuditContext, cert: DeviceCertificate,
-                        connectors: list[ConfigObject]) -> Iterator[Finding]:
+def _device_certificate(
+    ctx: AuditContext, cert: DeviceCertificate, connectors: list[ConfigObject]
+) -> Iterator[Finding]:
     if cert.not_after is not None and cert.not_after < ctx.now:
-        yield finding("audit.device-cert-expired",
-                      f"{cert.source} expired on {cert.not_after:%Y-%m-%d}.",
-                      evidence=(f"{cert.source}: not after {cert.not_after.isoformat()}",))
-    expected = {c.name: _certificate_domain(c.text("TlsSenderCertificateName") or "")
-                for c in connectors}
+        yield finding(
+            "audit.device-cert-expired",
+            f"{cert.source} expired on {cert.not_after:%Y-%m-%d}.",
+            evidence=(f"{cert.source}: not after {cert.not_after.isoformat()}",),
+        )
+    expected = {
+        c.name: _certificate_domain(c.text("TlsSenderCertificateName") or "") for c in connectors
+    }
     if any(_cert_matches(pattern, cert.names) for pattern in expected.values()):
         return
-    wanted = ", ".join(f"'{n}' expects {p}" for n, p in expected.items()) or \
-        "no enabled connector names a certificate"
+    wanted = (
+        ", ".join(f"'{n}' expects {p}" for n, p in expected.items())
+        or "no enabled connector names a certificate"
+    )
     target = next(iter(expected), "<connector>")
     yield finding(
         "audit.connector-cert-mismatch",
         f"{cert.source} carries {', '.join(cert.names) or 'no names'}; {wanted}.",
-        fix=command("Set-InboundConnector", Identity=target,
-                    TlsSenderCertificateName=cert.names[0] if cert.names else "<name>"),
+        fix=command(
+            "Set-InboundConnector",
+            Identity=target,
+            TlsSenderCertificateName=cert.names[0] if cert.names else "<name>",
+        ),
         evidence=tuple(c.evidence("TlsSenderCertificateName") for c in connectors[:5]),
     )
 
@@ -295,15 +342,17 @@ def _cert_matches(pattern: str, names: Sequence[str]) -> bool:
         return any(n == base or n.endswith("." + base) for n in names)
     return pattern in names or any(
         n.startswith("*.") and pattern.endswith(n[1:]) and pattern.count(".") == n.count(".")
-        for n in names)
+        for n in names
+    )
 
 
 def _device_ips(ctx: AuditContext) -> Iterator[Finding]:
     if not ctx.device_ips:
         return
     connectors = ctx.enabled("InboundConnector")
-    covered = [net for c in connectors for _e, nets in c.networks("SenderIPAddresses")
-               for net in nets]
+    covered = [
+        net for c in connectors for _e, nets in c.networks("SenderIPAddresses") for net in nets
+    ]
     for text in ctx.device_ips:
         device = parse_ip_entry(text)
         if any(overlaps(d, net) for d in device for net in covered):
@@ -312,76 +361,111 @@ def _device_ips(ctx: AuditContext) -> Iterator[Finding]:
         yield finding(
             "audit.connector-ip-mismatch",
             f"No enabled inbound connector lists {text}.",
-            fix=command("Set-InboundConnector", Identity=target,
-                        SenderIPAddresses=Edit("Add", (text,))),
-            evidence=tuple(c.evidence("SenderIPAddresses") for c in connectors[:5]))
+            fix=command(
+                "Set-InboundConnector", Identity=target, SenderIPAddresses=Edit("Add", (text,))
+            ),
+            evidence=tuple(c.evidence("SenderIPAddresses") for c in connectors[:5]),
+        )
 
 
 # -- filtering, direct send, Basic auth, legacy TLS -----------------------------------------------
 def _allow_listed_relays(ctx: AuditContext) -> Iterator[Finding]:
-    relay_nets = [(f"connector '{c.name}'", net) for c in ctx.enabled("InboundConnector")
-                  for _e, nets in c.networks("SenderIPAddresses") for net in nets]
-    relay_nets += [(f"device IP {ip}", net) for ip in ctx.device_ips
-                   for net in parse_ip_entry(ip)]
+    relay_nets = [
+        (f"connector '{c.name}'", net)
+        for c in ctx.enabled("InboundConnector")
+        for _e, nets in c.networks("SenderIPAddresses")
+        for net in nets
+    ]
+    relay_nets += [(f"device IP {ip}", net) for ip in ctx.device_ips for net in parse_ip_entry(ip)]
     for policy in ctx.of("HostedConnectionFilterPolicy"):
         for entry, networks in policy.networks("IPAllowList"):
-            owners = sorted({who for who, net in relay_nets
-                             if any(overlaps(net, n) for n in networks)})
+            owners = sorted(
+                {who for who, net in relay_nets if any(overlaps(net, n) for n in networks)}
+            )
             if owners:
                 yield finding(
                     "audit.relay-ip-allow-listed",
                     f"Connection filter policy '{policy.name}' allows {entry}, which is the "
                     f"relay source of {', '.join(owners)}: its mail skips spam filtering.",
-                    fix=command("Set-HostedConnectionFilterPolicy", Identity=policy.name,
-                                IPAllowList=Edit("Remove", (entry,))),
-                    evidence=(policy.evidence("IPAllowList"),))
+                    fix=command(
+                        "Set-HostedConnectionFilterPolicy",
+                        Identity=policy.name,
+                        IPAllowList=Edit("Remove", (entry,)),
+                    ),
+                    evidence=(policy.evidence("IPAllowList"),),
+                )
 
 
 def _direct_send(ctx: AuditContext) -> Iterator[Finding]:
-    relays = [c.name for c in ctx.enabled("InboundConnector")
-              if c.items("SenderIPAddresses") or c.text("TlsSenderCertificateName")]
+    relays = [
+        c.name
+        for c in ctx.enabled("InboundConnector")
+        if c.items("SenderIPAddresses") or c.text("TlsSenderCertificateName")
+    ]
     for org in ctx.of("OrganizationConfig"):
         if not org.has("RejectDirectSend"):
-            yield finding("audit.direct-send-unknown",
-                          f"Organization config '{org.name}' has no RejectDirectSend property.")
+            yield finding(
+                "audit.direct-send-unknown",
+                f"Organization config '{org.name}' has no RejectDirectSend property.",
+            )
         elif org.flag("RejectDirectSend") is False and relays:
             yield finding(
                 "audit.direct-send-allowed",
                 f"RejectDirectSend is False while connector(s) {_listing(relays)} carry the "
                 "devices' mail.",
                 fix=command("Set-OrganizationConfig", RejectDirectSend=True),
-                evidence=(org.evidence("RejectDirectSend"),))
+                evidence=(org.evidence("RejectDirectSend"),),
+            )
 
 
 def _basic_auth(ctx: AuditContext) -> Iterator[Finding]:
-    defaults = {(o.text("DefaultAuthenticationPolicy") or "").lower()
-                for o in ctx.of("OrganizationConfig")} - {""}
+    defaults = {
+        (o.text("DefaultAuthenticationPolicy") or "").lower() for o in ctx.of("OrganizationConfig")
+    } - {""}
     for policy in ctx.of("AuthenticationPolicy"):
         if policy.flag("AllowBasicAuthSmtp"):
-            scope = ("it is the organization's default policy, so this applies to every user"
-                     if policy.name.lower() in defaults else
-                     "it applies to the users it is assigned to")
+            scope = (
+                "it is the organization's default policy, so this applies to every user"
+                if policy.name.lower() in defaults
+                else "it applies to the users it is assigned to"
+            )
             yield finding(
                 "audit.basic-auth-smtp",
                 f"Authentication policy '{policy.name}' has AllowBasicAuthSmtp = True; {scope}.",
-                fix=command("Set-AuthenticationPolicy", Identity=policy.name,
-                            AllowBasicAuthSmtp=Switch(False)),
-                evidence=(policy.evidence("AllowBasicAuthSmtp"),))
+                fix=command(
+                    "Set-AuthenticationPolicy",
+                    Identity=policy.name,
+                    AllowBasicAuthSmtp=Switch(False),
+                ),
+                evidence=(policy.evidence("AllowBasicAuthSmtp"),),
+            )
 
 
 def _legacy_tls(ctx: AuditContext) -> Iterator[Finding]:
     for config in ctx.of("TransportConfig"):
         if config.flag("AllowLegacyTLSClients"):
             yield finding(
-                "audit.legacy-tls", "Transport config has AllowLegacyTLSClients = True.",
+                "audit.legacy-tls",
+                "Transport config has AllowLegacyTLSClients = True.",
                 fix=command("Set-TransportConfig", AllowLegacyTLSClients=False),
-                evidence=(config.evidence("AllowLegacyTLSClients"),))
+                evidence=(config.evidence("AllowLegacyTLSClients"),),
+            )
 
 
 RULES: tuple[Rule, ...] = (
-    _smtp_auth_tenant_wide, _smtp_auth_mailboxes, _inbound_tls, _outbound_tls,
-    _connector_ranges, _connector_restriction, _treat_as_internal, _certificate_names,
-    _device_ips, _allow_listed_relays, _direct_send, _basic_auth, _legacy_tls,
+    _smtp_auth_tenant_wide,
+    _smtp_auth_mailboxes,
+    _inbound_tls,
+    _outbound_tls,
+    _connector_ranges,
+    _connector_restriction,
+    _treat_as_internal,
+    _certificate_names,
+    _device_ips,
+    _allow_listed_relays,
+    _direct_send,
+    _basic_auth,
+    _legacy_tls,
     _disabled_connectors,
 )
 
@@ -397,12 +481,16 @@ def _summary_findings(ctx: AuditContext, found: list[Finding]) -> Iterator[Findi
     missing = [kind for kind in KINDS if not ctx.has(kind)]
     if missing:
         yield finding(
-            "audit.kind-missing", f"Not exported: {', '.join(missing)}.",
-            fix="Export them too: " + "; ".join(EXPORT_COMMANDS[k] for k in missing))
+            "audit.kind-missing",
+            f"Not exported: {', '.join(missing)}.",
+            fix="Export them too: " + "; ".join(EXPORT_COMMANDS[k] for k in missing),
+        )
     if not any(f.severity >= Severity.WARNING for f in found):
         objects = sum(len(f.objects) for f in ctx.files)
-        yield finding("audit.clean", f"{objects:,} object(s) checked, no rule matched "
-                      "at warning level or above.")
+        yield finding(
+            "audit.clean",
+            f"{objects:,} object(s) checked, no rule matched at warning level or above.",
+        )
 
 
 def audit_exports(ctx: AuditContext) -> Report:
@@ -411,10 +499,17 @@ def audit_exports(ctx: AuditContext) -> Report:
     found.extend(_summary_findings(ctx, found))
     data = {
         "inputs": [f.summary() for f in ctx.files],
-        "device": {"ips": list(ctx.device_ips),
-                   "certificates": [{"source": c.source, "names": list(c.names),
-                                     "not_after": c.not_after.isoformat() if c.not_after
-                                     else None} for c in ctx.device_certs]},
+        "device": {
+            "ips": list(ctx.device_ips),
+            "certificates": [
+                {
+                    "source": c.source,
+                    "names": list(c.names),
+                    "not_after": c.not_after.isoformat() if c.not_after else None,
+                }
+                for c in ctx.device_certs
+            ],
+        },
     }
     return Report(SCHEMA, data, found, "Configuration audit")
 
@@ -452,8 +547,11 @@ def load_device_certificate(path: str | Path) -> DeviceCertificate:
     except OSError as exc:
         raise ExportError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
-                else x509.load_der_x509_certificate(data))
+        cert = (
+            x509.load_pem_x509_certificate(data)
+            if b"-----BEGIN" in data
+            else x509.load_der_x509_certificate(data)
+        )
     except ValueError:
         raise ExportError(f"{path}: not a PEM or DER certificate") from None
     names = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]

@@ -52,18 +52,33 @@ def _register_setup(subparsers: Any) -> None:
     out.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
     out.add_argument("--script", metavar="OUT.ps1", help="also write the PowerShell to a file")
     ver = parser.add_argument_group("verify")
-    ver.add_argument("--verify", action="store_true", help="run the domain audit and the "
-                     "connection test for the chosen option")
-    ver.add_argument("--demo", action="store_true", help="verify offline: local DNS with the "
-                     "generated records, and the Office 365-like simulator")
+    ver.add_argument(
+        "--verify",
+        action="store_true",
+        help="run the domain audit and the connection test for the chosen option",
+    )
+    ver.add_argument(
+        "--demo",
+        action="store_true",
+        help="verify offline: local DNS with the "
+        "generated records, and the Office 365-like simulator",
+    )
     ver.add_argument("--nameserver", metavar="HOST[:PORT]", help="DNS server for live verify")
     ver.add_argument("--timeout", type=float, default=10.0, help="seconds per network step")
-    ver.add_argument("--to", dest="recipient", metavar="ADDRESS",
-                     help="test recipient (default: the From address)")
-    ver.add_argument("--password-env", metavar="VAR", help="environment variable holding the "
-                     "mailbox password (otherwise asked on the terminal)")
-    ver.add_argument("--token-env", metavar="VAR", help="environment variable holding an "
-                     "OAuth access token")
+    ver.add_argument(
+        "--to",
+        dest="recipient",
+        metavar="ADDRESS",
+        help="test recipient (default: the From address)",
+    )
+    ver.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding the mailbox password (otherwise asked on the terminal)",
+    )
+    ver.add_argument(
+        "--token-env", metavar="VAR", help="environment variable holding an OAuth access token"
+    )
     ver.add_argument("--send", action="store_true", help="send a real test message (DATA)")
     parser.set_defaults(func=run_setup)
 
@@ -93,11 +108,20 @@ def _register_audit(subparsers: Any) -> None:
         "when a finding is a warning or worse.",
     )
     parser.add_argument("inputs", nargs="+", metavar="FILE", help="export file or folder")
-    parser.add_argument("--device-ip", action="append", default=[], metavar="IP",
-                        help="public IP a device relays from (checks that a connector lists it)")
-    parser.add_argument("--device-cert", action="append", default=[], metavar="CERT",
-                        help="PEM/DER certificate a device presents (checks the connector "
-                        "name against it)")
+    parser.add_argument(
+        "--device-ip",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="public IP a device relays from (checks that a connector lists it)",
+    )
+    parser.add_argument(
+        "--device-cert",
+        action="append",
+        default=[],
+        metavar="CERT",
+        help="PEM/DER certificate a device presents (checks the connector name against it)",
+    )
     parser.add_argument("--json", action="store_true", help="print o365diag.audit/1 JSON")
     parser.set_defaults(func=run_audit)
 
@@ -139,7 +163,10 @@ async def _verify(plan: Any, args: argparse.Namespace) -> Any:
 
     demo = bool(args.demo)
     options = VerifyOptions(
-        demo=demo, nameserver=args.nameserver, timeout=args.timeout, recipient=args.recipient,
+        demo=demo,
+        nameserver=args.nameserver,
+        timeout=args.timeout,
+        recipient=args.recipient,
         send=args.send,
     )
     if not demo and plan.option in ("submission", "hve"):
@@ -192,8 +219,9 @@ def _write(path: str, text: str) -> None:
 
 
 # -- answers: flags, then questions on a terminal -------------------------------------------------
-def collect_answers(args: argparse.Namespace, stdin: TextIO, out: TextIO,
-                    ask: Callable[[str], str] | None = None) -> SetupAnswers:
+def collect_answers(
+    args: argparse.Namespace, stdin: TextIO, out: TextIO, ask: Callable[[str], str] | None = None
+) -> SetupAnswers:
     """Answers from the flags; on a terminal, ask the basic questions the flags left open."""
     values: dict[str, Any] = {
         q.name: _flag_value(q, getattr(args, q.name, None)) for q in QUESTIONS
@@ -261,8 +289,9 @@ def run_audit(args: argparse.Namespace) -> int:
     from o365diag.setup.exports import ExportError
 
     try:
-        report = audit_files(_expand(args.inputs), device_ips=args.device_ip,
-                             device_certs=args.device_cert)
+        report = audit_files(
+            _expand(args.inputs), device_ips=args.device_ip, device_certs=args.device_cert
+        )
     except ExportError as exc:
         print(f"o365diag audit: {exc}", file=sys.stderr)
         return 2

@@ -95,7 +95,8 @@ class DemoZone:
         tcp = await asyncio.start_server(self._tcp_client, host, 0)
         port = tcp.sockets[0].getsockname()[1]
         udp, _protocol = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(host, port))
+            lambda: _UdpProtocol(self), local_addr=(host, port)
+        )
         try:
             yield f"{host}:{port}"
         finally:
@@ -103,8 +104,7 @@ class DemoZone:
             tcp.close()
             await tcp.wait_closed()
 
-    async def _tcp_client(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
+    async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 header = await asyncio.wait_for(reader.readexactly(2), _TCP_READ_TIMEOUT)
@@ -113,8 +113,12 @@ class DemoZone:
                 reply = self.answer(wire, 65535)
                 writer.write(struct.pack("!H", len(reply)) + reply)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, TimeoutError, ConnectionError,
-                dns.exception.DNSException):
+        except (
+            asyncio.IncompleteReadError,
+            TimeoutError,
+            ConnectionError,
+            dns.exception.DNSException,
+        ):
             pass
         finally:
             writer.close()
@@ -148,7 +152,7 @@ def _rrset(name: str, rtype: str, values: Iterable[str]) -> dns.rrset.RRset:
 
 def _rdata_text(rtype: str, value: str) -> str:
     if rtype == "TXT":
-        chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+        chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
         return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
     if rtype in ("CNAME", "MX"):
         return value if value.endswith(".") else value + "."
@@ -170,8 +174,11 @@ def zone_for_plan(plan: SetupPlan) -> DemoZone:
             zone.add(record.name, "TXT", record.value)
         elif record.type == "CNAME":
             selector = record.name.split(".", 1)[0]
-            target = (record.value if not record.placeholder else
-                      f"{selector}-{domain.replace('.', '-')}._domainkey.{tenant}")
+            target = (
+                record.value
+                if not record.placeholder
+                else f"{selector}-{domain.replace('.', '-')}._domainkey.{tenant}"
+            )
             zone.add(record.name, "CNAME", target)
             zone.add(target, "TXT", f"v=DKIM1; k=rsa; p={_demo_public_key()}")
     return zone
@@ -188,6 +195,7 @@ def _demo_public_key() -> str:
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         der = key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         _KEY_CACHE.append(base64.b64encode(der).decode("ascii"))
     return _KEY_CACHE[0]

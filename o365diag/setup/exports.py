@@ -46,24 +46,47 @@ EXPORT_COMMANDS: dict[str, str] = {
 }
 KINDS: tuple[str, ...] = tuple(EXPORT_COMMANDS)
 
-_CAS_MARKERS = frozenset({
-    "activesyncenabled", "owaenabled", "imapenabled", "popenabled", "mapienabled",
-    "ewsenabled", "primarysmtpaddress",
-})
-_TRANSPORT_MARKERS = frozenset({
-    "allowlegacytlsclients", "maxrecipientenvelopelimit", "internalsmtpservers",
-    "journalingreportndrto", "tlsreceivedomainsecurelist", "maxsendsize",
-})
-_INBOUND_MARKERS = frozenset({
-    "senderipaddresses", "restrictdomainstoipaddresses", "restrictdomainstocertificate",
-    "tlssendercertificatename", "senderdomains",
-})
+_CAS_MARKERS = frozenset(
+    {
+        "activesyncenabled",
+        "owaenabled",
+        "imapenabled",
+        "popenabled",
+        "mapienabled",
+        "ewsenabled",
+        "primarysmtpaddress",
+    }
+)
+_TRANSPORT_MARKERS = frozenset(
+    {
+        "allowlegacytlsclients",
+        "maxrecipientenvelopelimit",
+        "internalsmtpservers",
+        "journalingreportndrto",
+        "tlsreceivedomainsecurelist",
+        "maxsendsize",
+    }
+)
+_INBOUND_MARKERS = frozenset(
+    {
+        "senderipaddresses",
+        "restrictdomainstoipaddresses",
+        "restrictdomainstocertificate",
+        "tlssendercertificatename",
+        "senderdomains",
+    }
+)
 _OUTBOUND_MARKERS = frozenset({"smarthosts", "usemxrecord", "tlssettings", "recipientdomains"})
 _FILTER_MARKERS = frozenset({"ipallowlist", "ipblocklist", "enablesafelist"})
-_ORG_MARKERS = frozenset({
-    "rejectdirectsend", "defaultauthenticationpolicy", "oauth2clientprofileenabled",
-    "isdehydrated", "smtpactionablemessagesenabled",
-})
+_ORG_MARKERS = frozenset(
+    {
+        "rejectdirectsend",
+        "defaultauthenticationpolicy",
+        "oauth2clientprofileenabled",
+        "isdehydrated",
+        "smtpactionablemessagesenabled",
+    }
+)
 _TYPE_NAME = re.compile(r"^(?:System|Microsoft)\.[A-Za-z0-9_.`\[\], ]+$")
 
 
@@ -132,9 +155,13 @@ class ConfigObject:
         items = [str(v).strip() for v in value if v is not None and str(v).strip()]
         for item in items:
             if _TYPE_NAME.match(item):
-                raise ExportError(self._where(
-                    name, f"holds the type name {item!r} instead of its values: export again "
-                    "with ConvertTo-Json -Depth 5"))
+                raise ExportError(
+                    self._where(
+                        name,
+                        f"holds the type name {item!r} instead of its values: export again "
+                        "with ConvertTo-Json -Depth 5",
+                    )
+                )
         return items
 
     def networks(self, name: str) -> list[tuple[str, list[Network]]]:
@@ -144,8 +171,10 @@ class ConfigObject:
             try:
                 out.append((entry, parse_ip_entry(entry)))
             except ValueError:
-                raise ExportError(self._where(
-                    name, f"{entry!r} is not an IP address, CIDR range or address range")
+                raise ExportError(
+                    self._where(
+                        name, f"{entry!r} is not an IP address, CIDR range or address range"
+                    )
                 ) from None
         return out
 
@@ -174,8 +203,12 @@ class ExportFile:
         return sorted({o.kind for o in self.objects})
 
     def summary(self) -> dict[str, Any]:
-        return {"file": self.path, "kind": ", ".join(self.kinds) or None,
-                "objects": len(self.objects), "encoding": self.encoding}
+        return {
+            "file": self.path,
+            "kind": ", ".join(self.kinds) or None,
+            "objects": len(self.objects),
+            "encoding": self.encoding,
+        }
 
 
 # -- kinds ----------------------------------------------------------------------------------------
@@ -190,9 +223,11 @@ def detect_kind(keys: Any, file: str, index: int) -> str:
         shown = ", ".join(sorted(names)[:8]) or "no properties"
         raise ExportError(
             f"{where} is not one of {', '.join(KINDS)} (its properties: {shown}); export with "
-            "e.g. 'Get-InboundConnector | ConvertTo-Json -Depth 5'")
-    raise ExportError(f"{where} has properties of {' and '.join(found)}; export each cmdlet "
-                      "to its own file")
+            "e.g. 'Get-InboundConnector | ConvertTo-Json -Depth 5'"
+        )
+    raise ExportError(
+        f"{where} has properties of {' and '.join(found)}; export each cmdlet to its own file"
+    )
 
 
 def _is_cas(names: frozenset[str]) -> bool:
@@ -207,8 +242,10 @@ def _is_transport(names: frozenset[str]) -> bool:
 
 _KIND_TESTS = (
     ("InboundConnector", lambda n: "connectortype" in n and bool(n & _INBOUND_MARKERS)),
-    ("OutboundConnector", lambda n: "connectortype" in n and bool(n & _OUTBOUND_MARKERS)
-     and not n & _INBOUND_MARKERS),
+    (
+        "OutboundConnector",
+        lambda n: "connectortype" in n and bool(n & _OUTBOUND_MARKERS) and not n & _INBOUND_MARKERS,
+    ),
     ("TransportConfig", _is_transport),
     ("CASMailbox", _is_cas),
     ("HostedConnectionFilterPolicy", lambda n: bool(n & _FILTER_MARKERS)),
@@ -231,7 +268,7 @@ def decode_export(data: bytes, name: str) -> tuple[str, str]:
     """The text of an export and a label for the encoding it was written in."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
-            return _decode(data[len(bom):], codec, label, name)
+            return _decode(data[len(bom) :], codec, label, name)
     if len(data) >= 2 and data[0] != 0 and data[1] == 0:
         return _decode(data, "utf-16-le", "UTF-16 LE", name)
     if len(data) >= 2 and data[0] == 0 and data[1] != 0:
@@ -247,8 +284,9 @@ def _decode(data: bytes, codec: str, label: str, name: str) -> tuple[str, str]:
     try:
         return data.decode(codec), label
     except UnicodeDecodeError as exc:
-        raise ExportError(f"{name}: not valid {label} text ({exc.reason} at byte "
-                          f"{exc.start})") from None
+        raise ExportError(
+            f"{name}: not valid {label} text ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 # -- parsing --------------------------------------------------------------------------------------
@@ -294,8 +332,10 @@ def _reject_other_formats(text: str, name: str) -> None:
         return
     for pattern, label in _OTHER_FORMATS:
         if pattern.search(text[:4000]):
-            raise ExportError(f"{name}: this looks like {label}, not JSON; export with "
-                              "'<cmdlet> | ConvertTo-Json -Depth 5'")
+            raise ExportError(
+                f"{name}: this looks like {label}, not JSON; export with "
+                "'<cmdlet> | ConvertTo-Json -Depth 5'"
+            )
     raise ExportError(f"{name}: not JSON (it should start with '[' or '{{')")
 
 
@@ -306,8 +346,9 @@ def _documents(text: str, name: str) -> Iterator[dict[str, Any]]:
         try:
             value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            raise ExportError(f"{name}: not valid JSON at line {exc.lineno} column "
-                              f"{exc.colno}: {exc.msg}") from None
+            raise ExportError(
+                f"{name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
         except RecursionError:
             raise ExportError(f"{name}: the JSON is nested too deeply") from None
         yield from _objects(value, name)
@@ -331,8 +372,10 @@ def _objects(value: Any, name: str) -> Iterator[dict[str, Any]]:
     if isinstance(value, list):
         for position, item in enumerate(value):
             if not isinstance(item, dict):
-                raise ExportError(f"{name}: item {position + 1} of the array is "
-                                  f"{type(item).__name__}, not an object")
+                raise ExportError(
+                    f"{name}: item {position + 1} of the array is "
+                    f"{type(item).__name__}, not an object"
+                )
             yield item
         return
     raise ExportError(f"{name}: the JSON is a {type(value).__name__}, not an object or array")

@@ -62,8 +62,11 @@ class DnsRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "type": self.type, "name": self.name, "value": self.value,
-            "explanation": self.explanation, "action": self.action,
+            "type": self.type,
+            "name": self.name,
+            "value": self.value,
+            "explanation": self.explanation,
+            "action": self.action,
             "placeholder": self.placeholder,
         }
 
@@ -77,8 +80,7 @@ class PowerShellStep:
     optional: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "explanation": self.explanation,
-                "optional": self.optional}
+        return {"command": self.command, "explanation": self.explanation, "optional": self.optional}
 
 
 @dataclass
@@ -166,7 +168,8 @@ def connector_name(answers: SetupAnswers) -> str:
 def _helo(answers: SetupAnswers) -> DeviceSetting:
     host = re.sub(r"[^a-z0-9-]+", "-", answers.device_name.lower()).strip("-") or "device"
     return DeviceSetting(
-        "HELO/EHLO name", f"the device's own name, e.g. {host}.{answers.domain}",
+        "HELO/EHLO name",
+        f"the device's own name, e.g. {host}.{answers.domain}",
         note("helo").meaning,
     )
 
@@ -188,40 +191,67 @@ def _submission_settings(answers: SetupAnswers) -> list[DeviceSetting]:
     port = 587 if answers.port587_open else 25
     oauth = answers.auth == "oauth"
     return [
-        DeviceSetting("Server (smart host)", SUBMISSION_HOST,
-                      "The submission endpoint; use the name, never an IP address."),
-        DeviceSetting("Port", str(port), "587 is recommended; 25 works when 587 is blocked."
-                      + " " + note("port-465").meaning),
-        DeviceSetting("Encryption", "STARTTLS, TLS 1.2 or later",
-                      "Microsoft 365 refuses TLS 1.0/1.1 for SMTP AUTH (421 4.7.66)."),
-        DeviceSetting("Authentication", "OAuth 2.0 (XOAUTH2)" if oauth else
-                      "user name and password (AUTH LOGIN)",
-                      "OAuth avoids storing the mailbox password on the device." if oauth else
-                      note("basic-retirement").meaning),
-        DeviceSetting("User name", answers.signin_mailbox,
-                      "The full address (UPN) of the licensed mailbox the device signs in as."),
-        DeviceSetting("Password / token",
-                      "an OAuth token from the app registration" if oauth else
-                      "the mailbox's password, typed on the device",
-                      "Typed into the device only; o365diag never asks for it here."),
-        _sender_setting(answers, "Must be the mailbox's own address or one it has Send As "
-                        "on, otherwise 5.7.60."),
+        DeviceSetting(
+            "Server (smart host)",
+            SUBMISSION_HOST,
+            "The submission endpoint; use the name, never an IP address.",
+        ),
+        DeviceSetting(
+            "Port",
+            str(port),
+            "587 is recommended; 25 works when 587 is blocked." + " " + note("port-465").meaning,
+        ),
+        DeviceSetting(
+            "Encryption",
+            "STARTTLS, TLS 1.2 or later",
+            "Microsoft 365 refuses TLS 1.0/1.1 for SMTP AUTH (421 4.7.66).",
+        ),
+        DeviceSetting(
+            "Authentication",
+            "OAuth 2.0 (XOAUTH2)" if oauth else "user name and password (AUTH LOGIN)",
+            "OAuth avoids storing the mailbox password on the device."
+            if oauth
+            else note("basic-retirement").meaning,
+        ),
+        DeviceSetting(
+            "User name",
+            answers.signin_mailbox,
+            "The full address (UPN) of the licensed mailbox the device signs in as.",
+        ),
+        DeviceSetting(
+            "Password / token",
+            "an OAuth token from the app registration"
+            if oauth
+            else "the mailbox's password, typed on the device",
+            "Typed into the device only; o365diag never asks for it here.",
+        ),
+        _sender_setting(
+            answers, "Must be the mailbox's own address or one it has Send As on, otherwise 5.7.60."
+        ),
         _helo(answers),
     ]
 
 
-def _mx_settings(answers: SetupAnswers, *, tls_note: str, identity: list[DeviceSetting],
-                 recipients_note: str) -> list[DeviceSetting]:
+def _mx_settings(
+    answers: SetupAnswers, *, tls_note: str, identity: list[DeviceSetting], recipients_note: str
+) -> list[DeviceSetting]:
     host, _guessed = mx_endpoint(answers)
     return [
-        DeviceSetting("Server (smart host)", host,
-                      "Your tenant's MX endpoint, exactly as the admin center shows it."),
+        DeviceSetting(
+            "Server (smart host)",
+            host,
+            "Your tenant's MX endpoint, exactly as the admin center shows it.",
+        ),
         DeviceSetting("Port", "25", "Direct send and connector relay use port 25 only."),
-        DeviceSetting("Encryption", "STARTTLS" if answers.tls else "none (device has no TLS)",
-                      tls_note),
-        DeviceSetting("Authentication", "none",
-                      "Leave user name and password empty: Microsoft 365 does not offer AUTH "
-                      "on the MX endpoint."),
+        DeviceSetting(
+            "Encryption", "STARTTLS" if answers.tls else "none (device has no TLS)", tls_note
+        ),
+        DeviceSetting(
+            "Authentication",
+            "none",
+            "Leave user name and password empty: Microsoft 365 does not offer AUTH "
+            "on the MX endpoint.",
+        ),
         *identity,
         _sender_setting(answers, "Any address in one of your accepted domains."),
         DeviceSetting("Recipients", recipients_note, "What this option can deliver to."),
@@ -242,13 +272,22 @@ def _relay_identity(answers: SetupAnswers) -> list[DeviceSetting]:
     identity = []
     if answers.ipv4_networks:
         ips = ", ".join(network_text(n) for n in answers.ipv4_networks)
-        identity.append(DeviceSetting(
-            "Public IP", ips, "The device must reach the internet from this address; the "
-            "connector recognises it by that IP."))
+        identity.append(
+            DeviceSetting(
+                "Public IP",
+                ips,
+                "The device must reach the internet from this address; the "
+                "connector recognises it by that IP.",
+            )
+        )
     if answers.has_certificate and answers.tls:
-        identity.append(DeviceSetting(
-            "Client certificate", f"a certificate for {answers.certificate_name}",
-            "Presented during STARTTLS; the connector matches the name on it."))
+        identity.append(
+            DeviceSetting(
+                "Client certificate",
+                f"a certificate for {answers.certificate_name}",
+                "Presented during STARTTLS; the connector matches the name on it.",
+            )
+        )
     return identity
 
 
@@ -263,32 +302,48 @@ def _relay_settings(answers: SetupAnswers) -> list[DeviceSetting]:
 
 def _hve_settings(answers: SetupAnswers) -> list[DeviceSetting]:
     return [
-        DeviceSetting("Server (smart host)", HVE_HOST,
-                      "The High Volume Email endpoint (check the current name in the "
-                      "HVE documentation; Microsoft has announced a new one)."),
+        DeviceSetting(
+            "Server (smart host)",
+            HVE_HOST,
+            "The High Volume Email endpoint (check the current name in the "
+            "HVE documentation; Microsoft has announced a new one).",
+        ),
         DeviceSetting("Port", "587", "HVE accepts submission on port 587 with TLS."),
         DeviceSetting("Encryption", "STARTTLS, TLS 1.2 or later", "Required."),
-        DeviceSetting("User name", answers.sender,
-                      "The HVE account, created in the Exchange admin center (Mail flow > "
-                      "High volume email)."),
+        DeviceSetting(
+            "User name",
+            answers.sender,
+            "The HVE account, created in the Exchange admin center (Mail flow > "
+            "High volume email).",
+        ),
         _sender_setting(answers, "The HVE account's address."),
-        DeviceSetting("Recipients", "only mailboxes in your organization",
-                      "HVE is for internal mail."),
+        DeviceSetting(
+            "Recipients", "only mailboxes in your organization", "HVE is for internal mail."
+        ),
     ]
 
 
 def _other_settings(answers: SetupAnswers) -> list[DeviceSetting]:
     return [
-        DeviceSetting("Server (smart host)", "your local relay (its name or IP on your network)",
-                      "A small SMTP server on your network (Windows IIS SMTP, Postfix, a "
-                      "vendor relay) that accepts the device's mail."),
+        DeviceSetting(
+            "Server (smart host)",
+            "your local relay (its name or IP on your network)",
+            "A small SMTP server on your network (Windows IIS SMTP, Postfix, a "
+            "vendor relay) that accepts the device's mail.",
+        ),
         DeviceSetting("Port", "25 (or what the relay listens on)", "On your own network."),
-        DeviceSetting("Encryption / authentication", "as the local relay allows",
-                      "Restrict the relay to the device's local address."),
+        DeviceSetting(
+            "Encryption / authentication",
+            "as the local relay allows",
+            "Restrict the relay to the device's local address.",
+        ),
         _sender_setting(answers, "An address in one of your accepted domains."),
-        DeviceSetting("Relay upstream", _UPSTREAM_LABELS[_upstream_option(answers)],
-                      "The relay forwards with TLS to Microsoft 365; the PowerShell below "
-                      "configures that side."),
+        DeviceSetting(
+            "Relay upstream",
+            _UPSTREAM_LABELS[_upstream_option(answers)],
+            "The relay forwards with TLS to Microsoft 365; the PowerShell below "
+            "configures that side.",
+        ),
     ]
 
 
@@ -308,8 +363,10 @@ def _submission_ps(answers: SetupAnswers, *, relay_host: bool = False) -> list[P
     who = "the local relay" if relay_host else "the device"
     steps = [
         PowerShellStep(
-            pipeline(command("Get-TransportConfig"),
-                     command("Format-List", properties("SmtpClientAuthenticationDisabled"))),
+            pipeline(
+                command("Get-TransportConfig"),
+                command("Format-List", properties("SmtpClientAuthenticationDisabled")),
+            ),
             "Shows the organization-wide switch. True (the default for tenants created after "
             "January 2020) is what you want: SMTP AUTH stays off for every other mailbox.",
         ),
@@ -319,18 +376,26 @@ def _submission_ps(answers: SetupAnswers, *, relay_host: bool = False) -> list[P
             "the mailbox setting wins over the organization setting.",
         ),
         PowerShellStep(
-            pipeline(command("Get-CASMailbox", Identity=mailbox),
-                     command("Format-List", properties("SmtpClientAuthenticationDisabled"))),
+            pipeline(
+                command("Get-CASMailbox", Identity=mailbox),
+                command("Format-List", properties("SmtpClientAuthenticationDisabled")),
+            ),
             "Confirms the mailbox now shows False (SMTP AUTH allowed).",
         ),
     ]
     if answers.sender.lower() != mailbox.lower():
-        steps.append(PowerShellStep(
-            command("Add-RecipientPermission", Identity=answers.sender, Trustee=mailbox,
-                    AccessRights=Bare("SendAs")),
-            "Lets the mailbox send as the From address; without it Microsoft 365 refuses "
-            "the message with 5.7.60.",
-        ))
+        steps.append(
+            PowerShellStep(
+                command(
+                    "Add-RecipientPermission",
+                    Identity=answers.sender,
+                    Trustee=mailbox,
+                    AccessRights=Bare("SendAs"),
+                ),
+                "Lets the mailbox send as the From address; without it Microsoft 365 refuses "
+                "the message with 5.7.60.",
+            )
+        )
     steps.extend(_auth_steps(answers, mailbox))
     return steps
 
@@ -339,14 +404,18 @@ def _auth_steps(answers: SetupAnswers, mailbox: str) -> list[PowerShellStep]:
     if answers.auth == "basic":
         return [
             PowerShellStep(
-                pipeline(command("Get-User", Identity=mailbox),
-                         command("Format-List", properties("AuthenticationPolicy"))),
+                pipeline(
+                    command("Get-User", Identity=mailbox),
+                    command("Format-List", properties("AuthenticationPolicy")),
+                ),
                 "Shows the authentication policy assigned to the mailbox (empty: the "
                 "organization's default policy applies).",
             ),
             PowerShellStep(
-                pipeline(command("Get-AuthenticationPolicy"),
-                         command("Format-Table", properties("Name", "AllowBasicAuthSmtp"))),
+                pipeline(
+                    command("Get-AuthenticationPolicy"),
+                    command("Format-Table", properties("Name", "AllowBasicAuthSmtp")),
+                ),
                 "Basic SMTP AUTH only works if that policy has AllowBasicAuthSmtp = True; "
                 + note("security-defaults").meaning,
             ),
@@ -354,14 +423,21 @@ def _auth_steps(answers: SetupAnswers, mailbox: str) -> list[PowerShellStep]:
     if answers.auth == "oauth" and answers.app_id and answers.service_principal_id:
         return [
             PowerShellStep(
-                command("New-ServicePrincipal", AppId=answers.app_id,
-                        ObjectId=answers.service_principal_id),
+                command(
+                    "New-ServicePrincipal",
+                    AppId=answers.app_id,
+                    ObjectId=answers.service_principal_id,
+                ),
                 "Registers the app's service principal in Exchange Online (use the object ID "
                 "from Enterprise applications, not from App registrations).",
             ),
             PowerShellStep(
-                command("Add-MailboxPermission", Identity=mailbox,
-                        User=answers.service_principal_id, AccessRights=Bare("FullAccess")),
+                command(
+                    "Add-MailboxPermission",
+                    Identity=mailbox,
+                    User=answers.service_principal_id,
+                    AccessRights=Bare("FullAccess"),
+                ),
                 "Gives the app access to this one mailbox only, so its SMTP.SendAsApp token "
                 "can send as it.",
             ),
@@ -372,13 +448,17 @@ def _auth_steps(answers: SetupAnswers, mailbox: str) -> list[PowerShellStep]:
 def _direct_send_ps(answers: SetupAnswers) -> list[PowerShellStep]:
     return [
         PowerShellStep(
-            pipeline(command("Get-OrganizationConfig"),
-                     command("Format-List", properties("RejectDirectSend"))),
+            pipeline(
+                command("Get-OrganizationConfig"),
+                command("Format-List", properties("RejectDirectSend")),
+            ),
             "Must be False for direct send to work. " + note("reject-direct-send").meaning,
         ),
         PowerShellStep(
-            pipeline(command("Get-AcceptedDomain", Identity=answers.domain),
-                     command("Format-List", properties("DomainName", "DomainType"))),
+            pipeline(
+                command("Get-AcceptedDomain", Identity=answers.domain),
+                command("Format-List", properties("DomainName", "DomainType")),
+            ),
             "The From address must be in an accepted domain of the tenant. "
             + note("no-connector-for-direct-send").meaning,
         ),
@@ -388,7 +468,9 @@ def _direct_send_ps(answers: SetupAnswers) -> list[PowerShellStep]:
 def _relay_ps(answers: SetupAnswers) -> list[PowerShellStep]:
     name = connector_name(answers)
     parameters: dict[str, Any] = {
-        "Name": name, "ConnectorType": Bare("OnPremises"), "SenderDomains": ("*",),
+        "Name": name,
+        "ConnectorType": Bare("OnPremises"),
+        "SenderDomains": ("*",),
     }
     how = []
     if answers.ipv4_networks:
@@ -399,8 +481,14 @@ def _relay_ps(answers: SetupAnswers) -> list[PowerShellStep]:
         how.append("by the name on its certificate")
     if answers.tls:
         parameters["RequireTls"] = True
-    fields = properties("Name", "Enabled", "ConnectorType", "SenderIPAddresses",
-                        "TlsSenderCertificateName", "RequireTls")
+    fields = properties(
+        "Name",
+        "Enabled",
+        "ConnectorType",
+        "SenderIPAddresses",
+        "TlsSenderCertificateName",
+        "RequireTls",
+    )
     return [
         PowerShellStep(
             command("New-InboundConnector", **parameters),
@@ -409,13 +497,16 @@ def _relay_ps(answers: SetupAnswers) -> list[PowerShellStep]:
             + "; mail it matches may go to external recipients. Nothing else can use it.",
         ),
         PowerShellStep(
-            pipeline(command("Get-InboundConnector", Identity=name),
-                     command("Format-List", fields)),
+            pipeline(
+                command("Get-InboundConnector", Identity=name), command("Format-List", fields)
+            ),
             "Shows the connector as created.",
         ),
         PowerShellStep(
-            pipeline(command("Get-HostedConnectionFilterPolicy"),
-                     command("Format-List", properties("Name", "IPAllowList"))),
+            pipeline(
+                command("Get-HostedConnectionFilterPolicy"),
+                command("Format-List", properties("Name", "IPAllowList")),
+            ),
             "The device's IP must NOT be in the IP Allow List: that would skip spam "
             "filtering for everything from its network; the connector is enough.",
         ),
@@ -430,10 +521,12 @@ def _relay_ps(answers: SetupAnswers) -> list[PowerShellStep]:
 
 def _hve_ps(answers: SetupAnswers) -> list[PowerShellStep]:
     if answers.auth == "oauth" and answers.app_id:
-        return [PowerShellStep(
-            command("Add-HVEAppAccess", Identity=answers.sender, AppIds=(answers.app_id,)),
-            "Allows the app registration to sign in to this HVE account with OAuth.",
-        )]
+        return [
+            PowerShellStep(
+                command("Add-HVEAppAccess", Identity=answers.sender, AppIds=(answers.app_id,)),
+                "Allows the app registration to sign in to this HVE account with OAuth.",
+            )
+        ]
     return []
 
 
@@ -447,8 +540,10 @@ def _dkim_ps(answers: SetupAnswers) -> list[PowerShellStep]:
     fields = properties("Name", "Enabled", "Status", "Selector1CNAME", "Selector2CNAME")
     return [
         PowerShellStep(
-            pipeline(command("Get-DkimSigningConfig", Identity=answers.domain),
-                     command("Format-List", fields)),
+            pipeline(
+                command("Get-DkimSigningConfig", Identity=answers.domain),
+                command("Format-List", fields),
+            ),
             "Shows the two CNAME targets to publish (if the domain has no DKIM configuration "
             "yet, create it first with New-DkimSigningConfig -DomainName and -Enabled $false).",
         ),
@@ -469,10 +564,15 @@ def _spf_record(answers: SetupAnswers, option: str) -> DnsRecord:
     if answers.spf_include:
         terms.append(f"include:{answers.spf_include}")
     terms.extend([f"include:{MICROSOFT_SPF}", "~all"])
-    why = (note("spf-device-ip").meaning if len(terms) > 3 or option == "direct-send" else
-           "Mail leaves through Microsoft 365, so its include covers the device.")
+    why = (
+        note("spf-device-ip").meaning
+        if len(terms) > 3 or option == "direct-send"
+        else "Mail leaves through Microsoft 365, so its include covers the device."
+    )
     return DnsRecord(
-        "TXT", answers.domain, " ".join(terms),
+        "TXT",
+        answers.domain,
+        " ".join(terms),
         "One SPF record per domain: if one exists, add these mechanisms to it instead of "
         f"publishing a second. {why} Move to -all once DKIM and DMARC pass.",
     )
@@ -484,14 +584,23 @@ def _dkim_records(answers: SetupAnswers) -> list[DnsRecord]:
     for selector in ("selector1", "selector2"):
         if answers.initial_domain:
             value = f"{selector}-{dashed}._domainkey.{answers.initial_domain}"
-            explanation = ("The classic target; domains added since May 2025 use a "
-                           "*.dkim.mail.microsoft target: publish what Get-DkimSigningConfig "
-                           "shows.")
+            explanation = (
+                "The classic target; domains added since May 2025 use a "
+                "*.dkim.mail.microsoft target: publish what Get-DkimSigningConfig "
+                "shows."
+            )
         else:
             value = f"the {selector.capitalize()}CNAME value from Get-DkimSigningConfig"
             explanation = "The target depends on your tenant: copy it from the PowerShell output."
-        records.append(DnsRecord("CNAME", f"{selector}._domainkey.{answers.domain}", value,
-                                 explanation, placeholder=answers.initial_domain is None))
+        records.append(
+            DnsRecord(
+                "CNAME",
+                f"{selector}._domainkey.{answers.domain}",
+                value,
+                explanation,
+                placeholder=answers.initial_domain is None,
+            )
+        )
     return records
 
 
@@ -500,7 +609,9 @@ def _dmarc_record(answers: SetupAnswers) -> DnsRecord:
     if answers.dmarc_rua:
         value += f"; rua=mailto:{answers.dmarc_rua}"
     return DnsRecord(
-        "TXT", f"_dmarc.{answers.domain}", value,
+        "TXT",
+        f"_dmarc.{answers.domain}",
+        value,
         "Start with p=none and read the reports, then move to p=quarantine and p=reject. "
         "If a DMARC record exists, keep it.",
     )
@@ -508,9 +619,13 @@ def _dmarc_record(answers: SetupAnswers) -> DnsRecord:
 
 def _mx_record(answers: SetupAnswers) -> DnsRecord:
     host, _guessed = mx_endpoint(answers)
-    return DnsRecord("MX", answers.domain, host,
-                     "The device sends to this endpoint: the domain's MX must point to it.",
-                     action="check")
+    return DnsRecord(
+        "MX",
+        answers.domain,
+        host,
+        "The device sends to this endpoint: the domain's MX must point to it.",
+        action="check",
+    )
 
 
 def _dns_records(answers: SetupAnswers, option: str) -> list[DnsRecord]:
@@ -526,11 +641,11 @@ def _dns_records(answers: SetupAnswers, option: str) -> list[DnsRecord]:
 # -- findings -------------------------------------------------------------------------------------
 _HEADER_CHECKS = {
     "submission": "X-MS-Exchange-Organization-AuthAs: Internal and AuthMechanism 04 (a signed-in "
-                  "client); DKIM signs it with your domain.",
+    "client); DKIM signs it with your domain.",
     "direct-send": "compauth=pass and spf=pass for the device's IP (an SPF fail is the usual "
-                   "reason direct-send mail lands in Junk).",
+    "reason direct-send mail lands in Junk).",
     "relay": "X-MS-Exchange-Organization-AuthAs: Internal with the connector name in "
-             "X-MS-Exchange-Organization-AuthSource; DKIM signs it with your domain.",
+    "X-MS-Exchange-Organization-AuthSource; DKIM signs it with your domain.",
     "hve": "the message arrived from the HVE account and was not junked (SCL -1 or low).",
     "other": "the Received chain shows your local relay, then Microsoft 365 with TLS.",
 }
@@ -542,11 +657,17 @@ def header_check(option: str) -> str:
 
 def _plan_findings(answers: SetupAnswers, rec: Recommendation) -> Iterator[Finding]:
     option = rec.name
-    yield finding("setup.recommended", rec.why,
-                  title=f"Recommended: {rec.option.title}", references=rec.sources)
+    yield finding(
+        "setup.recommended",
+        rec.why,
+        title=f"Recommended: {rec.option.title}",
+        references=rec.sources,
+    )
     if rec.is_fallback:
-        yield finding("setup.no-option-fits", "; ".join(
-            f"{v.option.title}: {v.why}" for v in rec.rejected if v.option.name != "hve"))
+        yield finding(
+            "setup.no-option-fits",
+            "; ".join(f"{v.option.title}: {v.why}" for v in rec.rejected if v.option.name != "hve"),
+        )
     for check in _FINDING_CHECKS:
         yield from check(answers, option, rec)
     yield finding("setup.first-message-check", f"Check: {header_check(option)}")
@@ -559,12 +680,13 @@ def _auth_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> I
     if rec.variant == "submission-oauth" and not answers.app_id:
         yield finding("setup.oauth-app-needed")
     if option == "submission" and answers.sender.lower() != answers.signin_mailbox.lower():
-        yield finding("setup.send-as-needed",
-                      f"{answers.signin_mailbox} signs in but sends as {answers.sender}.")
+        yield finding(
+            "setup.send-as-needed",
+            f"{answers.signin_mailbox} signs in but sends as {answers.sender}.",
+        )
 
 
-def _network_findings(answers: SetupAnswers, option: str, rec: Recommendation
-                      ) -> Iterator[Finding]:
+def _network_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> Iterator[Finding]:
     for text in answers.static_ips:
         network = parse_network(text)
         if is_private(network):
@@ -572,15 +694,22 @@ def _network_findings(answers: SetupAnswers, option: str, rec: Recommendation
         elif option == "relay" and network.version == 6:
             yield finding("setup.ipv6-not-for-connector", evidence=(text,))
         elif option == "relay" and network.prefixlen < CONNECTOR_MIN_PREFIX:
-            yield finding("setup.range-not-accepted", f"{text} holds "
-                          f"{network.num_addresses:,} addresses.", evidence=(text,))
+            yield finding(
+                "setup.range-not-accepted",
+                f"{text} holds {network.num_addresses:,} addresses.",
+                evidence=(text,),
+            )
         elif option == "relay" and network.prefixlen < BROAD_PREFIX:
-            yield finding("setup.range-broad", f"{text} holds {network.num_addresses:,} "
-                          "addresses.", evidence=(text,))
+            yield finding(
+                "setup.range-broad",
+                f"{text} holds {network.num_addresses:,} addresses.",
+                evidence=(text,),
+            )
 
 
-def _transport_findings(answers: SetupAnswers, option: str, rec: Recommendation
-                        ) -> Iterator[Finding]:
+def _transport_findings(
+    answers: SetupAnswers, option: str, rec: Recommendation
+) -> Iterator[Finding]:
     if option == "direct-send":
         yield finding("setup.direct-send-rejectable")
         if not answers.static_ips and not answers.spf_include:
@@ -595,17 +724,25 @@ def _transport_findings(answers: SetupAnswers, option: str, rec: Recommendation
         yield finding("setup.dkim-values-needed")
 
 
-_FINDING_CHECKS: tuple[
-    Callable[[SetupAnswers, str, Recommendation], Iterator[Finding]], ...
-] = (_auth_findings, _network_findings, _transport_findings)
+_FINDING_CHECKS: tuple[Callable[[SetupAnswers, str, Recommendation], Iterator[Finding]], ...] = (
+    _auth_findings,
+    _network_findings,
+    _transport_findings,
+)
 
 _SETTINGS = {
-    "submission": _submission_settings, "direct-send": _direct_send_settings,
-    "relay": _relay_settings, "hve": _hve_settings, "other": _other_settings,
+    "submission": _submission_settings,
+    "direct-send": _direct_send_settings,
+    "relay": _relay_settings,
+    "hve": _hve_settings,
+    "other": _other_settings,
 }
 _POWERSHELL = {
-    "submission": _submission_ps, "direct-send": _direct_send_ps, "relay": _relay_ps,
-    "hve": _hve_ps, "other": _other_ps,
+    "submission": _submission_ps,
+    "direct-send": _direct_send_ps,
+    "relay": _relay_ps,
+    "hve": _hve_ps,
+    "other": _other_ps,
 }
 
 

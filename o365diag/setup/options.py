@@ -31,8 +31,15 @@ __all__ = [
 MAIN_OPTIONS = ("submission", "direct-send", "relay")
 FALLBACKS = ("hve", "other")
 _FACTS = (
-    "internal", "external", "third-party-hosted", "sent-items", "bypass-antispam", "ports",
-    "tls", "authentication", "daily-recipient-limit",
+    "internal",
+    "external",
+    "third-party-hosted",
+    "sent-items",
+    "bypass-antispam",
+    "ports",
+    "tls",
+    "authentication",
+    "daily-recipient-limit",
 )
 
 
@@ -209,8 +216,10 @@ def _authentication(option: SendingOption, answers: SetupAnswers) -> str | None:
         return "It needs SMTP AUTH (a mailbox's user name and password, or OAuth)."
     if kind == "ip-or-certificate" and not _connector_can_identify(answers):
         if answers.static_ips and not answers.ipv4_networks:
-            return ("The connector cannot identify the device: connectors take IPv4 "
-                    "addresses only, and no TLS certificate is available.")
+            return (
+                "The connector cannot identify the device: connectors take IPv4 "
+                "addresses only, and no TLS certificate is available."
+            )
         return "It needs a static public IP address or a TLS client certificate (with TLS)."
     return None
 
@@ -273,8 +282,12 @@ def recommend(answers: SetupAnswers) -> Recommendation:
         best = fitting[0]
         variant = _variant(best.option.name, answers)
         return Recommendation(
-            best.option, variant, best.preference,
-            _sources(best.option, _preference(variant)), tuple(fitting[1:]), tuple(rejected),
+            best.option,
+            variant,
+            best.preference,
+            _sources(best.option, _preference(variant)),
+            tuple(fitting[1:]),
+            tuple(rejected),
         )
     return _fallback(answers, rejected)
 
@@ -284,11 +297,11 @@ def _fallback(answers: SetupAnswers, rejected: list[Verdict]) -> Recommendation:
     hve = judge(options["hve"], answers)
     if hve.fits:
         chosen = options["hve"]
-        why = ("None of the three options fits. " + chosen.summary)
+        why = "None of the three options fits. " + chosen.summary
     else:
         rejected.append(hve)
         chosen = options["other"]
-        why = ("None of the Microsoft 365 options fits this device as it is. " + chosen.summary)
+        why = "None of the Microsoft 365 options fits this device as it is. " + chosen.summary
     return Recommendation(chosen, chosen.name, why, (chosen.source,), (), tuple(rejected))
 
 

@@ -30,17 +30,25 @@ def plan_text(plan: SetupPlan) -> str:
         lines += [f"  {setting.name}: {setting.value}", _wrap(setting.explanation, "      ")]
     lines += ["", "DNS records", "-----------"]
     for record in plan.dns_records:
-        lines += [f"  [{record.action}] {record.type} {record.name}", f"      {record.value}",
-                  _wrap(record.explanation, "      ")]
+        lines += [
+            f"  [{record.action}] {record.type} {record.name}",
+            f"      {record.value}",
+            _wrap(record.explanation, "      "),
+        ]
     lines += ["", "Exchange Online PowerShell", "--------------------------"]
     for step in plan.required_steps:
         lines += [_wrap(step.explanation, "  # "), f"  {step.command}"]
     if plan.optional_steps:
-        lines += ["", "Optional hardening (tenant-wide; not part of the setup)",
-                  "--------------------------------------------------------"]
+        lines += [
+            "",
+            "Optional hardening (tenant-wide; not part of the setup)",
+            "--------------------------------------------------------",
+        ]
     for step in plan.optional_steps:
-        lines += [_wrap("WARNING: changes the whole tenant. " + step.explanation, "  # "),
-                  f"  {step.command}"]
+        lines += [
+            _wrap("WARNING: changes the whole tenant. " + step.explanation, "  # "),
+            f"  {step.command}",
+        ]
     lines += ["", "Findings", "--------"]
     lines += [f.to_text() for f in plan.to_report().sorted_findings()]
     return "\n".join(lines)
@@ -87,20 +95,34 @@ def plan_markdown(plan: SetupPlan) -> str:
     if rec.alternatives:
         parts.append("Also fits: " + ", ".join(_md(v.option.title) for v in rec.alternatives))
     if rec.rejected:
-        parts.append("**Why not the others**\n\n" + "\n".join(
-            f"- **{_md(v.option.title)}**: {_md(v.why)}" for v in rec.rejected))
-    parts.append("### Device settings\n\n" + _table(
-        ("Setting", "Value", "Why"),
-        ((s.name, s.value, s.explanation) for s in plan.device_settings)))
-    parts.append("### DNS records\n\n" + _table(
-        ("Action", "Type", "Name", "Value", "Why"),
-        ((r.action, r.type, r.name, r.value, r.explanation) for r in plan.dns_records)))
+        parts.append(
+            "**Why not the others**\n\n"
+            + "\n".join(f"- **{_md(v.option.title)}**: {_md(v.why)}" for v in rec.rejected)
+        )
+    parts.append(
+        "### Device settings\n\n"
+        + _table(
+            ("Setting", "Value", "Why"),
+            ((s.name, s.value, s.explanation) for s in plan.device_settings),
+        )
+    )
+    parts.append(
+        "### DNS records\n\n"
+        + _table(
+            ("Action", "Type", "Name", "Value", "Why"),
+            ((r.action, r.type, r.name, r.value, r.explanation) for r in plan.dns_records),
+        )
+    )
     script = _fence(plan.script().rstrip(), "powershell")
     parts.append("### Exchange Online PowerShell\n\n" + script)
     findings = plan.to_report().sorted_findings()
-    parts.append("### Findings\n\n" + "\n".join(
-        f"- **{_md(f.severity.value)}** `{f.code}`: {_md(f.title)}. {_md(f.detail)}"
-        for f in findings))
+    parts.append(
+        "### Findings\n\n"
+        + "\n".join(
+            f"- **{_md(f.severity.value)}** `{f.code}`: {_md(f.title)}. {_md(f.detail)}"
+            for f in findings
+        )
+    )
     return "\n\n".join(parts) + "\n"
 
 
@@ -123,11 +145,13 @@ def recommendation_html(plan: SetupPlan) -> str:
     rec = plan.recommendation
     border = "#ef6c00" if rec.is_fallback else "#2e7d32"
     rows = "".join(
-        f"<li><strong>{_esc(v.option.title)}</strong>: {_esc(v.why)}</li>" for v in rec.rejected)
+        f"<li><strong>{_esc(v.option.title)}</strong>: {_esc(v.why)}</li>" for v in rec.rejected
+    )
     also = "".join(f"<li>{_esc(v.option.title)}</li>" for v in rec.alternatives)
     sources = "".join(
         f'<a href="{_esc(s)}" rel="noopener noreferrer" target="_blank">source</a> '
-        for s in rec.sources)
+        for s in rec.sources
+    )
     return (
         f'<div class="o365diag-card" style="border-left:6px solid {border};padding:.5em 1em;'
         'background:#f7f7f7;margin:.5em 0">'
@@ -144,7 +168,7 @@ def _copy_button(text: str) -> str:
     # The text travels in a data attribute (HTML-escaped), so no JavaScript quoting is needed.
     return (
         f'<button type="button" class="o365diag-copy" data-copy="{_esc(text)}" '
-        "onclick=\"navigator.clipboard.writeText(this.dataset.copy);"
+        'onclick="navigator.clipboard.writeText(this.dataset.copy);'
         "this.textContent='Copied'\" style='margin-left:.5em'>Copy</button>"
     )
 
@@ -175,11 +199,15 @@ def _optional_html(plan: SetupPlan) -> str:
 def plan_html(plan: SetupPlan) -> str:
     settings = "".join(
         f"<tr><td>{_esc(s.name)}</td><td><code>{_esc(s.value)}</code></td>"
-        f"<td>{_esc(s.explanation)}</td></tr>" for s in plan.device_settings)
+        f"<td>{_esc(s.explanation)}</td></tr>"
+        for s in plan.device_settings
+    )
     records = "".join(
         f"<tr><td>{_esc(r.action)}</td><td>{_esc(r.type)}</td><td>{_esc(r.name)}</td>"
         f"<td><code>{_esc(r.value)}</code>{'' if r.placeholder else _copy_button(r.value)}</td>"
-        f"<td>{_esc(r.explanation)}</td></tr>" for r in plan.dns_records)
+        f"<td>{_esc(r.explanation)}</td></tr>"
+        for r in plan.dns_records
+    )
     steps = "".join(_step_html(p) for p in plan.required_steps)
     return (
         '<div class="o365diag">'

@@ -91,8 +91,9 @@ async def verify_plan(plan: SetupPlan, options: VerifyOptions | None = None) -> 
     dns_report = await _domain_audit(plan, options, notes)
     smtp_report = await _connection_test(plan, options, notes)
     notes.append(finding("setup.first-message-check", f"Check: {header_check(plan.option)}"))
-    return VerifyResult(plan.option, "demo" if options.demo else "live", dns_report,
-                        smtp_report, notes)
+    return VerifyResult(
+        plan.option, "demo" if options.demo else "live", dns_report, smtp_report, notes
+    )
 
 
 # -- the domain audit -----------------------------------------------------------------------------
@@ -101,24 +102,38 @@ def _device_addresses(plan: SetupPlan) -> list[str]:
     return [network_text(n) for n in networks if n.prefixlen == n.max_prefixlen]
 
 
-async def _domain_audit(plan: SetupPlan, options: VerifyOptions,
-                        notes: list[Finding]) -> Report | None:
+async def _domain_audit(
+    plan: SetupPlan, options: VerifyOptions, notes: list[Finding]
+) -> Report | None:
     from o365diag.dns.audit import audit_domain
     from o365diag.dns.resolver import DnsConfigError
 
     ips = _device_addresses(plan)
     try:
         if not options.demo:
-            return await audit_domain(plan.answers.domain, ips=ips, nameserver=options.nameserver,
-                                      timeout=options.timeout, check_dnsbl=options.check_dnsbl)
+            return await audit_domain(
+                plan.answers.domain,
+                ips=ips,
+                nameserver=options.nameserver,
+                timeout=options.timeout,
+                check_dnsbl=options.check_dnsbl,
+            )
         from o365diag.setup.demo_zone import zone_for_plan
 
         zone = zone_for_plan(plan)
         async with zone.serve() as nameserver:
-            report = await audit_domain(plan.answers.domain, ips=ips, nameserver=nameserver,
-                                        timeout=options.timeout, check_dnsbl=False)
-        report.data["demo_zone"] = {"nameserver": nameserver, "queries": len(zone.queries),
-                                    "stand_ins": ["spf.protection.outlook.com", "DKIM keys"]}
+            report = await audit_domain(
+                plan.answers.domain,
+                ips=ips,
+                nameserver=nameserver,
+                timeout=options.timeout,
+                check_dnsbl=False,
+            )
+        report.data["demo_zone"] = {
+            "nameserver": nameserver,
+            "queries": len(zone.queries),
+            "stand_ins": ["spf.protection.outlook.com", "DKIM keys"],
+        }
         return report
     except (ValueError, DnsConfigError) as exc:
         notes.append(finding("setup.verify-skipped", f"Domain audit not run: {exc}"))
@@ -126,8 +141,9 @@ async def _domain_audit(plan: SetupPlan, options: VerifyOptions,
 
 
 # -- the connection test --------------------------------------------------------------------------
-async def _connection_test(plan: SetupPlan, options: VerifyOptions,
-                           notes: list[Finding]) -> Report | None:
+async def _connection_test(
+    plan: SetupPlan, options: VerifyOptions, notes: list[Finding]
+) -> Report | None:
     from o365diag.smtp.probe import run_probe
 
     try:
@@ -149,37 +165,57 @@ async def _demo_connection(plan: SetupPlan, options: VerifyOptions) -> Report:
     async with Simulator(demo_scenario(plan)) as simulator:
         config = simulator.client_config(timeout=options.timeout)
         report = await run_probe(config.validate())
-    report.data["demo"] = {"scenario": simulator.scenario.name,
-                           "note": "the simulator plays Microsoft 365 for example.com"}
+    report.data["demo"] = {
+        "scenario": simulator.scenario.name,
+        "note": "the simulator plays Microsoft 365 for example.com",
+    }
     return report
 
 
-def _live_config(plan: SetupPlan, options: VerifyOptions,
-                 notes: list[Finding]) -> ProbeConfig | None:
+def _live_config(
+    plan: SetupPlan, options: VerifyOptions, notes: list[Finding]
+) -> ProbeConfig | None:
     answers = plan.answers
     option = plan.option
     if option == "other":
-        notes.append(finding("setup.verify-skipped", "Connection test not run: the device "
-                             "sends to your local relay; test that relay with o365diag smtp."))
+        notes.append(
+            finding(
+                "setup.verify-skipped",
+                "Connection test not run: the device "
+                "sends to your local relay; test that relay with o365diag smtp.",
+            )
+        )
         return None
     recipient = options.recipient or answers.sender
     common: dict[str, Any] = {
-        "mail_from": answers.sender, "rcpt_to": (recipient,), "timeout": options.timeout,
-        "send": options.send, "stop_after": None if options.send else "rcpt",
+        "mail_from": answers.sender,
+        "rcpt_to": (recipient,),
+        "timeout": options.timeout,
+        "send": options.send,
+        "stop_after": None if options.send else "rcpt",
         "nameserver": options.nameserver,
     }
     if option in ("direct-send", "relay"):
         host, guessed = mx_endpoint(answers)
-        return ProbeConfig(profile=option, host=None if guessed else host,
-                           domain=answers.domain, **common).with_changes(**options.smtp_overrides)
+        return ProbeConfig(
+            profile=option, host=None if guessed else host, domain=answers.domain, **common
+        ).with_changes(**options.smtp_overrides)
     credentials = options.token or options.password
     if credentials is None:
-        notes.append(finding("setup.verify-skipped", "AUTH not tested: give the mailbox's "
-                             "password or an OAuth token to test sign-in and MAIL/RCPT."))
+        notes.append(
+            finding(
+                "setup.verify-skipped",
+                "AUTH not tested: give the mailbox's "
+                "password or an OAuth token to test sign-in and MAIL/RCPT.",
+            )
+        )
         common["stop_after"] = "ehlo-tls"
     return ProbeConfig(
-        profile="submission", host=HVE_HOST if option == "hve" else SUBMISSION_HOST,
+        profile="submission",
+        host=HVE_HOST if option == "hve" else SUBMISSION_HOST,
         username=answers.signin_mailbox if credentials else None,
-        password=options.password if options.token is None else None, token=options.token,
-        auth_mechanism="xoauth2" if options.token else "auto", **common,
+        password=options.password if options.token is None else None,
+        token=options.token,
+        auth_mechanism="xoauth2" if options.token else "auto",
+        **common,
     ).with_changes(**options.smtp_overrides)

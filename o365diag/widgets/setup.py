@@ -30,22 +30,27 @@ _STYLE = {"description_width": "22em"}
 class SetupAssistantApp(AppBase):
     """Form, Recommend and Verify buttons, recommendation card, configuration, audit."""
 
-    def __init__(self, demo: bool = True, exports_dir: str | Path | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, demo: bool = True, exports_dir: str | Path | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.plan: SetupPlan | None = None
         self.report: Report | None = None
         self.verify_result: Any = None
         self.audit_report: Report | None = None
         self.fields: dict[str, widgets.Widget] = {q.name: _field(q) for q in QUESTIONS}
-        self.demo = widgets.Checkbox(value=demo, indent=False,
-                                     description="Demo verify (local DNS and the simulator)")
-        self.password = widgets.Password(description="Mailbox password:", layout=_WIDE,
-                                         placeholder="live verify of SMTP AUTH only")
-        self.recommend_button = widgets.Button(description="Recommend", button_style="primary",
-                                               icon="check")
-        self.verify_button = widgets.Button(description="Verify", icon="stethoscope",
-                                            disabled=True)
+        self.demo = widgets.Checkbox(
+            value=demo, indent=False, description="Demo verify (local DNS and the simulator)"
+        )
+        self.password = widgets.Password(
+            description="Mailbox password:",
+            layout=_WIDE,
+            placeholder="live verify of SMTP AUTH only",
+        )
+        self.recommend_button = widgets.Button(
+            description="Recommend", button_style="primary", icon="check"
+        )
+        self.verify_button = widgets.Button(description="Verify", icon="stethoscope", disabled=True)
         self.recommend_button.on_click(lambda _b: self.recommend())
         self.verify_button.on_click(lambda _b: self.verify())
         self.card = widgets.HTML()
@@ -122,8 +127,9 @@ class SetupAssistantApp(AppBase):
 
         password = self.password.value
         self.password.value = ""  # never kept in the widget state
-        return VerifyOptions(demo=bool(self.demo.value),
-                             password=Secret(password) if password else None)
+        return VerifyOptions(
+            demo=bool(self.demo.value), password=Secret(password) if password else None
+        )
 
     async def _verify(self, plan: SetupPlan, options: Any) -> Any:
         from o365diag.setup.verify import verify_plan
@@ -146,17 +152,22 @@ class SetupAssistantApp(AppBase):
     # -- audit -----------------------------------------------------------------------------------
     def _audit_section(self, exports_dir: str | Path | None) -> widgets.Widget:
         self.upload = widgets.FileUpload(accept=".json", multiple=True, description="Exports")
-        self.sample = widgets.Dropdown(options=_sample_folders(exports_dir),
-                                       description="Sample:", layout={"width": "auto"})
+        self.sample = widgets.Dropdown(
+            options=_sample_folders(exports_dir), description="Sample:", layout={"width": "auto"}
+        )
         self.audit_button = widgets.Button(description="Audit", icon="search")
         self.audit_button.on_click(lambda _b: self.audit())
         self.audit_view = widgets.HTML()
-        return widgets.VBox([
-            widgets.HTML("<h4>Audit the current configuration</h4><p>Upload ConvertTo-Json "
-                         "exports (see docs/setup.md) or pick a sample.</p>"),
-            widgets.HBox([self.upload, self.sample, self.audit_button]),
-            self.audit_view,
-        ])
+        return widgets.VBox(
+            [
+                widgets.HTML(
+                    "<h4>Audit the current configuration</h4><p>Upload ConvertTo-Json "
+                    "exports (see docs/setup.md) or pick a sample.</p>"
+                ),
+                widgets.HBox([self.upload, self.sample, self.audit_button]),
+                self.audit_view,
+            ]
+        )
 
     def audit(self, paths: list[str] | None = None) -> Report | None:
         from o365diag.setup.audit import AuditContext, audit_exports
@@ -165,8 +176,7 @@ class SetupAssistantApp(AppBase):
         self.error.value = ""
         try:
             if paths is None and self.upload.value:
-                files = [parse_export(content, name)
-                         for name, content in take_uploads(self.upload)]
+                files = [parse_export(content, name) for name, content in take_uploads(self.upload)]
             else:
                 chosen = paths or _folder_files(self.sample.value)
                 if not chosen:
@@ -178,8 +188,9 @@ class SetupAssistantApp(AppBase):
             self.show_error(str(exc))
             return None
         self.audit_report = report
-        self.audit_view.value = render_findings_html(report.sorted_findings(),
-                                                     heading="Audit findings")
+        self.audit_view.value = render_findings_html(
+            report.sorted_findings(), heading="Audit findings"
+        )
         return report
 
     def export_reports(self) -> list[Report]:
@@ -203,13 +214,20 @@ def answer_error_text(exc: AnswerError) -> str:
 
 # -- form helpers ----------------------------------------------------------------------------------
 def _field(question: Question) -> widgets.Widget:
-    common: dict[str, Any] = {"description": question.prompt, "style": _STYLE,
-                              "layout": widgets.Layout(width="60em")}
+    common: dict[str, Any] = {
+        "description": question.prompt,
+        "style": _STYLE,
+        "layout": widgets.Layout(width="60em"),
+    }
     # Required questions start unanswered, so nothing is assumed about the device.
     if question.kind == "bool":
         default = None if question.required else question.name in _TRUE_BY_DEFAULT
-        return widgets.ToggleButtons(options=[("Yes", True), ("No", False)], value=default,
-                                     tooltips=[question.help] * 2, **common)
+        return widgets.ToggleButtons(
+            options=[("Yes", True), ("No", False)],
+            value=default,
+            tooltips=[question.help] * 2,
+            **common,
+        )
     if question.kind == "choice":
         return widgets.ToggleButtons(options=list(question.choices), value=None, **common)
     if question.kind == "int":
