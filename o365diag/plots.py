@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 __all__ = [
     "hop_delay_figure",
     "plain",
+    "saved_volume_figure",
+    "smtp_steps_figure",
     "trace_figures",
     "trace_heatmap_figure",
     "trace_sender_figure",
@@ -24,6 +26,7 @@ __all__ = [
 _OK_COLOR = "#1565c0"
 _SLOW_COLOR = "#ef6c00"
 _SKEW_COLOR = "#6a1b9a"
+_STEP_COLORS = {"ok": "#2e7d32", "failed": "#c62828", "skipped": "#9e9e9e"}
 
 
 def plain(text: str) -> str:
@@ -31,31 +34,99 @@ def plain(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")[:80]
 
 
-def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) -> go.Figure:
-    """Horizontal bars: the delay at each Received hop, oldest at the top, skew in purple."""
+def _horizontal_bars(
+    labels: list[str],
+    values: list[float],
+    colors: list[str],
+    *,
+    title: str,
+    axis_title: str,
+    hover: str,
+    base: list[float] | None = None,
+    row_height: int = 40,
+) -> go.Figure:
+    """Horizontal bars, first row at the top: the shape of every "time per step" chart."""
     import plotly.graph_objects as go
 
-    dated = [h for h in hops if h.get("delay_seconds") is not None]
-    labels = [f"{h['index']}. {plain(h.get('by') or h.get('by_ip') or '?')}" for h in dated]
-    delays = [float(h["delay_seconds"]) for h in dated]
-    colors = [
-        _SKEW_COLOR if h.get("clock_skew") else _SLOW_COLOR if d >= slow_seconds else _OK_COLOR
-        for h, d in zip(dated, delays, strict=True)
-    ]
     figure = go.Figure(
         go.Bar(
-            x=delays,
+            x=values,
             y=labels,
+            base=base,
             orientation="h",
             marker_color=colors,
-            hovertemplate="%{y}<br>%{x:,.0f} s<extra></extra>",
+            hovertemplate=hover,
         )
     )
     figure.update_layout(
-        title="Delay per hop (seconds; purple = clock skew, orange = slow)",
+        title=title,
         yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={"title": "seconds"},
-        height=max(220, 40 * len(dated) + 120),
+        xaxis={"title": axis_title},
+        height=max(220, row_height * len(labels) + 120),
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+    )
+    return figure
+
+
+def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) -> go.Figure:
+    """Horizontal bars: the delay at each Received hop, oldest at the top, skew in purple."""
+    dated = [h for h in hops if h.get("delay_seconds") is not None]
+    delays = [float(h["delay_seconds"]) for h in dated]
+    return _horizontal_bars(
+        [f"{h['index']}. {plain(h.get('by') or h.get('by_ip') or '?')}" for h in dated],
+        delays,
+        [
+            _SKEW_COLOR if h.get("clock_skew") else _SLOW_COLOR if d >= slow_seconds else _OK_COLOR
+            for h, d in zip(dated, delays, strict=True)
+        ],
+        title="Delay per hop (seconds; purple = clock skew, orange = slow)",
+        axis_title="seconds",
+        hover="%{y}<br>%{x:,.0f} s<extra></extra>",
+    )
+
+
+def smtp_steps_figure(steps: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+    """One bar per SMTP step, from its start to its end, coloured by status."""
+    timed = [s for s in steps if s.get("elapsed_ms") is not None]
+    if not timed:
+        return None
+    return _horizontal_bars(
+        [plain(str(s["name"])) for s in timed],
+        [float(s["elapsed_ms"]) for s in timed],
+        [_STEP_COLORS.get(str(s.get("status")), _OK_COLOR) for s in timed],
+        base=[float(s.get("started_ms") or 0) for s in timed],
+        title="SMTP session: time per step (ms; red = failed)",
+        axis_title="milliseconds since start",
+        hover="%{y}: %{x:,.1f} ms<extra></extra>",
+        row_height=32,
+    )
+
+
+def saved_volume_figure(volume: Mapping[str, Any]) -> go.Figure | None:
+    """Messages per interval stacked by status, from a saved o365diag.trace/1 ``volume``."""
+    import plotly.graph_objects as go
+
+    series = volume.get("series") or []
+    if not series:
+        return None
+    starts = [plain(str(point["start"])) for point in series]
+    statuses = sorted({str(s) for point in series for s in (point.get("by_status") or {})})
+    figure = go.Figure()
+    for status in statuses:
+        figure.add_bar(
+            x=starts,
+            y=[(point.get("by_status") or {}).get(status, 0) for point in series],
+            name=plain(status),
+            marker_color=_STATUS_COLORS.get(status, "#607d8b"),
+        )
+    if not statuses:
+        figure.add_bar(x=starts, y=[point.get("total", 0) for point in series], name="total")
+    figure.update_layout(
+        barmode="stack",
+        title=f"Messages per {plain(str(volume.get('interval') or 'interval'))}",
+        xaxis={"title": "start (UTC)"},
+        yaxis={"title": "messages"},
+        height=360,
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
     return figure
