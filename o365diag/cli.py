@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from o365diag import __version__
+from o365diag.errors import UsageError
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "build_parser", "main"]
 
@@ -87,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except UsageError as exc:
+        print(f"o365diag {args.command}: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

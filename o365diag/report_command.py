@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from o365diag.errors import UsageError
+
 __all__ = ["register", "run"]
 
 
@@ -43,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from o365diag.report import ReportInputError, SharedReport
 
     if args.redaction_map and not args.redact:
-        return _usage("--redaction-map needs --redact")
+        raise UsageError("--redaction-map needs --redact")
     try:
         reports, notes = _load_all(args.inputs)
     except ReportInputError as exc:
-        return _usage(str(exc))
+        raise UsageError(str(exc)) from None
     shared = SharedReport.build(reports, redact=args.redact, title=args.title, notes=notes)
     outputs = [(args.output, shared.to_html())]
     if args.markdown:
@@ -55,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.redaction_map:
         outputs.append((args.redaction_map, json.dumps(shared.redaction_map, indent=2)))
     for target, text in outputs:
-        if not _write(target, text):
-            return 2
+        _write(target, text)
     print(
         f"wrote {args.output}: {len(shared.reports)} result(s)"
         + (", redacted" if args.redact else ""),
@@ -96,18 +97,11 @@ def _expand(inputs: list[str]) -> list[str]:
     return names
 
 
-def _write(target: str, text: str) -> bool:
+def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
-        return True
+        return
     try:
         Path(target).write_text(text, encoding="utf-8")
     except OSError as exc:
-        _usage(f"cannot write {target}: {exc.strerror or exc}")
-        return False
-    return True
-
-
-def _usage(message: str) -> int:
-    print(f"o365diag report: {message}", file=sys.stderr)
-    return 2
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc

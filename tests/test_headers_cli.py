@@ -76,3 +76,26 @@ def test_several_inputs_need_bulk_mode(
     result = _run(python, cli_env, str(tmp_path), "--json")
     assert result.returncode == 2
     assert b"--jsonl" in result.stderr
+
+
+def test_usage_errors_from_any_command_are_one_line_exit_2(
+    python: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    cases = [
+        ["headers", str(tmp_path / "missing.eml")],
+        ["report", str(tmp_path / "missing.json"), "-o", str(tmp_path / "r.html")],
+        ["trace", str(tmp_path / "missing.csv")],
+        ["dns"],
+    ]
+    for args in cases:
+        result = subprocess.run(
+            [python, "-m", "o365diag", *args],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"o365diag {args[0]}: "), result.stderr

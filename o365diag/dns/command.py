@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from o365diag.errors import UsageError
+
 __all__ = ["register", "run_dkim", "run_dns", "run_spf"]
 
 _DEFAULT_TIMEOUT = 3.0
@@ -103,11 +105,6 @@ def register(subparsers: Any) -> None:
     dkim_parser.set_defaults(func=run_dkim)
 
 
-def _usage(command: str, message: str) -> int:
-    print(f"o365diag {command}: {message}", file=sys.stderr)
-    return 2
-
-
 def _resolver(args: argparse.Namespace) -> Any:
     from o365diag.dns.resolver import Resolver
 
@@ -151,7 +148,7 @@ def run_dns(args: argparse.Namespace) -> int:
     from o365diag.dns.render import audit_html, audit_text
 
     if not args.domain and not args.demo:
-        return _usage("dns", "give a DOMAIN (or --demo SCENARIO)")
+        raise UsageError("give a DOMAIN (or --demo SCENARIO)")
     try:
         if args.demo:
             report = asyncio.run(_demo_audit(args))
@@ -166,10 +163,10 @@ def run_dns(args: argparse.Namespace) -> int:
             )
             report = asyncio.run(job)
     except ValueError as exc:
-        return _usage("dns", str(exc))
+        raise UsageError(str(exc)) from None
     error = _write_html(args.html, report.to_html(audit_html(report)))
     if error:
-        return _usage("dns", error)
+        raise UsageError(error)
     print(report.to_json() if args.json else audit_text(report))
     return _exit_code(report)
 
@@ -184,7 +181,7 @@ def run_spf(args: argparse.Namespace) -> int:
         resolver = _resolver(args)
         check = asyncio.run(check_host(args.ip, args.mail_from, args.helo, resolver=resolver))
     except ValueError as exc:
-        return _usage("spf", str(exc))
+        raise UsageError(str(exc)) from None
     findings = check_findings(check.domain, [check], parsed_record(check.tree.record))
     title = f"SPF: {check.ip} as {check.sender}"
     report = Report("o365diag.spf/1", check.to_dict(), findings, title=title)
@@ -198,13 +195,13 @@ def run_dkim(args: argparse.Namespace) -> int:
     try:
         raw = sys.stdin.buffer.read() if args.message == "-" else Path(args.message).read_bytes()
     except OSError as exc:
-        return _usage("dkim", f"cannot read {args.message}: {exc.strerror or exc}")
+        raise UsageError(f"cannot read {args.message}: {exc.strerror or exc}") from None
     try:
         report = asyncio.run(verify_message(raw, _resolver(args)))
     except ValueError as exc:
-        return _usage("dkim", str(exc))
+        raise UsageError(str(exc)) from None
     error = _write_html(args.html, report.to_html())
     if error:
-        return _usage("dkim", error)
+        raise UsageError(error)
     print(report.to_json() if args.json else report.to_text())
     return _exit_code(report)

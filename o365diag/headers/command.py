@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from o365diag.errors import UsageError
+
 __all__ = ["register", "run"]
 
 
@@ -47,19 +49,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.jsonl and args.live_dns:
-        return _usage("--live-dns checks one message at a time; drop --jsonl or --live-dns")
+        raise UsageError("--live-dns checks one message at a time; drop --jsonl or --live-dns")
     if args.jsonl:
         from o365diag.headers.bulk import run_bulk
 
         return run_bulk(args.inputs, args.jsonl, args.jobs or None)
     if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
-        return _usage("several inputs or a folder need bulk mode: add --jsonl OUT")
+        raise UsageError("several inputs or a folder need bulk mode: add --jsonl OUT")
     return _run_single(args)
-
-
-def _usage(message: str) -> int:
-    print(f"o365diag headers: {message}", file=sys.stderr)
-    return 2
 
 
 def _read(source: str) -> bytes:
@@ -77,9 +74,9 @@ def _run_single(args: argparse.Namespace) -> int:
     try:
         report = analyze(_read(source), name=source)
     except InputError as exc:
-        return _usage(f"{source}: {exc}")
+        raise UsageError(f"{source}: {exc}") from None
     except OSError as exc:
-        return _usage(f"cannot read {source}: {exc.strerror or exc}")
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
     if args.live_dns:
         from o365diag.recheck import recheck_live_dns
 
@@ -88,6 +85,6 @@ def _run_single(args: argparse.Namespace) -> int:
         try:
             Path(args.html).write_text(report.to_html(analysis_html(report)), encoding="utf-8")
         except OSError as exc:
-            return _usage(f"cannot write {args.html}: {exc.strerror or exc}")
+            raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
     print(report.to_json() if args.json else analysis_text(report))
     return 0

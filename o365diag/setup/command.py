@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from o365diag.errors import UsageError
 from o365diag.findings import Severity
 from o365diag.setup.answers import (
     QUESTIONS,
@@ -22,10 +23,6 @@ from o365diag.setup.answers import (
 __all__ = ["register", "run_audit", "run_setup"]
 
 _MAX_ATTEMPTS = 5
-
-
-class UsageError(Exception):
-    """A problem with the command line or the answers (exit 2, one line on stderr)."""
 
 
 # -- parsers --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from o365diag.errors import UsageError
 from o365diag.smtp.model import (
     AUTH_MECHANISMS,
     PROFILE_NAMES,
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["register", "run_simulate", "run_smtp"]
 
 _SCENARIO_HELP = "run against the built-in Office 365-like simulator (see --list-scenarios)"
-
-
-class UsageError(Exception):
-    """A bad option or input: reported on one line, exit code 2."""
 
 
 def register(subparsers: Any) -> None:

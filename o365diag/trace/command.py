@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from o365diag.errors import UsageError
+
 __all__ = ["ProgressBar", "register", "run_synth", "run_trace"]
 
 _DATE_ORDERS = ("auto", "mdy", "dmy")
@@ -87,11 +89,6 @@ def _register_synth(subparsers: Any) -> None:
     parser.set_defaults(func=run_synth)
 
 
-def _usage(command: str, message: str) -> int:
-    print(f"o365diag {command}: {message}", file=sys.stderr)
-    return 2
-
-
 class ProgressBar:
     """A one-line progress bar on a terminal; silent when the stream is not a terminal."""
 
@@ -147,10 +144,10 @@ def run_trace(args: argparse.Namespace) -> int:
             Path(args.html).write_text(report.to_html(analysis_html(analysis)), encoding="utf-8")
     except TraceInputError as exc:
         progress.close()
-        return _usage("trace", str(exc))
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         progress.close()
-        return _usage("trace", f"cannot write {args.html}: {exc.strerror or exc}")
+        raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
     progress.close()
     print(report.to_json() if args.json else analysis_text(analysis))
     return 1 if report.worst >= Severity.ERROR else 0
@@ -167,7 +164,7 @@ def run_synth(args: argparse.Namespace) -> int:
         start = datetime.fromisoformat(args.start)
         start = start.replace(tzinfo=UTC) if start.tzinfo is None else start
     except ValueError:
-        return _usage("synth-trace", f"--start {args.start!r} is not an ISO date")
+        raise UsageError(f"--start {args.start!r} is not an ISO date") from None
     try:
         injections = [parse_injection(t, "spike") for t in args.spike]
         injections += [parse_injection(t, "drop") for t in args.drop]
@@ -175,9 +172,9 @@ def run_synth(args: argparse.Namespace) -> int:
         frame = synthesize(args.rows, args.days, start=start, seed=args.seed, injections=injections)
         paths = write_exports(frame, args.out, args.formats or list(EXPORT_FILES))
     except TraceInputError as exc:
-        return _usage("synth-trace", str(exc))
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        return _usage("synth-trace", f"cannot write to {args.out}: {exc.strerror or exc}")
+        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     for path in paths:
         print(path)
     return 0
