@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -15,10 +16,14 @@ pytestmark = pytest.mark.notebook
 
 
 def execute(
-    name: str, parameters: dict[str, Any] | None = None, store_widget_state: bool = True
+    name: str | Path, parameters: dict[str, Any] | None = None, store_widget_state: bool = True
 ) -> nbformat.NotebookNode:
-    """Run a notebook the way papermill does: parameters injected after the 'parameters' cell."""
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    """Run a notebook the way papermill does: parameters injected after the 'parameters' cell.
+
+    ``name`` is a notebook in notebooks/, or the path of one elsewhere (it runs in its folder).
+    """
+    path = name if isinstance(name, Path) else NOTEBOOKS / name
+    notebook = nbformat.read(path, as_version=4)
     if parameters:
         inject_parameters(notebook, parameters)
     client = NotebookClient(
@@ -26,7 +31,7 @@ def execute(
         timeout=180,
         kernel_name="python3",
         store_widget_state=store_widget_state,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     return notebook

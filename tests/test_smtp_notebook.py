@@ -38,7 +38,7 @@ def test_typed_password_is_used_and_never_saved(
     )
     saved_input = tmp_path / "input.ipynb"
     nbformat.write(notebook, saved_input)
-    executed = execute_file(saved_input, {"DEMO": True, "SCENARIO": "healthy", "AUTO_RUN": True})
+    executed = execute(saved_input, {"DEMO": True, "SCENARIO": "healthy", "AUTO_RUN": True})
     saved = tmp_path / "executed.ipynb"
     nbformat.write(executed, saved)
     text = saved.read_text(encoding="utf-8")
@@ -50,21 +50,3 @@ def test_typed_password_is_used_and_never_saved(
         base64.b64encode(b"\0scanner@example.com\0" + SECRET.encode()).decode(),
     ):
         assert form not in text
-
-
-def execute_file(path: Path, parameters: dict[str, object]) -> nbformat.NotebookNode:
-    from nbclient import NotebookClient
-
-    from tests.test_notebooks import inject_parameters
-
-    notebook = nbformat.read(path, as_version=4)
-    inject_parameters(notebook, parameters)
-    client = NotebookClient(
-        notebook,
-        timeout=180,
-        kernel_name="python3",
-        store_widget_state=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    return notebook
