@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,20 @@ def plain_error(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror[:1].lower() + exc.strerror[1:]
     return str(exc) or "an unexpected error (nothing more was reported)"
+
+
+def demo_switch(
+    label: str, scenarios: Iterable[Any], scenario: str, demo: bool, layout: widgets.Layout
+) -> tuple[widgets.Checkbox, widgets.Dropdown]:
+    """The "Demo" checkbox and the scenario picker (items with ``name`` and ``title``)."""
+    checkbox = widgets.Checkbox(value=demo, description=f"Demo ({label})", indent=False)
+    picker = widgets.Dropdown(
+        options=[(f"{s.name}: {s.title}", s.name) for s in scenarios],
+        value=scenario,
+        description="Scenario:",
+        layout=layout,
+    )
+    return checkbox, picker
 
 
 def show_figure(output: widgets.Output, figure: Any) -> None:

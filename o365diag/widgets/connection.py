@@ -20,7 +20,7 @@ from o365diag.smtp.model import STOP_POINTS
 from o365diag.smtp.probe import Probe
 from o365diag.smtp.render import steps_html, transcript_html
 from o365diag.smtp.simulator import DEMO_USER, INTERNAL_RECIPIENT, SCENARIOS, Simulator
-from o365diag.widgets._base import AppBase, escape
+from o365diag.widgets._base import AppBase, demo_switch, escape
 
 __all__ = ["ConnectionTestApp", "config_error_text"]
 
@@ -91,14 +91,8 @@ class ConnectionTestApp(AppBase):
     # ------------------------------------------------------------------ the form
     def _build_form(self, demo: bool, scenario: str) -> None:
         text = _text_field
-        self.demo = widgets.Checkbox(
-            value=demo, description="Demo (built-in simulator)", indent=False
-        )
-        self.scenario = widgets.Dropdown(
-            options=[(f"{s.name}: {s.title}", s.name) for s in SCENARIOS.values()],
-            value=scenario,
-            description="Scenario:",
-            layout=_WIDE,
+        self.demo, self.scenario = demo_switch(
+            "built-in simulator", SCENARIOS.values(), scenario, demo, _WIDE
         )
         self.profile = widgets.ToggleButtons(
             options=[(p.title, p.name) for p in PROFILES.values()],

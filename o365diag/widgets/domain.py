@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from o365diag.dns.render import AREA_NAMES, LIGHTS
 from o365diag.findings import Report, render_findings_html
-from o365diag.widgets._base import AppBase, escape, show_figure
+from o365diag.widgets._base import AppBase, demo_switch, escape, show_figure
 
 __all__ = ["DomainCheckApp", "readiness_html", "spf_tree_figure"]
 
@@ -133,14 +133,8 @@ class DomainCheckApp(AppBase):
 
         self.report: Report | None = None
         self.figure: Any = None
-        self.demo = widgets.Checkbox(
-            value=demo, description="Demo (built-in example domain)", indent=False
-        )
-        self.scenario = widgets.Dropdown(
-            options=[(f"{s.name}: {s.title}", s.name) for s in SCENARIOS.values()],
-            value=scenario,
-            description="Scenario:",
-            layout=_WIDE,
+        self.demo, self.scenario = demo_switch(
+            "built-in example domain", SCENARIOS.values(), scenario, demo, _WIDE
         )
         self.domain = _text("Domain:", "contoso.com", DEMO_DOMAIN if demo else "")
         self.ips = _text(
