@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "audit": "o365diag.setup.command",
     "trace": "o365diag.trace.command",
     "synth-trace": "o365diag.trace.command",
+    "cutover": "o365diag.cutover.command",
+    "explain": "o365diag.cutover.command",
 }
 COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 

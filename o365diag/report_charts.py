@@ -10,7 +10,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from o365diag.plots import hop_delay_figure, saved_volume_figure, smtp_steps_figure
+from o365diag.plots import (
+    cutover_figures,
+    hop_delay_figure,
+    saved_volume_figure,
+    smtp_steps_figure,
+)
 
 __all__ = ["BUILDERS"]
 
@@ -32,7 +37,12 @@ def _trace_figures(data: Mapping[str, Any]) -> list[go.Figure]:
     return [figure] if figure is not None else []
 
 
+def _cutover_figures(data: Mapping[str, Any]) -> list[go.Figure]:
+    return cutover_figures(data.get("charts") or {})
+
+
 BUILDERS: dict[str, Callable[[Mapping[str, Any]], list[go.Figure]]] = {
+    "o365diag.cutover/1": _cutover_figures,
     "o365diag.headers/1": _headers_figures,
     "o365diag.smtp/1": _smtp_figures,
     "o365diag.trace/1": _trace_figures,

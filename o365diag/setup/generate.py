@@ -16,7 +16,7 @@ from o365diag.findings import Finding, Report
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
 from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX, is_private
-from o365diag.setup.options import Recommendation, note, recommend
+from o365diag.setup.options import Recommendation, note, recommend, recommendation_for
 from o365diag.setup.powershell import Bare, command, pipeline, properties
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "SetupPlan",
     "connector_name",
     "mx_endpoint",
+    "plan_option",
     "plan_setup",
 ]
 
@@ -749,7 +750,16 @@ _POWERSHELL = {
 def plan_setup(answers: SetupAnswers) -> SetupPlan:
     """Recommend an option and generate its configuration; ``answers`` are validated first."""
     answers.validate()
-    rec = recommend(answers)
+    return _plan(answers, recommend(answers))
+
+
+def plan_option(answers: SetupAnswers, option: str) -> SetupPlan:
+    """The configuration of a given option (chosen elsewhere, e.g. by the cutover plan)."""
+    answers.validate()
+    return _plan(answers, recommendation_for(answers, option))
+
+
+def _plan(answers: SetupAnswers, rec: Recommendation) -> SetupPlan:
     option = rec.name
     steps = [_connect_step(), *_POWERSHELL[option](answers)]
     if option in ("submission", "relay", "other"):

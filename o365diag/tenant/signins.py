@@ -167,7 +167,9 @@ class SigninData:
     def period(self) -> tuple[datetime, datetime] | None:
         if self.frame.is_empty():
             return None
-        first, last = self.frame.select(pl.col("created").min(), pl.col("created").max()).row(0)
+        first, last = self.frame.select(
+            pl.col("created").min().alias("first"), pl.col("created").max().alias("last")
+        ).row(0)
         return first, last
 
     def smtp(self) -> pl.DataFrame:
