@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from o365diag.knowledge import Entry, load_table
+from o365diag.redact import remove_secrets
 from o365diag.smtp.diagnose import match_reply
 from o365diag.smtp.model import Reply
 
@@ -95,7 +96,8 @@ def _clients() -> tuple[tuple[Entry, re.Pattern[str]], ...]:
 
 def explain(text: str) -> Explanation:
     """Explain one pasted message (at most MAX_TEXT characters are read)."""
-    body = " ".join(text[:MAX_TEXT].split())
+    # Secrets go first, line by line (an AUTH line's payload), before the lines are joined.
+    body = " ".join(str(remove_secrets(text[:MAX_TEXT])).split())
     found = Explanation(text=body, recognised=False)
     client, reply_text = _client_match(body)
     if client is not None:

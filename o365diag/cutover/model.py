@@ -144,7 +144,10 @@ class CutoverResult:
         return {s: sum(r.status == s for r in self.identities) for s in STATUSES}
 
     def to_data(self) -> dict[str, Any]:
-        return {
+        """The JSON data; secrets an input may carry (inventory notes...) are removed."""
+        from o365diag.redact import remove_secrets
+
+        data = {
             "as_of": self.as_of.isoformat(),
             "cutover_date": self.cutover_date.isoformat(),
             "days_to_cutover": self.days_to_cutover,
@@ -155,6 +158,8 @@ class CutoverResult:
             "plan": self.plan,
             "charts": self.charts_data,
         }
+        cleaned: dict[str, Any] = remove_secrets(data)
+        return cleaned
 
     def to_report(self) -> Report:
         title = (
