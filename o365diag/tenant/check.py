@@ -4,6 +4,7 @@ finding with its exact fix. Read-only: one small query per prerequisite."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from o365diag.findings import Finding, Report, catalogue_finding
 from o365diag.tenant.graph import GraphClient, GraphError
@@ -18,9 +19,14 @@ SIGNINS_PATH = "/beta/auditLogs/signIns"
 _TABLE = "tenant_findings"
 
 
-def check_tenant(client: GraphClient, tenant: str, mode: str) -> Report:
+def check_tenant(
+    client: GraphClient, tenant: str, mode: str, sign_in: dict[str, Any] | None = None
+) -> Report:
+    """``sign_in`` is what ``tenant status`` shows (None with a token from the environment)."""
     report = Report(CHECK_SCHEMA, title=f"Tenant check for {tenant}")
     checks: dict[str, str] = {}
+    if sign_in is not None:
+        report.findings.extend(_sign_in_findings(sign_in))
     if mode == "secret":
         report.findings.append(catalogue_finding(_TABLE, "tenant.client-secret"))
     for name, probe in (
@@ -36,6 +42,19 @@ def check_tenant(client: GraphClient, tenant: str, mode: str) -> Report:
     report.data.update({"tenant": tenant, "mode": mode, "checks": checks})
     report.data["requests"] = client.log.requests
     return report
+
+
+def _sign_in_findings(sign_in: dict[str, Any]) -> list[Finding]:
+    values = {
+        "tenant": sign_in.get("tenant"),
+        "account": sign_in.get("account") or f"app {sign_in.get('client_id')}",
+        "expires": sign_in.get("expires"),
+        "path": sign_in.get("cache", {}).get("path"),
+    }
+    found = [catalogue_finding(_TABLE, "tenant.signed-in", values)]
+    if not str(sign_in.get("cache", {}).get("protection", "")).startswith("encrypted"):
+        found.append(catalogue_finding(_TABLE, "tenant.cache-unencrypted", values))
+    return found
 
 
 def _failed(exc: GraphError) -> Finding:

@@ -267,7 +267,9 @@ def run_check(args: argparse.Namespace) -> int:
         report = _failure_report("o365diag.tenant-check/1", "Tenant check", exc, {})
         _emit(report, args.json, "Tenant check: not signed in")
         return 1
-    report = check_tenant(client, tenant, connection.mode if connection else "token")
+    sign_in = getattr(client.tokens, "status", None)
+    mode = connection.mode if connection else "token"
+    report = check_tenant(client, tenant, mode, sign_in() if sign_in else None)
     _emit(report, args.json, f"Tenant check for {tenant}")
     return _exit_code(report)
 
