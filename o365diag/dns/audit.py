@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from o365diag.addresses import is_non_public
 from o365diag.dns.catalogue import finding
 from o365diag.dns.dkim_keys import check_dkim, fetch_key, key_findings
 from o365diag.dns.dmarc import check_dmarc
@@ -75,8 +76,9 @@ async def audit_domain(
         check_tls_rpt(domain, resolver),
         check_autodiscover(domain, resolver),
     ]
-    if addresses and check_dnsbl:
-        jobs.append(check_blocklists(addresses, resolver, dnsbl_zones))
+    public = [ip for ip in addresses if not is_non_public(ip)]
+    if public and check_dnsbl:
+        jobs.append(check_blocklists(public, resolver, dnsbl_zones))
     sections: list[Section] = list(await asyncio.gather(*jobs))
     spf_section, checks = await spf_job
     mx, dkim, dmarc, mta_sts, tls_rpt, autodiscover = sections[:6]
@@ -149,7 +151,7 @@ def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -
     )
     out = []
     for check in checks:
-        if check.result is not SpfResult.PASS:
+        if check.result is not SpfResult.PASS and not is_non_public(check.ip):
             dkim = "a DKIM key is published" if dkim_ready else "no DKIM key is published"
             values = {
                 "ip": check.ip,

@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from o365diag.addresses import is_non_public
 from o365diag.dns.catalogue import finding
 from o365diag.dns.records import Section
 from o365diag.dns.resolver import DnsResult, Resolver
@@ -21,20 +22,6 @@ __all__ = ["ListAnswer", "check_blocklists", "default_zones", "public_resolvers"
 
 _ERROR_NET = ipaddress.ip_network("127.255.255.0/24")
 _LISTED_NET = ipaddress.ip_network("127.0.0.0/8")
-_PRIVATE_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "100.64.0.0/10",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
 
 
 @dataclass
@@ -105,11 +92,6 @@ def _interpret(ip: str, zone: str, answer: DnsResult, entry: Entry | None) -> Li
     return ListAnswer(ip, zone, True, codes, meaning=meaning, status="listed")
 
 
-def _is_private(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    return any(address in net for net in _PRIVATE_NETS if net.version == address.version)
-
-
 async def check_blocklists(
     ips: list[str], resolver: Resolver, zones: list[str] | None = None
 ) -> Section:
@@ -129,7 +111,7 @@ async def check_blocklists(
     public = public_resolvers(resolver.nameserver_addresses)
     if public:
         section.findings.append(finding("dnsbl.public-resolver", {"resolvers": ", ".join(public)}))
-    targets = [ip for ip in ips if not _is_private(ip)]
+    targets = [ip for ip in ips if not is_non_public(ip)]
     for ip in ips:
         if ip not in targets:
             section.findings.append(finding("dnsbl.skipped-private", {"ip": ip}))
