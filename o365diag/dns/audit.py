@@ -24,7 +24,7 @@ from o365diag.dns.records import (
     check_mx,
     check_tls_rpt,
 )
-from o365diag.dns.resolver import DEFAULT_TIMEOUT, Resolver
+from o365diag.dns.resolver import DEFAULT_TIMEOUT, Outcome, Resolver
 from o365diag.dns.spf import SpfCheck, SpfResult, check_host, parse_ip, valid_domain
 from o365diag.dns.spf_lint import check_findings, parsed_record, spf_data, tree_findings
 from o365diag.dns.spf_tree import spf_tree
@@ -102,8 +102,13 @@ async def audit_domain(
         for f in s.findings
     ]
     findings.extend(_cross_findings(domain, data, checks))
+    data["exists"] = not _domain_missing(domain, resolver)
+    if not data["exists"]:
+        findings = _missing_domain_findings(domain, findings)
     findings[:0] = _unreachable(resolver)
     data["readiness"] = readiness(findings)
+    if not data["exists"]:
+        data["readiness"] = {area: "error" for area in AREAS[:4]} | data["readiness"]
     data["resolver"] = {
         "nameservers": resolver.nameservers,
         "queries": resolver.queries_sent,
@@ -163,6 +168,18 @@ def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -
             severity = Severity.WARNING if dkim_ready else Severity.ERROR
             out.append(finding("dmarc.device-not-authorized", values, severity=severity))
     return out
+
+
+def _domain_missing(domain: str, resolver: Resolver) -> bool:
+    """True when every question about the domain's own name got NXDOMAIN."""
+    own = [r for r in resolver.log if r.name.rstrip(".").lower() == domain]
+    return bool(own) and all(r.outcome is Outcome.NXDOMAIN for r in own)
+
+
+def _missing_domain_findings(domain: str, findings: list[Finding]) -> list[Finding]:
+    """One "does not exist" instead of a "missing" finding for each record it cannot have."""
+    kept = [f for f in findings if f.code.startswith("dnsbl.") or f.code == "spf.ip-private"]
+    return [finding("dns.domain-missing", {"domain": domain}), *kept]
 
 
 def _unreachable(resolver: Resolver) -> list[Finding]:
