@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "synth-trace": "o365diag.trace.command",
     "cutover": "o365diag.cutover.command",
     "explain": "o365diag.cutover.command",
+    "tenant": "o365diag.tenant.command",
 }
 COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 
