@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "audit": "o365diag.setup.command",
     "trace": "o365diag.trace.command",
     "synth-trace": "o365diag.trace.command",
+    "tenant": "o365diag.tenant.command",
 }
 COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 
