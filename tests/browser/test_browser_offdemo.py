@@ -92,6 +92,12 @@ def fill(page: Any, label: str, value: str) -> None:
     field.press("Tab")
 
 
+def open_ran(page: Any, voila: Server, notebook: str, analyzed: str) -> None:
+    """Open a dashboard and wait until its app has analyzed its samples on load."""
+    open_dashboard(page, voila, notebook, ".jupyter-widgets")
+    page.get_by_text(f"Analyzed: {analyzed}").wait_for(timeout=RENDER_TIMEOUT)
+
+
 def shown_text(page: Any) -> str:
     return str(page.evaluate(SHOWN_TEXT))
 
@@ -173,10 +179,7 @@ def test_domain_check_live_against_a_loopback_dns_server(
 def test_header_analyzer_second_input_and_error_leave_nothing_of_the_first(
     page: Any, voila_server: Server
 ) -> None:
-    open_dashboard(page, voila_server, "01-header-analyzer", ".widget-textarea textarea")
-    page.get_by_text("Analyzed: 02-direct-send-scanner-not-in-spf.txt").wait_for(
-        timeout=RENDER_TIMEOUT
-    )
+    open_ran(page, voila_server, "01-header-analyzer", "02-direct-send-scanner-not-in-spf.txt")
     assert "MFP-3RDFLOOR" in shown_text(page)
     page.locator(".widget-textarea textarea").first.fill(SCANNER_VIA_GATEWAY)
     expect(page.get_by_label("Sample:")).to_have_value(
@@ -252,10 +255,7 @@ def test_dashboard_shows_whole_labels_and_no_power_user_output(
 def test_trace_dashboard_draws_each_chart_once_and_a_new_load_resets_the_sender(
     page: Any, voila_server: Server
 ) -> None:
-    open_dashboard(page, voila_server, "04-trace-volume", ".jupyter-widgets")
-    page.get_by_text("Analyzed: messagetrace-v2.csv, messagetrace-detail.csv").wait_for(
-        timeout=RENDER_TIMEOUT
-    )
+    open_ran(page, voila_server, "04-trace-volume", "messagetrace-v2.csv, messagetrace-detail.csv")
     page.locator(".js-plotly-plot svg.main-svg").first.wait_for(timeout=30_000)
     titles = page.locator(".plot-container .gtitle").all_text_contents()
     assert titles and len(titles) == len(set(titles)), titles  # each chart once
