@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from o365diag import errors
+
 __all__ = [
     "MAX_INPUT_BYTES",
     "HeaderField",
@@ -38,7 +40,7 @@ ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
 
 
-class InputError(ValueError):
+class InputError(errors.InputError):
     """The input cannot be analyzed at all (empty, binary, no header in it)."""
 
 
