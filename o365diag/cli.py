@@ -18,7 +18,11 @@ from o365diag import __version__
 from o365diag.capabilities import command_modules
 from o365diag.errors import O365DiagError
 
-__all__ = ["COMMANDS", "COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMANDS", "COMMAND_MODULES", "EXIT_CRASH", "build_parser", "main"]
+
+# The exit code of an unexpected exception (sysexits' EX_SOFTWARE): distinct from 1 (a finding
+# explains a failure) and 2 (unusable input or bad usage).
+EXIT_CRASH = 70
 
 # Command name -> the module that registers it (register(subparsers)); heavy imports stay inside
 # each command's run function.
@@ -44,6 +48,14 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+        # Accepted before and after the command name; a command's parser leaves the value the
+        # top-level parser set alone unless it is given there.
+        self.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="on an unexpected error, print the full traceback",
+        )
 
 
 def _terminal_width() -> int:
@@ -75,7 +87,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(arguments[0] if arguments else None)
+    parser = build_parser(next((a for a in arguments if not a.startswith("-")), None))
     args = parser.parse_args(arguments)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
@@ -90,6 +102,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a defect in o365diag: tell it apart from a finding (exit 1)
+        return _report_crash(args.command, exc, debug=getattr(args, "debug", False))
+
+
+def _report_crash(command: str, exc: Exception, *, debug: bool) -> int:
+    """One line naming the error and where it was raised; the message itself is left out
+    because it may quote input (a reply, a header) that carries a secret."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        frame = _innermost_frame(exc)
+        print(
+            f"o365diag {command}: unexpected error {type(exc).__name__} at {frame} "
+            "(a bug in o365diag; run again with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+    return EXIT_CRASH
+
+
+def _innermost_frame(exc: BaseException) -> str:
+    trace = exc.__traceback__
+    if trace is None:
+        return "?"
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    code = trace.tb_frame.f_code
+    return f"{os.path.basename(code.co_filename)}:{trace.tb_lineno} in {code.co_name}"
 
 
 def error_line(parser: argparse.ArgumentParser, command: str, exc: O365DiagError) -> str:

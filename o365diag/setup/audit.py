@@ -16,6 +16,7 @@ from pathlib import Path
 from o365diag.findings import Finding, Severity
 from o365diag.setup.catalogue import finding
 from o365diag.setup.exports import (
+    CUTOVER_ONLY_KINDS,
     EXPORT_COMMANDS,
     KINDS,
     ConfigObject,
@@ -479,7 +480,7 @@ def _listing(names: Sequence[str]) -> str:
 
 
 def _summary_findings(ctx: AuditContext, found: list[Finding]) -> Iterator[Finding]:
-    missing = [kind for kind in KINDS if not ctx.has(kind)]
+    missing = [k for k in KINDS if k not in CUTOVER_ONLY_KINDS and not ctx.has(k)]
     if missing:
         yield finding(
             "audit.kind-missing",

@@ -21,7 +21,7 @@ from o365diag.widgets._base import AppBase, demo_switch, escape, show_figure
 
 __all__ = ["DomainCheckApp", "readiness_html", "spf_tree_figure"]
 
-_WIDE = widgets.Layout(width="32em")
+_WIDTH = "32em"
 
 
 class DomainCheckApp(AppBase):
@@ -36,7 +36,7 @@ class DomainCheckApp(AppBase):
         self.report: Report | None = None
         self.figure: Any = None
         self.demo, self.scenario = demo_switch(
-            "built-in example domain", SCENARIOS.values(), scenario, demo, _WIDE
+            "built-in example domain", SCENARIOS.values(), scenario, demo, _WIDTH
         )
         self.domain = _text("Domain:", "contoso.com", DEMO_DOMAIN if demo else "")
         self.ips = _text(
@@ -47,7 +47,13 @@ class DomainCheckApp(AppBase):
         self.selectors = _text("DKIM selectors:", "besides selector1, selector2 (optional)")
         self.nameserver = _text("DNS server:", "HOST[:PORT] (empty: this machine's resolver)")
         self.timeout = widgets.BoundedFloatText(
-            value=3.0, min=0.1, max=30, step=0.5, description="Timeout (s):"
+            value=3.0,
+            min=0.1,
+            max=30,
+            step=0.5,
+            description="Timeout (s):",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="12em"),
         )
         self.blocklists = widgets.Checkbox(value=True, description="Check blocklists", indent=False)
         self.check_button = widgets.Button(
@@ -59,7 +65,10 @@ class DomainCheckApp(AppBase):
         self.devices = widgets.HTML()
         self.findings = widgets.HTML()
         self.records = widgets.HTML()
+        self.views = (self.readiness, self.chart, self.devices, self.findings, self.records)
         self.demo.observe(lambda _change: self._sync_demo(), names="value")
+        for field in (self.demo, self.scenario, self.domain, self.ips, self.selectors):
+            field.observe(self.input_changed, names="value")
         self.children = [
             widgets.HBox([self.demo, self.scenario]),
             self.domain,
@@ -96,8 +105,15 @@ class DomainCheckApp(AppBase):
 
     def run(self) -> asyncio.Task[Any]:
         """Start the check as a task; the view fills in when it ends."""
-        domain = self.domain.value.strip() or "(no domain)"
-        return self.start(self._check(), f"Checking {domain}", on_done=self.show)
+        domain = self._domain_name() or "(no domain)"
+        return self.start(
+            self._check(), f"Checking {domain}", on_done=self.show, done=f"Checked: {domain}"
+        )
+
+    def _domain_name(self) -> str:
+        from o365diag.dns.demo import DEMO_DOMAIN
+
+        return DEMO_DOMAIN if self.demo.value else self.domain.value.strip()
 
     async def _check(self) -> Report:
         from o365diag.dns.audit import audit_domain
@@ -126,7 +142,9 @@ class DomainCheckApp(AppBase):
         self.report = report
         self.readiness.value = f"<h3>{escape(report.title)}</h3>" + readiness_html(report)
         self.devices.value = device_html(report)
-        self.findings.value = render_findings_html(report.sorted_findings(), heading="Findings")
+        self.findings.value = render_findings_html(
+            report.sorted_findings(), heading="Findings", copy=True
+        )
         self.records.value = records_html(report)
         tree = (report.data.get("spf") or {}).get("tree")
         self.figure = spf_tree_figure(tree) if tree and tree.get("record") else None
@@ -135,12 +153,16 @@ class DomainCheckApp(AppBase):
         else:
             show_figure(self.chart, self.figure)
 
+    def clear_results(self) -> None:
+        super().clear_results()
+        self.figure = None
+
 
 def _text(description: str, placeholder: str, value: str = "") -> widgets.Text:
     return widgets.Text(
         value=value,
         description=description,
         placeholder=placeholder,
-        layout=_WIDE,
+        layout=widgets.Layout(width=_WIDTH),
         style={"description_width": "8em"},
     )
