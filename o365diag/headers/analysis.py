@@ -22,6 +22,13 @@ from o365diag.headers.verdict import Verdict, choose_verdict
 
 __all__ = ["SCHEMA", "Analysis", "analyze", "analyze_headers"]
 
+# Real messages cross a few dozen servers at most; RFC 5321 §6.3 suggests treating 100
+# Received headers as a mail loop. Past this many, the older hops are counted, not read.
+MAX_HOPS = 1000
+# email.utils.getaddresses recurses once per group ("name:" ... ";") and walks the value in
+# Python: past these sizes the addresses are taken by pattern instead.
+_MAX_GROUPS = 50
+_MAX_ADDRESS_CHARS = 64 * 1024
 
 @dataclass
 class Analysis:
@@ -66,19 +73,19 @@ def build_analysis(headers: HeaderSet) -> Analysis:
         antispam=antispam,
         untrusted=decode_antispam(headers, untrusted=True),
         exchange=decode_exchange(headers),
-        chain=build_chain([f.value for f in headers.get_all("received")]),
+        chain=build_chain([f.value for f in headers.get_all("received")], MAX_HOPS),
     )
 
 
 def _summary(headers: HeaderSet) -> dict[str, Any]:
     from_value = headers.value("from")
-    from_address = _addresses(from_value)
+    from_address = _addresses(from_value, "From", headers.repairs)
     return {
         "subject": headers.value("subject"),
         "from": from_value,
         "from_address": from_address[0] if from_address else None,
-        "to": _addresses(headers.value("to")),
-        "cc": _addresses(headers.value("cc")),
+        "to": _addresses(headers.value("to"), "To", headers.repairs),
+        "cc": _addresses(headers.value("cc"), "Cc", headers.repairs),
         "reply_to": headers.value("reply-to"),
         "return_path": headers.value("return-path"),
         "message_id": headers.value("message-id"),
@@ -89,14 +96,22 @@ def _summary(headers: HeaderSet) -> dict[str, Any]:
 
 _ADDR = r'[^\s<>@",;]+@[^\s<>@",;]+'
 _ONE_ADDRESS = re.compile(rf'(?:"[^"\\]*"|[^",<>@]*)\s*<({_ADDR})>|({_ADDR})')
+_ANY_ADDRESS = re.compile(r'[^\s<>@",;:()]{1,64}@[^\s<>@",;:()]{1,255}')
 
 
-def _addresses(value: str | None) -> list[str]:
+def _addresses(value: str | None, name: str = "", repairs: list[str] | None = None) -> list[str]:
     if not value:
         return []
     simple = _ONE_ADDRESS.fullmatch(value.strip())
     if simple:  # the usual single address, without the cost of the general parser
         return [simple.group(1) or simple.group(2)]
+    if value.count(":") > _MAX_GROUPS or len(value) > _MAX_ADDRESS_CHARS:
+        if repairs is not None:
+            repairs.append(
+                f"{name}: {value.count(':'):,} group markers in {len(value):,} characters; "
+                "the addresses were picked out by pattern"
+            )
+        return _ANY_ADDRESS.findall(value)
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
 
 
@@ -117,6 +132,7 @@ def _report_data(analysis: Analysis) -> dict[str, Any]:
         "exchange": analysis.exchange.to_dict(),
         "hops": [hop.to_dict() for hop in analysis.chain.hops],
         "total_transit_seconds": analysis.chain.total_transit_seconds,
+        "skipped_hops": analysis.chain.skipped,
         "input": {
             "kind": analysis.headers.source_kind,
             "fields": len(analysis.headers),

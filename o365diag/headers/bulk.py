@@ -27,7 +27,8 @@ __all__ = [
 
 MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers", ".mbox", ".mbx"})
 _CHUNK = 16
-_MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.MULTILINE)
+# "From " then a sender (no colon: "From : a@example.com" is an obsolete-syntax header field).
+_MBOX_SEPARATOR = re.compile(rb"^From [^\s:][^\n]*\n", re.MULTILINE)
 
 
 def iter_messages(inputs: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
@@ -59,6 +60,8 @@ def _file_messages(path: Path) -> Iterator[tuple[str, bytes | str]]:
 
 def _looks_like_mbox(data: bytes) -> bool:
     first_line = data.split(b"\n", 1)[0]
+    if _MBOX_SEPARATOR.match(first_line + b"\n") is None:
+        return False
     return b"@" in first_line or first_line.count(b" ") >= 2
 
 
