@@ -97,6 +97,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands={"setup": "command", "audit": "command"},
         app="o365diag.widgets.setup:SetupAssistantApp",
     ),
+    capability("tenant", results={}, commands={"tenant": "command"}),
 )
 
 

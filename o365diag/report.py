@@ -5,7 +5,8 @@ lines) or header files, which are analyzed on the fly. ``SharedReport.build`` re
 first (secrets always, names and addresses on request; see ``o365diag.redact``), then
 ``to_html`` and ``to_markdown`` render only the redacted copy.
 
-The HTML page needs no network: plotly.js is inlined once and every chart is drawn from a JSON
+The HTML page needs no network: the smallest plotly.js bundle that draws its charts
+(``o365diag.plotly_bundle``) is inlined once and every chart is drawn from a JSON
 island by one script. A Content-Security-Policy with a per-page nonce lets only those scripts
 run, so text from a message that slipped through escaping still could not execute.
 """
@@ -232,14 +233,14 @@ def _redact_report(redactor: Redactor, report: Report) -> Result:
 def _charts_script(charts: Sequence[tuple[str, go.Figure]], nonce: str) -> str:
     if not charts:
         return ""
-    from plotly.offline import get_plotlyjs
+    from o365diag.plotly_bundle import plotly_js, script_safe_js
 
     islands = "".join(
         f'<script type="application/json" class="o365diag-figure" data-target="{div_id}">'
         f"{_script_safe(figure.to_json())}</script>"
         for div_id, figure in charts
     )
-    library = get_plotlyjs().replace("</script", "<\\/script")
+    library = script_safe_js(plotly_js(figure for _, figure in charts))
     draw = (
         "document.querySelectorAll('script.o365diag-figure').forEach(function(s){"
         "var f=JSON.parse(s.textContent);"

@@ -30,6 +30,7 @@ MAX_HOPS = 1000
 _MAX_GROUPS = 50
 _MAX_ADDRESS_CHARS = 64 * 1024
 
+
 @dataclass
 class Analysis:
     """Everything the diagnosis rules look at."""

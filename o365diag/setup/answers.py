@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from o365diag.addresses import is_non_public
 from o365diag.errors import ConfigError
 
 __all__ = [
@@ -78,7 +79,12 @@ class SetupAnswers:
     # -- derived answers ---------------------------------------------------------------------
     @property
     def has_static_ip(self) -> bool:
-        return bool(self.static_ips)
+        return bool(self.public_ips)
+
+    @property
+    def public_ips(self) -> tuple[str, ...]:
+        """The static IPs a receiver can see: the LAN, CGNAT and link-local ones left out."""
+        return tuple(text for text in self.static_ips if not is_non_public(text.strip()))
 
     @property
     def has_certificate(self) -> bool:
@@ -101,7 +107,7 @@ class SetupAnswers:
 
     @property
     def ipv4_networks(self) -> tuple[ipaddress.IPv4Network, ...]:
-        nets = (parse_network(text) for text in self.static_ips)
+        nets = (parse_network(text) for text in self.public_ips)
         return tuple(n for n in nets if isinstance(n, ipaddress.IPv4Network))
 
     # -- construction --------------------------------------------------------------------------

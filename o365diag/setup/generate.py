@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
-from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX, is_private
+from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
 from o365diag.setup.options import Recommendation, note, recommend
 from o365diag.setup.powershell import Bare, command, pipeline, properties
 from o365diag.setup.result import SetupResult
@@ -556,8 +557,8 @@ def _dkim_ps(answers: SetupAnswers) -> list[PowerShellStep]:
 # -- DNS records ----------------------------------------------------------------------------------
 def _spf_record(answers: SetupAnswers, option: str) -> DnsRecord:
     terms = ["v=spf1"]
-    if option in ("direct-send", "relay") or (option == "other" and answers.static_ips):
-        for text in answers.static_ips:
+    if option in ("direct-send", "relay") or (option == "other" and answers.public_ips):
+        for text in answers.public_ips:
             network = parse_network(text)
             terms.append(f"ip{network.version}:{network_text(network)}")
     if answers.spf_include:
@@ -688,8 +689,14 @@ def _auth_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> I
 def _network_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> Iterator[Finding]:
     for text in answers.static_ips:
         network = parse_network(text)
-        if is_private(network):
-            yield finding("setup.private-ip", f"{text} is not a public address.", evidence=(text,))
+        kind = non_public_kind(network)
+        if kind is not None:
+            yield finding(
+                "setup.private-ip",
+                f"{text} is {kind}: receivers never see it, so it is left out of the SPF "
+                "record, the connector and the device settings below.",
+                evidence=(text,),
+            )
         elif option == "relay" and network.version == 6:
             yield finding("setup.ipv6-not-for-connector", evidence=(text,))
         elif option == "relay" and network.prefixlen < CONNECTOR_MIN_PREFIX:
@@ -711,7 +718,7 @@ def _transport_findings(
 ) -> Iterator[Finding]:
     if option == "direct-send":
         yield finding("setup.direct-send-rejectable")
-        if not answers.static_ips and not answers.spf_include:
+        if not answers.public_ips and not answers.spf_include:
             yield finding("setup.spf-no-static-ip")
     if option in ("direct-send", "relay") and not answers.tls:
         yield finding("setup.no-tls")

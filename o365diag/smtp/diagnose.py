@@ -34,7 +34,8 @@ def diagnose(session: Session) -> list[Finding]:
         if step.reply is not None:
             findings.append(explain_reply(step, session.config.profile))
         elif step.error_code:
-            findings.append(local_finding(step.error_code, step.detail, step=step.name))
+            code = _resolution_code(step.error_code, session.target.host)
+            findings.append(local_finding(code, step.detail, step=step.name))
     findings.extend(_tls_findings(session))
     findings.extend(_success_findings(session))
     return findings
@@ -155,6 +156,23 @@ def _references(entry: Entry) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- local checks
+def _resolution_code(code: str, host: str | None) -> str:
+    """A Microsoft name that does not resolve points at the local DNS, not at its spelling."""
+    if code == "dns.no-address" and host and is_always_published(host):
+        return "dns.microsoft-host-unresolved"
+    return code
+
+
+def is_always_published(host: str) -> bool:
+    """True for Microsoft 365 endpoints that resolve on every working network."""
+    entry = load_table("dns_microsoft").lookup("always-published-hosts")
+    if entry is None:
+        return False
+    name = host.strip().rstrip(".").lower()
+    suffixes = tuple(f".{suffix}" for suffix in entry.get("suffixes") or ())
+    return name in (entry.get("value") or ()) or name.endswith(suffixes)
+
+
 def local_finding(
     code: str, detail: str = "", *, step: str | None = None, evidence: Iterable[str] = ()
 ) -> Finding:
