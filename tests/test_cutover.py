@@ -16,7 +16,7 @@ from o365diag.cutover.analyze import assess
 from o365diag.cutover.demo import DEMO_AS_OF, PLANTED, demo_files
 from o365diag.cutover.inputs import CutoverInputError, classify, load_inputs
 from o365diag.cutover.inventory import InventoryError
-from o365diag.cutover.model import CutoverResult
+from o365diag.cutover.model import CutoverAssessment
 
 KINDS = {
     "signins": "InteractiveSignIns",
@@ -46,11 +46,11 @@ def files() -> list[tuple[str, bytes]]:
 
 
 @pytest.fixture(scope="module")
-def result(files: list[tuple[str, bytes]]) -> CutoverResult:
+def result(files: list[tuple[str, bytes]]) -> CutoverAssessment:
     return assess(load_inputs(files), as_of=DEMO_AS_OF)
 
 
-def rows(result: CutoverResult) -> dict[str, Any]:
+def rows(result: CutoverAssessment) -> dict[str, Any]:
     return {r.identity: r for r in result.identities}
 
 
@@ -61,14 +61,14 @@ def only(files: list[tuple[str, bytes]], *kinds: str) -> list[tuple[str, bytes]]
 # -- the planted cases ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("identity", "expected"), sorted(PLANTED.items()))
 def test_each_planted_case_has_its_status_and_path(
-    result: CutoverResult, identity: str, expected: tuple[str, str]
+    result: CutoverAssessment, identity: str, expected: tuple[str, str]
 ) -> None:
     row = rows(result)[identity]
     assert (row.status, row.path) == expected, row.status_reason + " / " + row.path_reason
 
 
 def test_the_printer_on_tls_10_is_flagged_and_gets_a_connector_without_require_tls(
-    result: CutoverResult,
+    result: CutoverAssessment,
 ) -> None:
     printer = rows(result)["printer@contoso.example"]
     assert printer.auth == "basic" and printer.tls_versions == ["1.0"]
@@ -79,20 +79,20 @@ def test_the_printer_on_tls_10_is_flagged_and_gets_a_connector_without_require_t
     assert any("TLS 1.2" in s["text"] for s in printer.steps if s["kind"] == "note")
 
 
-def test_the_app_on_oauth_is_safe_with_its_app_id(result: CutoverResult) -> None:
+def test_the_app_on_oauth_is_safe_with_its_app_id(result: CutoverAssessment) -> None:
     app = rows(result)["invoices@contoso.example"]
     assert app.auth == "oauth" and app.app_id == "6f2c8a7e-1b3d-4c5e-9f01-23456789abcd"
     assert app.steps == [] and app.basic_logins == 0
 
 
-def test_the_shared_mailbox_shows_three_devices(result: CutoverResult) -> None:
+def test_the_shared_mailbox_shows_three_devices(result: CutoverAssessment) -> None:
     scans = rows(result)["scans@contoso.example"]
     assert sorted(scans.source_ips) == ["198.51.100.10", "198.51.100.11", "203.0.113.40"]
     assert "many-devices" in scans.risk and scans.recipients == "internal"
 
 
 def test_the_attacked_mailbox_is_a_suspected_compromise_to_turn_off(
-    result: CutoverResult,
+    result: CutoverAssessment,
 ) -> None:
     alerts = rows(result)["alerts@contoso.example"]
     assert alerts.suspected_compromise
@@ -107,19 +107,19 @@ def test_the_attacked_mailbox_is_a_suspected_compromise_to_turn_off(
     assert any(c.startswith("Revoke-MgUserSignInSession") for c in commands)
 
 
-def test_inherited_state_is_reported_as_inherited(result: CutoverResult) -> None:
+def test_inherited_state_is_reported_as_inherited(result: CutoverAssessment) -> None:
     assert rows(result)["crm@contoso.example"].smtp_auth_state == "inherited-enabled"
     assert rows(result)["printer@contoso.example"].smtp_auth_state == "enabled"
 
 
-def test_policy_blocked_mailbox_is_broken_without_any_sign_in(result: CutoverResult) -> None:
+def test_policy_blocked_mailbox_is_broken_without_any_sign_in(result: CutoverAssessment) -> None:
     hr = rows(result)["hr-notify@contoso.example"]
     assert hr.basic_logins == 0 and hr.basic_allowed_by_policy is False
     assert "Block Basic SMTP" in hr.status_reason
 
 
 def test_quiet_inheriting_mailboxes_are_one_finding_with_the_org_command(
-    result: CutoverResult,
+    result: CutoverAssessment,
 ) -> None:
     found = [f for f in result.findings if f.code == "cutover.inherited-enabled-unused"]
     assert len(found) == 1
@@ -291,7 +291,7 @@ def test_files_of_no_known_kind_give_one_clear_error(name: str, body: bytes) -> 
 
 
 # -- the contract and the CLI ---------------------------------------------------------------------
-def test_json_contract(result: CutoverResult) -> None:
+def test_json_contract(result: CutoverAssessment) -> None:
     data = json.loads(result.to_json())
     assert data["schema"] == "o365diag.cutover/1"
     assert data["as_of"] == "2026-11-30" and data["cutover_date"] == "2026-12-31"
@@ -312,15 +312,15 @@ def test_json_contract(result: CutoverResult) -> None:
         }
         assert all(set(step) == {"kind", "text"} for step in row["steps"])
         assert row["last_seen"] is None or row["last_seen"].endswith("Z")
-    assert CutoverResult.from_dict(data).to_data()["identities"] == data["identities"]
+    assert CutoverAssessment.from_dict(data).to_data()["identities"] == data["identities"]
 
 
-def test_messages_per_day_counts_messages_over_calendar_days(result: CutoverResult) -> None:
+def test_messages_per_day_counts_messages_over_calendar_days(result: CutoverAssessment) -> None:
     # The demo trace covers 91 calendar days; hr-notify sent one message on each of 51 days.
     assert rows(result)["hr-notify@contoso.example"].messages_per_day == round(51 / 91, 2)
 
 
-def test_plan_has_canary_commands_rollback_and_countdown(result: CutoverResult) -> None:
+def test_plan_has_canary_commands_rollback_and_countdown(result: CutoverAssessment) -> None:
     plan = result.plan
     assert plan["canary"]["identity"] == "printer@contoso.example"
     assert plan["countdown"]["days_to_cutover"] == 31
@@ -436,3 +436,20 @@ def test_as_of_defaults_to_today() -> None:
         load_inputs([("r.csv", b"Sender address,TLS 1.0 %,TLS 1.2 %\na@x.example,0,100\n")])
     )
     assert result.as_of == date.today() or (date.today() - result.as_of).days <= 1
+
+
+def test_saved_result_goes_into_the_shared_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "cutover.json"
+    main(["cutover", "--demo", "--json"])
+    saved.write_text(capsys.readouterr().out, encoding="utf-8")
+    page = tmp_path / "report.html"
+    markdown = tmp_path / "report.md"
+    assert main(["report", str(saved), "-o", str(page), "--markdown", str(markdown)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "Basic-auth cutover readiness: 5 of 7 identities break" in html
+    assert "relay-connector" in html and "Steps per identity" in html
+    assert "Burndown" in html  # the charts come from the saved data
+    text = markdown.read_text(encoding="utf-8")
+    assert "| printer@contoso.example | basic | enabled | breaks-at-cutover" in text

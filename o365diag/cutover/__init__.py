@@ -4,7 +4,7 @@ Submodules import polars and load on first use, so ``import o365diag.cutover`` s
 
     from o365diag.cutover import assess, load_inputs
     result = assess(load_inputs(["signins.csv", "smtpauth.csv", "CASMailbox.json"]))
-    result.to_report()          # o365diag.cutover/1
+    result.to_result()          # CutoverResult, o365diag.cutover/1
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from o365diag._lazy import lazy_getattr
 __all__ = [
     "DEFAULT_CUTOVER",
     "SCHEMA",
+    "CutoverAssessment",
     "CutoverInputError",
     "CutoverResult",
     "assess",
@@ -26,7 +27,8 @@ _HOMES = {
     "DEFAULT_CUTOVER": "analyze",
     "assess": "analyze",
     "SCHEMA": "model",
-    "CutoverResult": "model",
+    "CutoverAssessment": "model",
+    "CutoverResult": "result",
     "CutoverInputError": "inputs",
     "load_inputs": "inputs",
     "demo_files": "demo",

@@ -16,7 +16,7 @@ import polars as pl
 from o365diag.cutover import activity
 from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.inventory import InventoryEntry, is_private_address
-from o365diag.cutover.model import CutoverResult, IdentityRow
+from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.cutover.paths import PathFacts, path_steps
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def assess(
     *,
     as_of: date | None = None,
     cutover_date: date = DEFAULT_CUTOVER,
-) -> CutoverResult:
+) -> CutoverAssessment:
     """The readiness of every sending identity in ``inputs`` on ``as_of`` (default: today)."""
     day = as_of or datetime.now(UTC).date()
     moment = end_of(day)
@@ -71,7 +71,7 @@ def assess(
     from o365diag.cutover.plan import build_plan
     from o365diag.cutover.summary import charts_data, result_findings
 
-    result = CutoverResult(
+    result = CutoverAssessment(
         as_of=day,
         cutover_date=cutover_date,
         identities=rows,

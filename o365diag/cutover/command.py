@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from o365diag.errors import UsageError
+from o365diag.errors import ConfigError, MissingDependency, OutputError, UsageError
+from o365diag.output import add_output_options, emit
 
 __all__ = ["register", "run_cutover", "run_explain"]
 
@@ -48,8 +48,7 @@ def _register_cutover(subparsers: Any) -> None:
         default="2026-12-31",
         help="the day Basic is off by default (default: 2026-12-31)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON (o365diag.cutover/1)")
-    parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
+    add_output_options(parser, "o365diag.cutover/1")
     parser.set_defaults(func=run_cutover)
 
 
@@ -64,17 +63,17 @@ def _register_explain(subparsers: Any) -> None:
         "recognised, 1 when not.",
     )
     parser.add_argument("text", nargs="+", help="the message (quote it), or - for stdin")
-    parser.add_argument("--json", action="store_true", help="print JSON (o365diag.explain/1)")
+    add_output_options(parser, "o365diag.explain/1", html=False)
     parser.set_defaults(func=run_explain)
 
 
-def _day(text: str | None, flag: str) -> date | None:
+def _day(text: str | None, field: str) -> date | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{flag} {text!r} is not a date (YYYY-MM-DD)") from None
+        raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 def run_cutover(args: argparse.Namespace) -> int:
@@ -84,38 +83,32 @@ def run_cutover(args: argparse.Namespace) -> int:
 
     if args.write_demo:
         try:
-            for path in write_demo(args.write_demo):
-                print(path)
+            paths = write_demo(args.write_demo)
         except OSError as exc:
-            raise UsageError(f"cannot write to {args.write_demo}: {exc.strerror or exc}") from None
+            message = f"cannot write to {args.write_demo}: {exc.strerror or exc}"
+            raise OutputError(message, target=args.write_demo) from None
+        print("\n".join(str(p) for p in paths))
         return 0
-    as_of = _day(args.as_of, "--as-of")
-    cutover = _day(args.cutover_date, "--cutover-date")
+    as_of = _day(args.as_of, "as_of")
+    cutover = _day(args.cutover_date, "cutover_date")
     assert cutover is not None
     sources: list[Any] = list(args.inputs)
     if args.demo:
         sources += demo_files()
         as_of = as_of or DEMO_AS_OF
     if args.graph:
-        raise UsageError(
-            "--graph needs the tenant connector's sign-in pull, not available in this "
-            "installation; download the sign-ins from the Entra admin center and pass the file"
+        raise MissingDependency(
+            "the Graph sign-in pull is not part of this installation yet; download the "
+            "sign-ins from the Entra admin center (Sign-in logs > Download) and pass the file"
         )
     if not sources:
         raise UsageError("give input files, --demo, or --graph")
-    result = assess(load_inputs(sources), as_of=as_of, cutover_date=cutover)
-    if args.html:
-        try:
-            Path(args.html).write_text(result.to_html(), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
-    print(result.to_json() if args.json else result.to_text(), end="" if not args.json else "\n")
-    return result.exit_code
+    assessment = assess(load_inputs(sources), as_of=as_of, cutover_date=cutover)
+    emit(assessment.to_result(), args)
+    return assessment.exit_code
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    import json
-
     from o365diag.cutover.explain import MAX_TEXT, explain
 
     text = " ".join(args.text)
@@ -124,7 +117,5 @@ def run_explain(args: argparse.Namespace) -> int:
     if not text.strip():
         raise UsageError("give the message to explain (or - to read it from stdin)")
     found = explain(text)
-    print(json.dumps(found.to_dict(), indent=2) if args.json else found.to_text(), end="")
-    if args.json:
-        print()
+    emit(found.to_result(), args)
     return 0 if found.recognised else 1

@@ -13,12 +13,15 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from o365diag.knowledge import Entry, load_table
 from o365diag.redact import remove_secrets
 from o365diag.smtp.diagnose import match_reply
 from o365diag.smtp.model import Reply
+
+if TYPE_CHECKING:
+    from o365diag.cutover.result import ExplainResult
 
 __all__ = ["MAX_TEXT", "Explanation", "explain"]
 
@@ -46,9 +49,19 @@ class Explanation:
     sources: list[str] = field(default_factory=list)
     closest: list[str] = field(default_factory=list)
 
+    def to_result(self) -> ExplainResult:
+        from o365diag.cutover.result import ExplainResult
+
+        return ExplainResult(data=self.to_data())
+
     def to_dict(self) -> dict[str, Any]:
+        return self.to_result().to_dict()
+
+    def to_text(self) -> str:
+        return self.to_result().to_text()
+
+    def to_data(self) -> dict[str, Any]:
         return {
-            "schema": "o365diag.explain/1",
             "text": self.text,
             "recognised": self.recognised,
             "client": self.client,
@@ -62,26 +75,6 @@ class Explanation:
             "sources": self.sources,
             "closest": self.closest,
         }
-
-    def to_text(self) -> str:
-        if not self.recognised:
-            lines = ["Not recognised: no SMTP reply, client wording or code o365diag knows."]
-            lines += [f"  closest: {c}" for c in self.closest] or ["  (no close match)"]
-            return "\n".join(lines) + "\n"
-        lines = [f"{self.title or 'Recognised'}"]
-        if self.client:
-            lines.append(f"client: {self.client}")
-        if self.reply:
-            shown = " ".join(str(v) for v in (self.reply["code"], self.reply["enhanced"]) if v)
-            lines.append(f"reply: {shown} {self.reply['text']}".rstrip())
-        lines.append(f"cause: {self.cause}")
-        lines.append(f"the Basic-auth cutover: {self.cutover}")
-        if self.reversible:
-            lines.append(f"can it be switched back on: {self.reversible}")
-        if self.fix:
-            lines.append(f"fix: {self.fix}")
-        lines += [f"source: {s}" for s in self.sources]
-        return "\n".join(lines) + "\n"
 
 
 @cache

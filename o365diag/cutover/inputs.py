@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.cutover.inventory import Inventory, is_inventory_columns, parse_inventory
-from o365diag.errors import UsageError
+from o365diag.errors import InputError
 
 if TYPE_CHECKING:
     from o365diag.setup.exports import ExportFile
@@ -32,7 +32,7 @@ _SETTINGS_KINDS = ("TransportConfig", "CASMailbox", "User", "AuthenticationPolic
 _MAX_BYTES = 1024 * 1024 * 1024
 
 
-class CutoverInputError(UsageError, ValueError):
+class CutoverInputError(InputError):
     """An input file that is no known kind, or cannot be read (one line, naming the file)."""
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from o365diag.errors import UsageError
+from o365diag.errors import InputError
 
 __all__ = [
     "INVENTORY_FIELDS",
@@ -76,7 +76,7 @@ PRIVATE_NETWORKS = tuple(
 )
 
 
-class InventoryError(UsageError, ValueError):
+class InventoryError(InputError):
     """The inventory file cannot be used; the message names the file, row and field."""
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from o365diag.findings import Finding, Report
+from o365diag.findings import Finding
+
+if TYPE_CHECKING:
+    from o365diag.cutover.result import CutoverResult
 
 __all__ = [
     "AUTHS",
@@ -15,7 +19,7 @@ __all__ = [
     "SCHEMA",
     "STATES",
     "STATUSES",
-    "CutoverResult",
+    "CutoverAssessment",
     "IdentityRow",
 ]
 
@@ -103,7 +107,7 @@ class IdentityRow:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> IdentityRow:
+    def from_dict(cls, data: Mapping[str, Any]) -> IdentityRow:
         row = cls(identity=str(data["identity"]))
         for name, value in data.items():
             if name == "last_seen":
@@ -116,8 +120,8 @@ class IdentityRow:
 
 
 @dataclass
-class CutoverResult:
-    """Everything ``o365diag cutover`` found; renders as text, JSON, Markdown and HTML."""
+class CutoverAssessment:
+    """Everything ``o365diag cutover`` found; ``to_result()`` is its ``o365diag.cutover/1``."""
 
     as_of: date
     cutover_date: date
@@ -161,30 +165,19 @@ class CutoverResult:
         cleaned: dict[str, Any] = remove_secrets(data)
         return cleaned
 
-    def to_report(self) -> Report:
-        title = (
-            f"Basic-auth cutover readiness: {len(self.breaking)} of {len(self.identities)} "
-            f"identities break ({self.days_to_cutover} days to {self.cutover_date.isoformat()})"
-        )
-        return Report(SCHEMA, self.to_data(), list(self.findings), title)
+    def to_result(self) -> CutoverResult:
+        from o365diag.cutover.result import CutoverResult
+
+        return CutoverResult(data=self.to_data(), findings=list(self.findings))
+
+    def to_report(self) -> CutoverResult:
+        return self.to_result()
 
     def to_json(self) -> str:
-        return self.to_report().to_json()
+        return self.to_result().to_json()
 
     def to_text(self) -> str:
-        from o365diag.cutover.render import result_text
-
-        return result_text(self)
-
-    def to_markdown(self) -> str:
-        from o365diag.cutover.render import result_markdown
-
-        return result_markdown(self)
-
-    def to_html(self) -> str:
-        from o365diag.cutover.render import result_html
-
-        return result_html(self)
+        return self.to_result().to_text()
 
     def _repr_html_(self) -> str:
         from o365diag.cutover.render import result_fragment
@@ -192,7 +185,7 @@ class CutoverResult:
         return result_fragment(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CutoverResult:
+    def from_dict(cls, data: Mapping[str, Any]) -> CutoverAssessment:
         """A result from its saved JSON (``--json`` output)."""
         return cls(
             as_of=date.fromisoformat(data["as_of"]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from o365diag.cutover.model import CutoverResult, IdentityRow
+from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.cutover.paths import BLOCK_POLICY
 from o365diag.setup.powershell import Switch, command
 
@@ -25,7 +25,7 @@ _CANARY_DAYS = 7
 _DONE_BEFORE_DAYS = 14
 
 
-def build_plan(result: CutoverResult, settings: SmtpAuthSettings | None) -> dict[str, Any]:
+def build_plan(result: CutoverAssessment, settings: SmtpAuthSettings | None) -> dict[str, Any]:
     moving = [r for r in result.identities if r.status in ("broken", "breaks-at-cutover")]
     moving = [r for r in moving if not r.suspected_compromise]
     canary = _canary(moving)
@@ -135,7 +135,7 @@ def _rollback(settings: SmtpAuthSettings | None) -> dict[str, Any]:
     }
 
 
-def _countdown(result: CutoverResult) -> dict[str, Any]:
+def _countdown(result: CutoverAssessment) -> dict[str, Any]:
     days = result.days_to_cutover
     return {
         "as_of": result.as_of.isoformat(),
@@ -146,7 +146,7 @@ def _countdown(result: CutoverResult) -> dict[str, Any]:
     }
 
 
-def _milestones(result: CutoverResult) -> list[dict[str, str]]:
+def _milestones(result: CutoverAssessment) -> list[dict[str, str]]:
     start, end = result.as_of, result.cutover_date
     done_by = end - timedelta(days=_DONE_BEFORE_DAYS)
     canary_by = min(start + timedelta(days=_CANARY_DAYS), done_by)

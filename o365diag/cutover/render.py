@@ -1,13 +1,16 @@
-"""The cutover result as terminal text, Markdown and HTML (all untrusted text escaped)."""
+"""The cutover result as terminal text, Markdown rows and HTML (all untrusted text escaped)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from o365diag.cutover.model import CutoverResult, IdentityRow
-from o365diag.findings import escape_html, render_cards_html, render_findings_html, standalone_page
+from o365diag.cutover.model import CutoverAssessment, IdentityRow
+from o365diag.findings import Report, escape_html, render_cards_html, render_findings_html
 
-__all__ = ["result_fragment", "result_html", "result_markdown", "result_text"]
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["charts_html", "markdown_rows", "result_fragment", "result_text"]
 
 _COLUMNS = (
     "identity",
@@ -36,15 +39,13 @@ def _cells(row: IdentityRow) -> list[str]:
     ]
 
 
-def result_text(result: CutoverResult) -> str:
-    report = result.to_report()
+def result_text(result: CutoverAssessment, report: Report) -> str:
     lines = [report.title, "=" * len(report.title), ""]
     table = [list(_COLUMNS)] + [_cells(r) for r in result.identities]
     widths = [max(len(row[i]) for row in table) for i in range(len(_COLUMNS))]
     for row in table:
-        lines.append(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append("  ".join(cells).rstrip())
     lines += ["", *_plan_lines(result.plan), ""]
     lines += _input_lines(result.inputs)
     lines += ["", *(f.to_text() for f in report.sorted_findings())]
@@ -62,9 +63,8 @@ def _plan_lines(plan: dict[str, Any]) -> list[str]:
         lines.append(f"now ({item['why']}): {item['command']}")
     canary = plan.get("canary")
     if canary:
-        lines.append(
-            f"canary: {canary['identity']} -> {canary['path']}; then {canary['block_basic']}"
-        )
+        lines.append(f"canary: {canary['identity']} -> {canary['path']}")
+        lines.append(f"  then: {canary['block_basic']}")
     for wave in plan.get("waves") or []:
         for item in wave["identities"]:
             lines.append(f"{wave['name']}: {item['identity']} -> {item['path']}")
@@ -89,59 +89,47 @@ def _input_lines(inputs: dict[str, Any]) -> list[str]:
     return lines
 
 
-def result_markdown(result: CutoverResult) -> str:
-    report = result.to_report()
-    lines = [f"## {report.title}", "", "| " + " | ".join(_COLUMNS) + " |"]
-    lines.append("|" + "---|" * len(_COLUMNS))
+def markdown_rows(result: CutoverAssessment) -> list[str]:
+    """The identities table and the plan, for the Markdown summary."""
+    lines = ["", "| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
     for row in result.identities:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(row)) + " |")
-    lines += ["", "```", *_plan_lines(result.plan), "```", ""]
-    lines += [f"- {line}" for line in _input_lines(result.inputs)[2:]]
-    lines += [
-        "",
-        *(f"- **{f.code}** ({f.severity.value}): {f.title}" for f in report.sorted_findings()),
-    ]
-    return "\n".join(lines) + "\n"
+    return [*lines, "", "```", *_plan_lines(result.plan), "```"]
 
 
-def result_fragment(result: CutoverResult, charts: bool = False) -> str:
+def _state(count: int) -> str:
+    return "bad" if count else "good"
+
+
+def result_fragment(result: CutoverAssessment, report: Report | None = None) -> str:
     """The result as an HTML fragment for notebooks, apps and the shared report."""
     esc = escape_html
+    report = report or result.to_result()
     status = result.by_status()
+    breaking = status["breaks-at-cutover"]
     cards = [
         ("days to cutover", str(result.days_to_cutover), "neutral"),
-        ("broken", str(status["broken"]), "bad" if status["broken"] else "good"),
-        (
-            "breaks at cutover",
-            str(status["breaks-at-cutover"]),
-            "bad" if status["breaks-at-cutover"] else "good",
-        ),
+        ("broken", str(status["broken"]), _state(status["broken"])),
+        ("breaks at cutover", str(breaking), _state(breaking)),
         ("unused but enabled", str(status["unused-enabled"]), "neutral"),
         ("safe", str(status["safe"]), "good"),
     ]
     head = "".join(f"<th>{esc(c)}</th>" for c in _COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(r)) + "</tr>"
-        for r in result.identities
-    )
+    rows = ("".join(f"<td>{esc(c)}</td>" for c in _cells(r)) for r in result.identities)
+    body = "".join(f"<tr>{cells}</tr>" for cells in rows)
     steps = "".join(_steps_html(r) for r in result.identities if r.steps)
-    plan = "<pre>" + esc("\n".join(_plan_lines(result.plan))) + "</pre>"
-    inputs = "<pre>" + esc("\n".join(_input_lines(result.inputs))) + "</pre>"
     parts = [
+        f"<h2>{esc(report.title)}</h2>",
         render_cards_html(cards),
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
         "<h4>Plan</h4>",
-        plan,
+        "<pre>" + esc("\n".join(_plan_lines(result.plan))) + "</pre>",
         "<h4>Steps per identity</h4>",
         steps,
         "<h4>Inputs</h4>",
-        inputs,
-        render_findings_html(
-            result.to_report().sorted_findings(), heading=result.to_report().title
-        ),
+        "<pre>" + esc("\n".join(_input_lines(result.inputs))) + "</pre>",
+        render_findings_html(report.sorted_findings(), heading="Findings"),
     ]
-    if charts:
-        parts.append(_charts_html(result))
     return '<div class="o365diag">' + "".join(parts) + "</div>"
 
 
@@ -154,14 +142,15 @@ def _steps_html(row: IdentityRow) -> str:
     return f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
 
 
-def _charts_html(result: CutoverResult) -> str:
-    from o365diag.cutover.charts import figures
+def charts_html(figures: list[go.Figure]) -> str:
+    """The charts after one inline copy of the smallest plotly.js that draws them (offline)."""
+    if not figures:
+        return ""
+    from o365diag.plotly_bundle import plotly_js, script_safe_js
 
-    parts = []
-    for index, figure in enumerate(figures(result)):
-        parts.append(figure.to_html(full_html=False, include_plotlyjs=index == 0))
-    return "".join(parts)
-
-
-def result_html(result: CutoverResult) -> str:
-    return standalone_page(result.to_report().title, result_fragment(result, charts=True))
+    library = f"<script>{script_safe_js(plotly_js(figures))}</script>"
+    charts = [
+        f.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+        for f in figures
+    ]
+    return "<h4>Charts</h4>" + library + "".join(charts)

@@ -11,7 +11,7 @@ import polars as pl
 from o365diag.cutover.activity import SUCCESS
 from o365diag.cutover.catalogue import finding
 from o365diag.cutover.inputs import CutoverInputs
-from o365diag.cutover.model import BREAKING, CutoverResult, IdentityRow
+from o365diag.cutover.model import BREAKING, CutoverAssessment, IdentityRow
 from o365diag.findings import Finding
 from o365diag.setup.powershell import command
 
@@ -25,7 +25,7 @@ _CHART_IDENTITIES = 15
 
 
 def result_findings(
-    result: CutoverResult,
+    result: CutoverAssessment,
     inputs: CutoverInputs,
     settings: SmtpAuthSettings | None,
     coverage_days: int | None,
@@ -38,7 +38,7 @@ def result_findings(
     return found
 
 
-def _countdown(result: CutoverResult) -> Finding:
+def _countdown(result: CutoverAssessment) -> Finding:
     values = {"days": result.days_to_cutover, "date": result.cutover_date.isoformat()}
     return finding("cutover.countdown", values)
 
@@ -47,7 +47,7 @@ def _line(row: IdentityRow) -> str:
     return f"{row.identity}: {row.status}, path {row.path} ({row.path_reason})"
 
 
-def _status_findings(result: CutoverResult) -> Iterator[Finding]:
+def _status_findings(result: CutoverAssessment) -> Iterator[Finding]:
     groups = {
         "cutover.already-broken": [r for r in result.identities if r.status == "broken"],
         "cutover.breaks-at-cutover": [
@@ -104,7 +104,7 @@ def _risk_evidence(row: IdentityRow, code: str) -> list[str]:
 
 
 def _settings_findings(
-    result: CutoverResult, settings: SmtpAuthSettings | None
+    result: CutoverAssessment, settings: SmtpAuthSettings | None
 ) -> Iterator[Finding]:
     if settings is None:
         return
@@ -133,7 +133,7 @@ def _settings_findings(
 
 
 def _input_findings(
-    result: CutoverResult, inputs: CutoverInputs, coverage_days: int | None
+    result: CutoverAssessment, inputs: CutoverInputs, coverage_days: int | None
 ) -> Iterator[Finding]:
     for item in result.inputs["missing"]:
         yield finding("cutover.input-missing", {"input": item["input"]}, detail=item["cost"] + ".")
@@ -161,7 +161,7 @@ def _input_findings(
 
 # -- chart data ---------------------------------------------------------------------------------
 def charts_data(
-    result: CutoverResult, smtp: pl.DataFrame | None, inputs: CutoverInputs
+    result: CutoverAssessment, smtp: pl.DataFrame | None, inputs: CutoverInputs
 ) -> dict[str, Any]:
     return {
         "basic_logins": _daily_logins(smtp),

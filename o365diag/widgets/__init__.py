@@ -10,6 +10,7 @@ from o365diag._lazy import lazy_getattr
 
 __all__ = [
     "ConnectionTestApp",
+    "CutoverApp",
     "DomainCheckApp",
     "HeaderAnalyzerApp",
     "SetupAssistantApp",
@@ -19,6 +20,7 @@ __all__ = [
 
 _APPS = {
     "ConnectionTestApp": "o365diag.widgets.connection",
+    "CutoverApp": "o365diag.widgets.cutover",
     "DomainCheckApp": "o365diag.widgets.domain",
     "HeaderAnalyzerApp": "o365diag.widgets.headers",
     "SetupAssistantApp": "o365diag.widgets.setup",
