@@ -21,7 +21,19 @@
 # `sample_headers/` and on the built-in Microsoft 365-like SMTP simulator, so you can try each
 # step before pointing it at your own tenant.
 #
-# **What is the symptom?** Pick it below and follow the link.
+# **What is happening?** Open the notebook for it; each one opens with a working example.
+#
+# | Symptom | Open |
+# |---|---|
+# | Mail from a device or app lands in Junk, is quarantined, rejected (NDR) or slow | [01 · Header analyzer](01-header-analyzer.ipynb): paste the message's headers |
+# | A scanner or app cannot send at all | [02 · Connection test](02-connection-test.ipynb): its SMTP session step by step |
+# | Is the domain ready to send from this device? | [03 · Domain check](03-domain-check.ipynb): MX, SPF for its IP, DKIM, DMARC, blocklists |
+# | Volume looks wrong (spike, drop, possible compromise) | [04 · Trace volume](04-trace-volume.ipynb): load a message-trace export |
+# | Setting up a new device | [05 · Setup assistant](05-setup-assistant.ipynb): the sending option, settings, DNS records, PowerShell |
+#
+# > **In JupyterLab, the apps start when their cells run:** choose **Run > Run All Cells** in
+# > the menu bar (or click ⏩ in the toolbar) in any notebook, this one included; the app
+# > appears under the code. In the dashboard (`make dashboard`, Voila) they are already running.
 
 # %% tags=["parameters"]
 SYMPTOM = ""  # preselect a symptom by its key, e.g. "junk" (used by automated runs)
@@ -33,15 +45,7 @@ app = StartHereApp(symptom=SYMPTOM or None)
 app
 
 # %% [markdown]
-# ## The notebooks
-#
-# | Notebook | Use it when |
-# |---|---|
-# | [01 · Header analyzer](01-header-analyzer.ipynb) | a message was junked, quarantined, rejected or slow: paste its headers |
-# | [02 · Connection test](02-connection-test.ipynb) | a device or app cannot send: run its SMTP session step by step (demo mode needs no tenant) |
-# | [03 · Domain check](03-domain-check.ipynb) | is the domain ready for this device: MX, SPF for its IP, DKIM, DMARC, blocklists |
-# | [04 · Trace volume](04-trace-volume.ipynb) | outbound volume looks wrong: load a message-trace export, see spikes and failures |
-# | [05 · Setup assistant](05-setup-assistant.ipynb) | setting up a new device: the right sending option, its settings, DNS records and PowerShell |
+# ## Sharing
 #
 # Every app has an **Export** button: one HTML file (charts work offline) and a Markdown summary
 # for a ticket, with optional redaction of names and addresses.

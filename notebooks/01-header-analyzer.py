@@ -16,6 +16,10 @@
 # %% [markdown]
 # # 01 · Header analyzer
 #
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
+# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
+# > dashboard (`make dashboard`, Voila) it is already running.
+#
 # Paste the headers of a message that landed in Junk, was quarantined, rejected or arrived late,
 # and get a plain-language diagnosis with the fix.
 #
@@ -61,13 +65,15 @@ if AUTO_RUN and app.paste.value:
 # findings.
 
 # %%
-from o365diag.headers import analyze
+from o365diag.widgets import in_dashboard
 
-if app.paste.value:
-    report = analyze(app.paste.value)
-    data = report.to_dict()
-    print("compauth:", data["authentication"]["compauth"])
+# The result the app shows now (a dashboard has no use for these lines: they would not follow
+# the next analysis).
+if app.report is not None and not in_dashboard():
+    data = app.report.to_dict()
+    compauth = data["authentication"]["compauth"] or {}
+    print("compauth:", compauth.get("result"), "reason", compauth.get("reason"))
     print("hops:", len(data["hops"]), "total transit (s):", data["total_transit_seconds"])
-    print("finding codes:", report.codes())
-if app.figure is not None:
-    print("hop chart:", len(app.figure.data[0].x), "bars")
+    print("finding codes:", ", ".join(app.report.codes()))
+    if app.figure is not None:
+        print("hop chart:", len(app.figure.data[0].x), "bars")

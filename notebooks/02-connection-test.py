@@ -16,6 +16,10 @@
 # %% [markdown]
 # # 02 · Connection test
 #
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
+# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
+# > dashboard (`make dashboard`, Voila) it is already running.
+#
 # Run the SMTP session your printer, scanner or application runs, one step at a time, and see
 # exactly where and why it fails: DNS, TCP, TLS, AUTH, MAIL FROM, RCPT TO, DATA.
 #
@@ -60,8 +64,11 @@ if AUTO_RUN:
 # or `o365diag smtp --profile submission --host smtp.office365.com ...`.
 
 # %%
-if app.report is not None:
+from o365diag.widgets import in_dashboard
+
+if app.report is not None and not in_dashboard():  # the dashboard shows it all in the app
     data = app.report.to_dict()
     print("outcome:", data["outcome"])
-    print("steps:", [(s["name"], s["status"]) for s in data["steps"] if s["status"] != "skipped"])
-    print("finding codes:", app.report.codes())
+    steps = [f"{s['name']} {s['status']}" for s in data["steps"] if s["status"] != "skipped"]
+    print("steps:", ", ".join(steps))
+    print("finding codes:", ", ".join(app.report.codes()))

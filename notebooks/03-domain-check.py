@@ -16,6 +16,10 @@
 # %% [markdown]
 # # 03 · Domain check
 #
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
+# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
+# > dashboard (`make dashboard`, Voila) it is already running.
+#
 # Is your domain ready to send through Microsoft 365 from your printers, scanners and
 # applications, and if not, exactly which DNS record must change?
 #
@@ -58,9 +62,11 @@ if AUTO_RUN:
 # `o365diag dns DOMAIN --ip IP` or `o365diag spf --ip IP --mail-from ADDR`.
 
 # %%
-if app.report is not None:
+from o365diag.widgets import in_dashboard
+
+if app.report is not None and not in_dashboard():  # the dashboard shows it all in the app
     data = app.report.to_dict()
-    print("readiness:", data["readiness"])
+    print("readiness:", ", ".join(f"{area} {level}" for area, level in data["readiness"].items()))
     for row in data["spf_checks"]:
         print(f"check_host {row['ip']}: {row['result']} via {' > '.join(row['path'])}")
-    print("finding codes:", app.report.codes())
+    print("finding codes:", ", ".join(app.report.codes()))

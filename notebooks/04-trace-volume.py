@@ -16,6 +16,10 @@
 # %% [markdown]
 # # 04 · Message trace: volume, failures, anomalies
 #
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
+# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
+# > dashboard (`make dashboard`, Voila) it is already running.
+#
 # Load message-trace exports and see, on charts, how much mail each sender, device and relay IP
 # sends, what failed, and what is unusual: a sender whose volume jumps at night (a compromised
 # account or a runaway device), a scanner that went quiet, a new IP sending as your domain, a
@@ -49,7 +53,7 @@ pio.renderers.default = "plotly_mimetype+notebook"
 DATA = Path.cwd() / "data"
 
 app = TraceExplorerApp(samples_dir=DATA)
-app.paths.value = "\n".join(str(DATA / name) for name in SAMPLES if (DATA / name).is_file())
+app.paths.value = "\n".join(f"data/{name}" for name in SAMPLES if (DATA / name).is_file())
 app.interval.value = INTERVAL
 app
 
@@ -64,11 +68,15 @@ if SENDER and app.analysis is not None:
 # ## The charts, for sharing
 #
 # The same charts as in the app, drawn as plain outputs so that they stay in an exported HTML
-# file (File > Save and Export Notebook As > HTML) and open offline.
+# file (File > Save and Export Notebook As > HTML) and open offline. The dashboard skips them:
+# the app above draws each chart already (and the **Export report** button shares them).
 
 # %%
-for figure in app.figures.values():
-    figure.show()
+from o365diag.widgets import in_dashboard
+
+if not in_dashboard():
+    for figure in app.figures.values():
+        figure.show()
 
 # %% [markdown]
 # ## For power users
@@ -78,7 +86,9 @@ for figure in app.figures.values():
 # `analyze_trace(load_traces(paths)).to_report()`, or `o365diag trace FILE... --json`.
 
 # %%
-if app.analysis is not None:
+if app.analysis is not None and not in_dashboard():  # the dashboard shows it all in the app
     print("rows:", app.analysis.data.messages.height, "format:", app.analysis.data.format)
-    print(app.analysis.anomalies.select("start", "scope", "key", "kind", "observed", "expected"))
-    print("finding codes:", app.report.codes() if app.report else [])
+    for row in app.analysis.anomalies.iter_rows(named=True):
+        print(f"anomaly {row['start']} {row['scope']} {row['key']}: {row['kind']}",
+              f"(observed {row['observed']}, expected {row['expected']:.1f})")
+    print("finding codes:", ", ".join(app.report.codes()) if app.report else "")

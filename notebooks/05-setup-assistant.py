@@ -16,6 +16,10 @@
 # %% [markdown]
 # # 05 · Setup assistant
 #
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
+# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
+# > dashboard (`make dashboard`, Voila) it is already running.
+#
 # Setting up a new printer, scanner or application? Answer a few questions about what it can do
 # and what it needs; the assistant picks the way to send through Microsoft 365 and writes
 # everything to configure.
@@ -83,13 +87,15 @@ if AUTO_RUN and app.sample.value:
 # into a notebook you share.
 
 # %%
-if app.plan is not None:
+from o365diag.widgets import in_dashboard
+
+if app.plan is not None and not in_dashboard():  # the dashboard shows it all in the app
     print("recommended:", app.plan.option)
     print("powershell:")
     print(app.plan.script())
-    print("setup finding codes:", app.report.codes() if app.report else [])
-if app.verify_result is not None:
+    print("setup finding codes:", ", ".join(app.report.codes()) if app.report else "")
+if app.verify_result is not None and not in_dashboard():
     print("verify:", app.verify_result.mode, "smtp outcome:",
           app.verify_result.smtp.data["outcome"] if app.verify_result.smtp else None)
-if app.audit_report is not None:
-    print("audit finding codes:", app.audit_report.codes())
+if app.audit_report is not None and not in_dashboard():
+    print("audit finding codes:", ", ".join(app.audit_report.codes()))

@@ -13,6 +13,7 @@ __all__ = [
     "Report",
     "Severity",
     "catalogue_finding",
+    "copy_button_html",
     "escape_html",
     "render_cards_html",
     "render_findings_html",
@@ -170,23 +171,52 @@ class Report:
         return self.to_text()
 
 
+# Colours come from JupyterLab's theme variables, so the findings follow a dark theme in the
+# lab, in Voila and in nbconvert's pages; the fallbacks are the light theme, for pages without
+# them (the exported report defines them itself, light or dark as the reader's system prefers).
+_THEME_VARS = {
+    "light": (
+        "--jp-layout-color0:#fff;--jp-layout-color1:#fff;--jp-layout-color2:#eee;"
+        "--jp-content-font-color1:#1b1b1b;--jp-border-color1:#bdbdbd;--jp-border-color2:#e0e0e0;"
+        "--jp-content-link-color:#0d47a1"
+    ),
+    "dark": (
+        "--jp-layout-color0:#111;--jp-layout-color1:#212121;--jp-layout-color2:#424242;"
+        "--jp-content-font-color1:#fff;--jp-border-color1:#616161;--jp-border-color2:#424242;"
+        "--jp-content-link-color:#90caf9"
+    ),
+}
 _PAGE_CSS = (
-    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;color:#1b1b1b}"
+    f":root{{{_THEME_VARS['light']}}}"
+    f"@media (prefers-color-scheme:dark){{:root{{{_THEME_VARS['dark']}}}}}"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem;"
+    "color:var(--jp-content-font-color1);background:var(--jp-layout-color0)}"
 )
+TEXT = "var(--jp-content-font-color1,#1b1b1b)"
+PANEL = "var(--jp-layout-color2,#eee)"
+BORDER = "var(--jp-border-color1,#bdbdbd)"
+MONOSPACE = "var(--jp-code-font-family,ui-monospace,Consolas,monospace)"
 # Scoped to .o365diag so it styles the findings the same in a page, a notebook and an app.
-_CSS = """
-.o365diag table{border-collapse:collapse;margin:.5rem 0}
-.o365diag td,.o365diag th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;
-vertical-align:top}
-.o365diag .finding{border-left:.4rem solid #999;padding:.3rem .6rem;margin:.4rem 0;
-background:#fafafa}
-.o365diag .sev-ok{border-color:#2e7d32}.o365diag .sev-info{border-color:#1565c0}
-.o365diag .sev-warning{border-color:#ef6c00}.o365diag .sev-error{border-color:#c62828}
-.o365diag .sev-critical{border-color:#6a1b9a}
-.o365diag .code{font-family:ui-monospace,Consolas,monospace;font-size:.9em;color:#555}
-.o365diag pre{white-space:pre-wrap;word-break:break-all;background:#f3f3f3;padding:.3rem;
-margin:.2rem 0}
+_CSS = f"""
+.o365diag{{color:{TEXT}}}
+.o365diag a{{color:var(--jp-content-link-color,#0d47a1)}}
+.o365diag table{{border-collapse:collapse;margin:.5rem 0}}
+.o365diag td,.o365diag th{{border:1px solid {BORDER};padding:.25rem .5rem;text-align:left;
+vertical-align:top;color:{TEXT}}}
+.o365diag .finding{{border-left:.4rem solid #999;padding:.3rem .6rem;margin:.4rem 0;
+background:{PANEL};color:{TEXT}}}
+.o365diag .sev-ok{{border-color:#2e7d32}}.o365diag .sev-info{{border-color:#1565c0}}
+.o365diag .sev-warning{{border-color:#ef6c00}}.o365diag .sev-error{{border-color:#c62828}}
+.o365diag .sev-critical{{border-color:#6a1b9a}}
+.o365diag .code{{font-family:{MONOSPACE};font-size:.9em;color:{TEXT}}}
+.o365diag pre,.o365diag code{{font-family:{MONOSPACE}}}
+.o365diag pre{{white-space:pre-wrap;word-break:break-all;color:{TEXT};
+background:var(--jp-layout-color1,#fff);border:1px solid var(--jp-border-color2,#e0e0e0);
+padding:.3rem;margin:.2rem 0}}
+.o365diag-copy{{font-size:.8em;margin-left:.5em;padding:0 .5em;cursor:pointer;color:{TEXT};
+background:var(--jp-layout-color1,#fff);border:1px solid {BORDER};border-radius:3px}}
 """
+STYLE = f"<style>{_CSS}</style>"
 
 
 def standalone_page(title: str, body_html: str) -> str:
@@ -197,18 +227,34 @@ def standalone_page(title: str, body_html: str) -> str:
     )
 
 
-def render_findings_html(findings: Iterable[Finding], heading: str | None = None) -> str:
-    """Findings as escaped HTML blocks, one per finding, carrying their own scoped style."""
-    parts = [f'<div class="o365diag"><style>{_CSS}</style>']
+def copy_button_html(text: str, label: str = "Copy") -> str:
+    """A button that puts ``text`` on the clipboard (in a notebook or dashboard; a page with a
+    strict Content-Security-Policy shows it inert). The text travels in a data attribute,
+    HTML-escaped, so no JavaScript quoting is needed."""
+    return (
+        f'<button type="button" class="o365diag-copy" data-copy="{escape_html(text)}" '
+        'onclick="(navigator.clipboard ? navigator.clipboard.writeText(this.dataset.copy)'
+        " : Promise.reject()).then("
+        "() => {this.textContent='Copied'}, () => {this.textContent='Select and copy by hand'})\""
+        f">{escape_html(label)}</button>"
+    )
+
+
+def render_findings_html(
+    findings: Iterable[Finding], heading: str | None = None, *, copy: bool = False
+) -> str:
+    """Findings as escaped HTML blocks, one per finding, carrying their own scoped style; with
+    ``copy``, each fix has a Copy button (for the apps: a shared page allows no inline script)."""
+    parts = [f'<div class="o365diag">{STYLE}']
     if heading:
         parts.append(f"<h3>{escape_html(heading)}</h3>")
     for f in findings:
-        parts.append(_finding_html(f))
+        parts.append(_finding_html(f, copy))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _finding_html(f: Finding) -> str:
+def _finding_html(f: Finding, copy: bool = False) -> str:
     esc = escape_html
     out = [
         f'<div class="finding sev-{f.severity.value}">',
@@ -218,7 +264,8 @@ def _finding_html(f: Finding) -> str:
     if f.detail:
         out.append(f"<div>{esc(f.detail)}</div>")
     if f.fix:
-        out.append(f"<div><em>Fix:</em> {esc(f.fix)}</div>")
+        button = copy_button_html(f.fix) if copy else ""
+        out.append(f'<div class="fix"><em>Fix:</em> {esc(f.fix)}{button}</div>')
     if f.evidence:
         out.append("<pre>" + esc("\n".join(f.evidence)) + "</pre>")
     for ref in f.references:
@@ -237,8 +284,8 @@ def render_cards_html(cards: Iterable[tuple[str, str, str]]) -> str:
     """A row of summary cards from (label, value, state) with state good, bad or neutral."""
     cells = "".join(
         f'<div class="card" style="border-top:4px solid {_CARD_COLORS.get(state, "#757575")};'
-        'padding:.3em .8em;margin:.2em;background:#f7f7f7;min-width:7em">'
-        f'<div style="font-size:.8em;color:#555">{escape_html(label)}</div>'
+        f'padding:.3em .8em;margin:.2em;background:{PANEL};color:{TEXT};min-width:7em">'
+        f'<div style="font-size:.8em">{escape_html(label)}</div>'
         f'<div style="font-weight:600">{escape_html(value)}</div></div>'
         for label, value, state in cards
     )

@@ -1,6 +1,7 @@
 """A minimal Compound File (OLE2) writer, just enough to make Outlook-style .msg test files.
 
 Streams are padded to at least 4096 bytes so they live in regular sectors (no mini stream).
+A name given ``None`` becomes an empty storage (a folder) instead of a stream.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def _entry(
     )
 
 
-def compound_file(streams: dict[str, bytes]) -> bytes:
-    """Bytes of a compound file whose root storage holds ``streams`` (name -> content)."""
-    streams = {name: data.ljust(4096, b"\x00") for name, data in streams.items()}
+def compound_file(entries: dict[str, bytes | None]) -> bytes:
+    """Bytes of a compound file whose root storage holds ``entries`` (name -> content, or
+    None for an empty storage)."""
+    storages = [name for name, data in entries.items() if data is None]
+    streams = {name: data.ljust(4096, b"\x00") for name, data in entries.items() if data}
     data_sectors: list[bytes] = []
     starts: list[int] = []
     for content in streams.values():
@@ -50,14 +53,18 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
             fat[position + offset] = position + offset + 1 if offset < count - 1 else END
         position += count
     assert position <= 128, "test streams too large for one FAT sector"
-    names = list(streams)
-    entries = [_entry("Root Entry", 5, 1 if names else NO_STREAM, END, 0)]
+    names = list(streams) + storages
+    directory = [_entry("Root Entry", 5, 1 if names else NO_STREAM, END, 0)]
     for index, name in enumerate(names):
         right = index + 2 if index + 1 < len(names) else NO_STREAM
-        entries.append(_entry(name, 2, NO_STREAM, starts[index], len(streams[name]), right))
-    while len(entries) % 4:
-        entries.append(_entry("", 0, NO_STREAM, 0, 0))
-    assert len(entries) == 4, "one directory sector holds four entries"
+        if name in streams:
+            size = len(streams[name])
+            directory.append(_entry(name, 2, NO_STREAM, starts[index], size, right))
+        else:
+            directory.append(_entry(name, 1, NO_STREAM, 0, 0, right))
+    while len(directory) % 4:
+        directory.append(_entry("", 0, NO_STREAM, 0, 0))
+    assert len(directory) == 4, "one directory sector holds four entries"
     header = struct.pack(
         "<8s16sHHHHH6sIIIIIIIII",
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
@@ -80,4 +87,4 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     )
     header += struct.pack("<109I", 0, *([FREE] * 108))
     fat_bytes = struct.pack("<128I", *fat)
-    return header + fat_bytes + b"".join(entries) + b"".join(data_sectors)
+    return header + fat_bytes + b"".join(directory) + b"".join(data_sectors)

@@ -87,3 +87,141 @@ def test_received_spf() -> None:
     assert spf is not None and spf.result == "softfail"
     assert spf.props["client-ip"] == "203.0.113.25"
     assert spf.props["smtp.mailfrom"] == "example.com"
+
+
+# --------------------------------------------------------------------------- RFC 8601 Appendix B
+# The examples of RFC 8601 Appendix B, each with the values the RFC's text gives them.
+
+
+def test_rfc8601_b2_service_provided_but_no_authentication_done() -> None:
+    parsed = parse_authentication_results("example.org 1; none")
+    assert (parsed.authserv_id, parsed.version, parsed.results) == ("example.org", "1", [])
+    assert parsed.problems == []
+
+
+def test_rfc8601_b3_one_spf_result() -> None:
+    parsed = parse_authentication_results("example.com;\n   spf=pass smtp.mailfrom=example.net")
+    spf = parsed.first("spf")
+    assert parsed.authserv_id == "example.com"
+    assert spf is not None and spf.props == {"smtp.mailfrom": "example.net"}
+
+
+def test_rfc8601_b4_several_results_from_one_mta() -> None:
+    parsed = parse_authentication_results(
+        "example.com;\n  auth=pass (cram-md5) smtp.auth=sender@example.net;\n"
+        "  spf=pass smtp.mailfrom=example.net"
+    )
+    auth = parsed.first("auth")
+    assert auth is not None and auth.comments == ["cram-md5"]
+    assert auth.props == {"smtp.auth": "sender@example.net"}
+    assert [r.method for r in parsed.results] == ["auth", "spf"]
+    iprev = parse_authentication_results("example.com; iprev=pass\n  policy.iprev=192.0.2.200")
+    assert iprev.first("iprev").props == {"policy.iprev": "192.0.2.200"}  # type: ignore[union-attr]
+
+
+def test_rfc8601_b6_quoted_reasons_with_spaces() -> None:
+    parsed = parse_authentication_results(
+        'example.com;\n    dkim=pass reason="good signature"\n'
+        "      header.i=@mail-router.example.net;\n"
+        '    dkim=fail reason="bad signature"\n      header.i=@newyork.example.com'
+    )
+    assert [(r.result, r.reason, r.props["header.i"]) for r in parsed.of("dkim")] == [
+        ("pass", "good signature", "@mail-router.example.net"),
+        ("fail", "bad signature", "@newyork.example.com"),
+    ]
+    assert parsed.problems == []
+
+
+def test_rfc8601_b7_comment_heavy_example_gives_one_result() -> None:
+    parsed = parse_authentication_results(
+        "foo.example.net (foobar) 1 (baz);\n"
+        "    dkim (Because I like it) / 1 (One yay) = (wait for it) fail\n"
+        "      policy (A dot can go here) . (like that) expired\n"
+        "      (this surprised me) = (as I wasn't expecting it) 1362471462"
+    )
+    assert (parsed.authserv_id, parsed.version) == ("foo.example.net", "1")
+    assert len(parsed.results) == 1
+    dkim = parsed.results[0]
+    assert (dkim.method, dkim.version, dkim.result) == ("dkim", "1", "fail")
+    assert dkim.props == {"policy.expired": "1362471462"}
+    assert dkim.comments == [
+        "Because I like it",
+        "One yay",
+        "wait for it",
+        "A dot can go here",
+        "like that",
+        "this surprised me",
+        "as I wasn't expecting it",
+    ]
+    assert parsed.problems == []
+
+
+# --------------------------------------------------------------------------- quoted strings, CFWS
+
+
+def test_quoted_property_value_keeps_its_semicolon_and_spaces() -> None:
+    parsed = parse_authentication_results(
+        'example.com; spf=pass ptype.prop="value1;value2" smtp.mailfrom=example.net; '
+        'dkim=pass header.d=example.net reason="a \\"quoted\\" (word)"'
+    )
+    assert parsed.first("spf").props == {  # type: ignore[union-attr]
+        "ptype.prop": "value1;value2",
+        "smtp.mailfrom": "example.net",
+    }
+    assert parsed.first("dkim").reason == 'a "quoted" (word)'  # type: ignore[union-attr]
+    assert [r.method for r in parsed.results] == ["spf", "dkim"]
+
+
+def test_quoted_local_part_in_a_property_value() -> None:
+    parsed = parse_authentication_results(
+        'example.com; spf=pass smtp.mailfrom="first last"@example.net'
+    )
+    spf = parsed.first("spf")
+    assert spf is not None and spf.props["smtp.mailfrom"] == '"first last"@example.net'
+    assert parsed.problems == []
+
+
+def test_comments_around_every_token() -> None:
+    parsed = parse_authentication_results(
+        "(a) example.com (b) ; (c) spf (d) = (e) pass (f) smtp (g) . (h) mailfrom (i) = (j) "
+        "example.net (k) ; dmarc=fail(p=reject)header.from=example.net"
+    )
+    assert parsed.authserv_id == "example.com"
+    spf, dmarc = parsed.results
+    assert (spf.method, spf.result, spf.props) == ("spf", "pass", {"smtp.mailfrom": "example.net"})
+    assert (dmarc.result, dmarc.comments, dmarc.props) == (
+        "fail",
+        ["p=reject"],
+        {"header.from": "example.net"},
+    )
+
+
+def test_unclosed_quote_is_a_problem_not_a_crash() -> None:
+    parsed = parse_authentication_results('example.com; dkim=fail reason="never closed; spf=pass')
+    assert parsed.first("dkim").reason == "never closed; spf=pass"  # type: ignore[union-attr]
+    assert parsed.problems == ["unbalanced parentheses or quotes"]
+
+
+def test_microsoft_empty_value_followed_by_the_next_property() -> None:
+    parsed = parse_authentication_results(
+        "dmarc=none action=none header.from= header.d=example.com;compauth=pass reason=109"
+    )
+    assert parsed.first("dmarc").props == {  # type: ignore[union-attr]
+        "action": "none",
+        "header.from": "",
+        "header.d": "example.com",
+    }
+
+
+def test_received_spf_quoted_values_and_comments_between_tokens() -> None:
+    parsed = parse_received_spf(
+        'Pass (mx.example.net: domain of "first last"@example.org designates 192.0.2.5 as '
+        'permitted sender) client-ip = 192.0.2.5; envelope-from="first last@example.org"; '
+        "helo=(greeting) mail.example.org; identity=mailfrom;"
+    )
+    spf = parsed.first("spf")
+    assert spf is not None and spf.result == "pass"
+    assert spf.props["client-ip"] == "192.0.2.5"
+    assert spf.props["envelope-from"] == "first last@example.org"
+    assert spf.props["helo"] == "mail.example.org"
+    assert spf.props["identity"] == "mailfrom"

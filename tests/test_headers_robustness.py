@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from o365diag.headers import InputError, analyze
+from o365diag.headers.analysis import MAX_HOPS
 from tests.test_headers_cli import HEADERS
 
 LIMIT_SECONDS = 5.0
@@ -57,11 +58,32 @@ def test_hostile_input_is_analyzed_in_linear_time(name: str) -> None:
     assert "intra-org-spoof" in codes
 
 
-def test_twenty_thousand_hops_keep_order_and_total() -> None:
+def test_twenty_thousand_hops_keep_the_newest_thousand_in_order() -> None:
     report = analyze(_many_received())
     hops = report.data["hops"]
-    assert len(hops) == 20_001
-    assert hops[0]["index"] == 1
+    assert len(hops) == MAX_HOPS
+    assert report.data["skipped_hops"] == 20_001 - MAX_HOPS
+    # Numbered by their place from the bottom, oldest of the kept ones first.
+    assert [hop["index"] for hop in hops[:2]] == [20_001 - MAX_HOPS + 1, 20_001 - MAX_HOPS + 2]
+    assert hops[-1]["index"] == 20_001
+
+
+def test_a_hundred_thousand_hops_are_capped_and_the_finding_says_so() -> None:
+    lines = [
+        f"Received: from h{n}.example.net (192.0.2.1) by h{n + 1}.example.net with ESMTP; "
+        f"Mon, 23 Nov 2026 {(100_000 - n) // 3600 % 24:02d}:{(100_000 - n) // 60 % 60:02d}:"
+        f"{(100_000 - n) % 60:02d} +0000\n"
+        for n in range(100_000)
+    ]
+    text = "".join(lines) + HEADERS
+    started = time.perf_counter()
+    report = analyze(text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s"
+    assert len(report.data["hops"]) == MAX_HOPS
+    malformed = next(f for f in report.findings if f.code == "malformed-header")
+    assert any("100,001 headers" in line and "only the newest 1,000" in line
+               for line in malformed.evidence)  # fmt: skip
 
 
 def test_random_mutations_never_raise() -> None:

@@ -758,3 +758,145 @@ def test_non_text_input_does_not_raise() -> None:
     assert parse_received(b"by b.example; 9 Jan 2024 10:00 +0000").by_host == "b.example"  # type: ignore[arg-type]
     assert parse_received(None).problems == ("empty Received header",)  # type: ignore[arg-type]
     assert parse_date(None) is None  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- more MTAs' shapes
+# Shapes written by qmail, Sendmail, Exim, Postfix, Courier, qpsmtpd, MDaemon and Exchange, as
+# SpamAssassin's Received parser meets them; each with the connecting IP and hosts it holds.
+
+
+@pytest.mark.parametrize(
+    ("value", "from_host", "from_ip", "by_host"),
+    [
+        (  # qmail, authenticated: the user name sits before the address in the comment
+            "from unknown (HELO mail.example.org) (user@192.0.2.1) by mx.example.net with SMTP;"
+            " 7 Dec 2026 00:00:00 -0000",
+            "unknown", "192.0.2.1", "mx.example.net",
+        ),
+        (  # qmail with a user name that is itself an address
+            "from unknown (HELO laptop) (alice@example.org@198.51.100.9) by mx.example.net "
+            "with ESMTPA; 7 Dec 2026 00:00:01 -0000",
+            "unknown", "198.51.100.9", "mx.example.net",
+        ),
+        (  # an address literal that carries the client port as a fifth number
+            "from mail.example.org ([192.0.2.1.63559]) by mx.example.net with ESMTP id 4F1;"
+            " Mon, 7 Dec 2026 00:00:02 +0000",
+            "mail.example.org", "192.0.2.1", "mx.example.net",
+        ),
+        (  # the same literal as the from host itself
+            "from [203.0.113.4.25] by mx.example.net with SMTP; Mon, 7 Dec 2026 00:00:03 +0000",
+            "[203.0.113.4.25]", "203.0.113.4", "mx.example.net",
+        ),
+        (  # a comma after the by host
+            "from mail.example.org (192.0.2.7) by mx.example.net, id 0B7; "
+            "Mon, 7 Dec 2026 00:00:04 +0000",
+            "mail.example.org", "192.0.2.7", "mx.example.net",
+        ),
+        (  # Sendmail with IDENT and STARTTLS details
+            "from host.example.org (IDENT:root@host.example.org [192.0.2.5]) by "
+            "mx.example.net (8.15.2/8.15.2) with ESMTPS id 0B7A1b2c012345 (version=TLSv1.3 "
+            "cipher=TLS_AES_256_GCM_SHA384 bits=256 verify=NOT) for <user@example.net>; "
+            "Mon, 7 Dec 2026 01:02:03 +0100",
+            "host.example.org", "192.0.2.5", "mx.example.net",
+        ),
+        (  # Sendmail's warning that the HELO name was not the reverse name
+            "from relay.example.org ([198.51.100.20]) (may be forged) by mx.example.net "
+            "(8.14.7/8.14.7) with ESMTP id 0B7; Mon, 7 Dec 2026 00:00:05 +0000",
+            "relay.example.org", "198.51.100.20", "mx.example.net",
+        ),
+        (  # Exim, authenticated submission with the client port in the comment
+            "from [192.0.2.33] (port=51234 helo=laptop.example.org) by mail.example.net with "
+            "esmtpsa (TLS1.2) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.94.2) "
+            "(envelope-from <a@example.org>) id 1kmWxY-0004Ab-Qr; Mon, 07 Dec 2026 00:00:06 +0000",
+            "[192.0.2.33]", "192.0.2.33", "mail.example.net",
+        ),
+        (  # Postfix, authenticated sender
+            "from laptop.example.org (unknown [192.0.2.9]) (Authenticated sender: "
+            "user@example.org) by smtp.example.net (Postfix) with ESMTPSA id 4F1A2B3C4D for "
+            "<x@example.com>; Mon,  7 Dec 2026 00:00:07 +0000 (UTC)",
+            "laptop.example.org", "192.0.2.9", "smtp.example.net",
+        ),
+        (  # Courier
+            "from host.example.org ([192.0.2.41]) (AUTH: LOGIN user@example.org, TLS: "
+            "TLSv1/SSLv3,256bits,AES256-SHA) by mail.example.net with ESMTPSA; "
+            "Mon, 07 Dec 2026 00:00:08 +0000",
+            "host.example.org", "192.0.2.41", "mail.example.net",
+        ),
+        (  # qpsmtpd
+            "from mail.example.org (HELO mail.example.org) (192.0.2.42) by mx.example.net "
+            "(qpsmtpd/0.96) with ESMTP; Mon, 07 Dec 2026 00:00:09 +0000",
+            "mail.example.org", "192.0.2.42", "mx.example.net",
+        ),
+        (  # MDaemon: the address in brackets right after the host, no comment
+            "from host.example.org [192.0.2.43] by mail.example.net (MDaemon PRO v23.0.0) "
+            "with ESMTP id md5000001.msg for <a@example.net>; Mon, 07 Dec 2026 00:00:10 +0000",
+            "host.example.org", "192.0.2.43", "mail.example.net",
+        ),
+        (  # Exchange Server on premises
+            "from EXCH01.corp.example.com (192.0.2.60) by EXCH02.corp.example.com "
+            "(192.0.2.61) with Microsoft SMTP Server (version=TLS1_2, "
+            "cipher=TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P384) id 15.1.2375.31; "
+            "Mon, 7 Dec 2026 09:00:00 +0100",
+            "EXCH01.corp.example.com", "192.0.2.60", "EXCH02.corp.example.com",
+        ),
+    ],
+)  # fmt: skip
+def test_other_mta_shapes(value: str, from_host: str, from_ip: str, by_host: str) -> None:
+    hop = parse_received(value)
+    assert (hop.from_host, hop.from_ip, hop.by_host) == (from_host, from_ip, by_host)
+    assert hop.timestamp is not None
+    assert hop.problems == ()
+
+
+def test_comma_after_host_and_phrase_is_punctuation() -> None:
+    hop = parse_received(
+        "from a.example.org, by mx.example.net, with ESMTP, id 0B7,; Mon, 7 Dec 2026 00:00:04 +0000"
+    )
+    assert (hop.from_host, hop.by_host, hop.with_, hop.id) == (
+        "a.example.org",
+        "mx.example.net",
+        "ESMTP",
+        "0B7",
+    )
+
+
+def test_five_numbers_outside_brackets_are_still_no_address() -> None:
+    hop = parse_received(
+        "from a.example (192.0.2.1.63559 x) by b.example; Mon, 7 Dec 2026 00:00:00 +0000"
+    )
+    assert hop.from_ip is None
+
+
+def test_rfc8601_b5_sendmail_hops_with_month_before_day() -> None:
+    chain = build_chain(
+        [
+            "from mail-router.example.com (mail-router.example.com [192.0.2.1]) by "
+            "auth-checker.example.com (8.11.6/8.11.6) with ESMTP id i7PK0sH7021929; "
+            "Fri, Feb 15 2002 17:19:22 -0800",
+            "from dialup-1-2-3-4.example.net (dialup-1-2-3-4.example.net [192.0.2.200]) by "
+            "mail-router.example.com (8.11.6/8.11.6) with ESMTPA id g1G0r1kA003489; "
+            "Fri, Feb 15 2002 17:19:07 -0800",
+        ]
+    )
+    first, second = chain.hops
+    assert (first.from_ip, first.by_host, first.with_) == (
+        "192.0.2.200",
+        "mail-router.example.com",
+        "ESMTPA",
+    )
+    assert second.from_ip == "192.0.2.1"
+    assert first.timestamp == utc("2002-02-16T01:19:07")
+    assert second.delay_seconds == 15.0
+
+
+def test_build_chain_limit_keeps_the_newest_hops_and_their_numbers() -> None:
+    values = [
+        f"from h{n}.example by h{n + 1}.example; Mon, 7 Dec 2026 00:00:{n:02d} +0000"
+        for n in reversed(range(10))
+    ]
+    chain = build_chain(values, limit=3)
+    assert chain.skipped == 7
+    assert [hop.index for hop in chain.hops] == [8, 9, 10]
+    assert [hop.from_host for hop in chain.hops] == ["h7.example", "h8.example", "h9.example"]
+    assert chain.total_transit_seconds == 2.0
+    assert chain.to_dict()["skipped_hops"] == 7

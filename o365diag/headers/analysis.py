@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from o365diag.findings import Report
 from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain
+from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
     ExchangeStamps,
@@ -22,7 +22,13 @@ from o365diag.headers.verdict import Verdict, choose_verdict
 
 __all__ = ["SCHEMA", "Analysis", "analyze", "analyze_headers"]
 
-SCHEMA = "o365diag.headers/1"
+# Real messages cross a few dozen servers at most; RFC 5321 §6.3 suggests treating 100
+# Received headers as a mail loop. Past this many, the older hops are counted, not read.
+MAX_HOPS = 1000
+# email.utils.getaddresses recurses once per group ("name:" ... ";") and walks the value in
+# Python: past these sizes the addresses are taken by pattern instead.
+_MAX_GROUPS = 50
+_MAX_ADDRESS_CHARS = 64 * 1024
 
 
 @dataclass
@@ -43,16 +49,14 @@ class Analysis:
         return domain_of(value) if isinstance(value, str) else None
 
 
-def analyze(source: bytes | str | HeaderSet, name: str = "") -> Report:
+def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:
     """Analyze headers (text, .eml or .msg bytes, or an already parsed HeaderSet).
 
     Raises InputError (from o365diag.headers.parse) when the input holds no headers at all.
     """
     headers = source if isinstance(source, HeaderSet) else read_header_source(source, name)
     analysis = build_analysis(headers)
-    report = Report(schema=SCHEMA, data=_report_data(analysis), title=_title(analysis))
-    report.findings = diagnose(analysis)
-    return report
+    return HeadersResult(data=_report_data(analysis), findings=diagnose(analysis))
 
 
 analyze_headers = analyze
@@ -70,19 +74,19 @@ def build_analysis(headers: HeaderSet) -> Analysis:
         antispam=antispam,
         untrusted=decode_antispam(headers, untrusted=True),
         exchange=decode_exchange(headers),
-        chain=build_chain([f.value for f in headers.get_all("received")]),
+        chain=build_chain([f.value for f in headers.get_all("received")], MAX_HOPS),
     )
 
 
 def _summary(headers: HeaderSet) -> dict[str, Any]:
     from_value = headers.value("from")
-    from_address = _addresses(from_value)
+    from_address = _addresses(from_value, "From", headers.repairs)
     return {
         "subject": headers.value("subject"),
         "from": from_value,
         "from_address": from_address[0] if from_address else None,
-        "to": _addresses(headers.value("to")),
-        "cc": _addresses(headers.value("cc")),
+        "to": _addresses(headers.value("to"), "To", headers.repairs),
+        "cc": _addresses(headers.value("cc"), "Cc", headers.repairs),
         "reply_to": headers.value("reply-to"),
         "return_path": headers.value("return-path"),
         "message_id": headers.value("message-id"),
@@ -93,14 +97,22 @@ def _summary(headers: HeaderSet) -> dict[str, Any]:
 
 _ADDR = r'[^\s<>@",;]+@[^\s<>@",;]+'
 _ONE_ADDRESS = re.compile(rf'(?:"[^"\\]*"|[^",<>@]*)\s*<({_ADDR})>|({_ADDR})')
+_ANY_ADDRESS = re.compile(r'[^\s<>@",;:()]{1,64}@[^\s<>@",;:()]{1,255}')
 
 
-def _addresses(value: str | None) -> list[str]:
+def _addresses(value: str | None, name: str = "", repairs: list[str] | None = None) -> list[str]:
     if not value:
         return []
     simple = _ONE_ADDRESS.fullmatch(value.strip())
     if simple:  # the usual single address, without the cost of the general parser
         return [simple.group(1) or simple.group(2)]
+    if value.count(":") > _MAX_GROUPS or len(value) > _MAX_ADDRESS_CHARS:
+        if repairs is not None:
+            repairs.append(
+                f"{name}: {value.count(':'):,} group markers in {len(value):,} characters; "
+                "the addresses were picked out by pattern"
+            )
+        return _ANY_ADDRESS.findall(value)
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
 
 
@@ -113,11 +125,6 @@ def _iso_date(value: str | None) -> str | None:
     return parsed.isoformat() if parsed else None
 
 
-def _title(analysis: Analysis) -> str:
-    subject = analysis.summary.get("subject")
-    return f"Header analysis: {subject}" if subject else "Header analysis"
-
-
 def _report_data(analysis: Analysis) -> dict[str, Any]:
     return {
         "summary": analysis.summary,
@@ -126,6 +133,7 @@ def _report_data(analysis: Analysis) -> dict[str, Any]:
         "exchange": analysis.exchange.to_dict(),
         "hops": [hop.to_dict() for hop in analysis.chain.hops],
         "total_transit_seconds": analysis.chain.total_transit_seconds,
+        "skipped_hops": analysis.chain.skipped,
         "input": {
             "kind": analysis.headers.source_kind,
             "fields": len(analysis.headers),

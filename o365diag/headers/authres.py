@@ -1,8 +1,14 @@
 """A tolerant parser for Authentication-Results (RFC 8601) and Microsoft's dialect of it.
 
+The value is read as RFC 8601 tokens: words, quoted strings (a ``reason`` or property value may
+hold spaces and ``;``), comments (allowed between any two tokens, nested, with escapes) and the
+``;`` that ends each result. Around ``=``, ``/`` and the ``.`` of ``ptype.property`` the RFC
+allows comments and spaces too, so ``dkim (x) / 1 = (y) fail`` is one result.
+
 Microsoft's stamps differ from the RFC: no authserv-id, stray ``; domain`` tokens, missing
 spaces after ``;``, empty values (``header.from=;``), ``action=`` and ``reason=`` without a
 property type. The parser never raises: what it cannot place becomes a ``problem`` string.
+Everything is linear in the size of the value.
 """
 
 from __future__ import annotations
@@ -17,11 +23,21 @@ __all__ = [
     "parse_authentication_results",
     "parse_received_spf",
     "split_comments",
+    "tokenize",
 ]
 
-_EQUALS = re.compile(r"\s*=\s*")
+# Token kinds. A token is (kind, text); words keep '=', '/' and '.' in them, the pairing
+# step below splits or joins at those.
+WORD, QUOTED, COMMENT, SEMI = "w", "q", "c", ";"
+Token = tuple[str, str]
+
+_NEXT = re.compile(r'[ \t\r\n]*(?:([^\s;()"]+)|(;)|(")|(\()|(\)))')
+_QUOTED_REST = re.compile(r'((?:[^"\\]|\\.)*)(")?', re.DOTALL)
+_FLAT_COMMENT = re.compile(r"\(((?:[^()\\]|\\.)*)\)", re.DOTALL)
+_DOMAIN_REST = re.compile(r'[^\s;()"]*')
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 _SPECIAL = re.compile(r'\\.|[()"]', re.DOTALL)
-_PLACEHOLDER = re.compile(r"\x01(\d+)\x01")
+_PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
 _INSTANCE = re.compile(r"i=(\d{1,3})")
 _KNOWN_METHODS = frozenset(
     {
@@ -54,6 +70,7 @@ class MethodResult:
     result: str
     props: dict[str, str] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
+    version: str | None = None
 
     @property
     def reason(self) -> str | None:
@@ -95,12 +112,261 @@ class AuthResults:
         return next((r for r in self.results if r.method == method), None)
 
 
+# --------------------------------------------------------------------------- tokens
+
+
+def tokenize(text: str) -> tuple[list[Token], list[str]]:
+    """RFC 5322 tokens of ``text`` and the problems met (unclosed comment or quote).
+
+    Quoted strings and comments lose their delimiters and escapes; one pass, linear.
+    """
+    tokens: list[Token] = []
+    problems: list[str] = []
+    position = 0
+    match = _NEXT.match(text, position)
+    while match is not None:
+        word, semi, quote, opening, _closing = match.groups()
+        position = match.end()
+        if word is not None:
+            tokens.append((WORD, word))
+        elif semi is not None:
+            tokens.append((SEMI, ";"))
+        elif quote is not None:
+            position = _take_quoted(text, position, tokens, problems)
+        elif opening is not None:
+            position = _take_comment(text, position - 1, tokens, problems)
+        else:
+            _note(problems, "unbalanced parentheses or quotes")
+        match = _NEXT.match(text, position)
+    return tokens, problems
+
+
+def _take_quoted(text: str, start: int, tokens: list[Token], problems: list[str]) -> int:
+    match = _QUOTED_REST.match(text, start)
+    assert match is not None  # the pattern matches the empty string
+    content = match.group(1)
+    if match.group(2) is None:
+        _note(problems, "unbalanced parentheses or quotes")
+    elif text.startswith("@", match.end()):
+        # A quoted local part: '"first last"@example.net' is one address (RFC 8601 pvalue).
+        domain = _DOMAIN_REST.match(text, match.end())
+        assert domain is not None
+        tokens.append((WORD, f'"{content}"{domain.group()}'))
+        return domain.end()
+    tokens.append((QUOTED, _QUOTED_PAIR.sub(r"\1", content) if "\\" in content else content))
+    return match.end()
+
+
+def _take_comment(text: str, start: int, tokens: list[Token], problems: list[str]) -> int:
+    """The comment opening at ``start`` (nested to any depth); returns where it ends."""
+    flat = _FLAT_COMMENT.match(text, start)
+    if flat is not None:
+        tokens.append((COMMENT, flat.group(1).strip()))
+        return flat.end()
+    depth = 0
+    for match in _PAREN_OR_ESCAPE.finditer(text, start):
+        char = match.group()
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                tokens.append((COMMENT, text[start + 1 : match.start()].strip()))
+                return match.end()
+    tokens.append((COMMENT, text[start + 1 :].strip()))
+    _note(problems, "unbalanced parentheses or quotes")
+    return len(text)
+
+
+def _note(problems: list[str], problem: str) -> None:
+    if problem not in problems:
+        problems.append(problem)
+
+
+def _segments(tokens: list[Token]) -> list[list[Token]]:
+    """The tokens between top-level ';' (comments and quotes are already single tokens)."""
+    segments: list[list[Token]] = [[]]
+    for token in tokens:
+        if token[0] == SEMI:
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    return segments
+
+
+# --------------------------------------------------------------------------- pairing
+
+# A segment becomes items: ("pair", key, value) or ("word", text, "").
+_Item = tuple[str, str, str]
+# A word with '=' right after a value-less key starts a new pair (Microsoft writes
+# "header.from= header.d=..." with the value missing), unless it looks like part of a value.
+_NEXT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z0-9_.-]+|reason|action", re.IGNORECASE)
+
+
+def _pairs(segment: list[Token]) -> tuple[list[_Item], list[str]]:
+    """``key = value`` items and the comments of one segment; CFWS may surround '=', '/'
+    and '.' (RFC 8601 §2.2), and a value may be a quoted string."""
+    items: list[_Item] = []
+    comments: list[str] = []
+    key = ""  # a key being read, waiting for its '='
+    awaiting_value = False
+    for kind, text in segment:
+        if kind == COMMENT:
+            if text:
+                comments.append(text)
+            continue
+        if awaiting_value:
+            if kind == QUOTED or not _starts_pair(text):
+                items.append(("pair", key, text))
+                key, awaiting_value = "", False
+                continue
+            items.append(("pair", key, ""))
+            key, awaiting_value = "", False
+        if kind == QUOTED:
+            if key:
+                items.append(("word", key, ""))
+                key = ""
+            items.append(("word", text, ""))
+            continue
+        name, equals, value = text.partition("=")
+        if key and not _joins(key, name):
+            items.append(("word", key, ""))
+            key = ""
+        key += name
+        if not equals:
+            continue
+        if value:
+            items.append(("pair", key, value))
+            key = ""
+        else:
+            awaiting_value = True
+    if awaiting_value:
+        items.append(("pair", key, ""))
+    elif key:
+        items.append(("word", key, ""))
+    return items, comments
+
+
+def _starts_pair(word: str) -> bool:
+    name, equals, _ = word.partition("=")
+    return bool(equals) and _NEXT_KEY.fullmatch(name) is not None
+
+
+def _joins(key: str, following: str) -> bool:
+    """Whether a word continues a key across CFWS: ``dkim / 1``, ``policy . expired``."""
+    return key.endswith(("/", ".")) or following.startswith(("/", ".")) or not following
+
+
+# --------------------------------------------------------------------------- results
+
+
+def parse_authentication_results(
+    value: str, header: str = "Authentication-Results", index: int = 0
+) -> AuthResults:
+    parsed = AuthResults(header=header, index=index, raw=value)
+    tokens, parsed.problems = tokenize(value)
+    for segment in _segments(tokens):
+        if segment:
+            _parse_segment(parsed, segment)
+    return parsed
+
+
+def _parse_segment(parsed: AuthResults, segment: list[Token]) -> None:
+    items, comments = _pairs(segment)
+    if not items:
+        return
+    first = parsed.authserv_id is None and not parsed.results
+    if first and _take_instance(parsed, items):
+        return
+    kind, head, result = items[0]
+    if kind == "word":
+        _take_authserv_or_stray(parsed, items, first)
+        return
+    method, _, version = head.partition("/")
+    current = MethodResult(method=method.strip().lower(), result=result.lower())
+    current.version = version.strip() or None
+    if current.method not in _KNOWN_METHODS:
+        parsed.problems.append(f"unknown method {current.method!r}")
+    if not current.result:
+        parsed.problems.append(f"empty result for {current.method}")
+    parsed.results.append(current)
+    current.comments = comments
+    for kind, key, text in items[1:]:
+        if kind == "word":
+            parsed.problems.append(f"stray word {key[:80]!r} after {current.method}")
+        elif not current.props.get(key.lower()):
+            current.props[key.lower()] = text
+
+
+def _take_instance(parsed: AuthResults, items: list[_Item]) -> bool:
+    """ARC-Authentication-Results start with ``i=N;`` before the authserv-id."""
+    if len(items) != 1 or items[0][0] != "pair" or parsed.instance is not None:
+        return False
+    found = _INSTANCE.fullmatch(f"{items[0][1]}={items[0][2]}")
+    if found is None:
+        return False
+    parsed.instance = int(found.group(1))
+    return True
+
+
+def _take_authserv_or_stray(parsed: AuthResults, items: list[_Item], first: bool) -> None:
+    """The first segment names the authserv-id (RFC); elsewhere a bare word is a stray token."""
+    words = [key for _, key, _ in items]
+    if first:
+        parsed.authserv_id = words[0].lower()
+        if len(words) > 1 and words[1].isdigit():
+            parsed.version = words[1]
+    elif not (len(words) == 1 and words[0].lower() == "none"):
+        parsed.problems.append(f"stray token {' '.join(words)[:80]!r}")
+
+
+# --------------------------------------------------------------------------- Received-SPF
+
+
+def parse_received_spf(value: str, index: int = 0) -> AuthResults:
+    """``Received-SPF: Pass (comment) key=value; ...`` (RFC 7208 §9.1) as a one-result
+    AuthResults; values may be quoted strings, and comments may sit anywhere."""
+    parsed = AuthResults(header="Received-SPF", index=index, raw=value)
+    tokens, parsed.problems = tokenize(value)
+    words = [token for token in tokens if token[0] != COMMENT]
+    if not words or words[0][0] == SEMI:
+        parsed.problems.append("empty Received-SPF")
+        return parsed
+    result = MethodResult(method="spf", result=words[0][1].strip(";").lower())
+    result.comments = [text for kind, text in tokens if kind == COMMENT and text]
+    for segment in _segments(tokens[tokens.index(words[0]) + 1 :]):
+        items, _ = _pairs(segment)
+        for kind, key, text in items:
+            if kind == "pair" and key:
+                result.props[key.lower()] = text
+    envelope = result.props.get("envelope-from") or _domain_in_comment(result.comments)
+    if envelope:
+        result.props.setdefault("smtp.mailfrom", envelope)
+    parsed.results.append(result)
+    return parsed
+
+
+_DOMAIN_OF = re.compile(
+    r"domain of (?:transitioning )?(?:\S+@)?([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+
+
+def _domain_in_comment(comments: list[str]) -> str | None:
+    for comment in comments:
+        found = _DOMAIN_OF.search(comment)
+        if found:
+            return found.group(1)
+    return None
+
+
+# --------------------------------------------------------------------------- comments alone
+
+
 def split_comments(text: str) -> tuple[str, list[str], bool]:
     """Replace each top-level ``( ... )`` comment by a placeholder; linear in ``len(text)``.
 
     Returns the text with placeholders, the comment texts, and whether the parentheses
-    were balanced (quoted strings and backslash escapes are honoured). Only the special
-    characters are visited; the text between them is copied in slices.
+    were balanced (quoted strings and backslash escapes are honoured).
     """
     out: list[str] = []
     comments: list[str] = []
@@ -131,114 +397,3 @@ def split_comments(text: str) -> tuple[str, list[str], bool]:
     else:
         out.append(text[copied:])
     return "".join(out), comments, depth == 0 and not in_quote
-
-
-def parse_authentication_results(
-    value: str, header: str = "Authentication-Results", index: int = 0
-) -> AuthResults:
-    parsed = AuthResults(header=header, index=index, raw=value)
-    text, comments, balanced = split_comments(value)
-    if not balanced:
-        parsed.problems.append("unbalanced parentheses or quotes")
-    segments = [s.strip() for s in _EQUALS.sub("=", text).split(";")]
-    for segment in segments:
-        if segment:
-            first = parsed.authserv_id is None and not parsed.results
-            _parse_segment(parsed, segment, comments, first=first)
-    return parsed
-
-
-def _parse_segment(parsed: AuthResults, segment: str, comments: list[str], first: bool) -> None:
-    chunks = segment.split()
-    words = [c for c in chunks if not _PLACEHOLDER.fullmatch(c)]
-    if not words:
-        return
-    instance = _INSTANCE.fullmatch(words[0])
-    if instance and len(words) == 1 and parsed.instance is None:
-        parsed.instance = int(instance.group(1))
-        return
-    head = words[0]
-    if "=" not in head:
-        _take_authserv_or_stray(parsed, words, first)
-        return
-    method, _, result = head.partition("=")
-    method = method.split("/", 1)[0].strip().lower()
-    current = MethodResult(method=method, result=_clean(result).lower())
-    if method not in _KNOWN_METHODS:
-        parsed.problems.append(f"unknown method {method!r}")
-    if not current.result:
-        parsed.problems.append(f"empty result for {method}")
-    parsed.results.append(current)
-    for chunk in chunks[chunks.index(head) + 1 :]:
-        _add_chunk(current, chunk, comments, parsed)
-
-
-def _take_authserv_or_stray(parsed: AuthResults, words: list[str], first: bool) -> None:
-    """The first segment names the authserv-id (RFC); elsewhere a bare word is a stray token."""
-    if first:
-        parsed.authserv_id = _clean(words[0]).lower()
-        if len(words) > 1 and words[1].isdigit():
-            parsed.version = words[1]
-    elif not (len(words) == 1 and words[0].lower() == "none"):
-        parsed.problems.append(f"stray token {' '.join(words)[:80]!r}")
-
-
-def _add_chunk(current: MethodResult, chunk: str, comments: list[str], parsed: AuthResults) -> None:
-    placeholder = _PLACEHOLDER.fullmatch(chunk)
-    if placeholder:
-        comments_text = comments[int(placeholder.group(1))]
-        if comments_text:
-            current.comments.append(comments_text)
-        return
-    key, sep, value = chunk.partition("=")
-    if not sep:
-        parsed.problems.append(f"stray word {chunk[:80]!r} after {current.method}")
-        return
-    key = key.lower()
-    value = _clean(_PLACEHOLDER.sub("", value))
-    if current.props.get(key):
-        return
-    current.props[key] = value
-
-
-def _clean(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    return value
-
-
-def parse_received_spf(value: str, index: int = 0) -> AuthResults:
-    """``Received-SPF: Pass (comment) key=value; ...`` as a one-result AuthResults."""
-    parsed = AuthResults(header="Received-SPF", index=index, raw=value)
-    text, comments, balanced = split_comments(value)
-    if not balanced:
-        parsed.problems.append("unbalanced parentheses or quotes")
-    words = text.split()
-    if not words:
-        parsed.problems.append("empty Received-SPF")
-        return parsed
-    result = MethodResult(method="spf", result=words[0].strip(";").lower())
-    result.comments = [c for c in comments if c]
-    for chunk in re.split(r"[\s;]+", _EQUALS.sub("=", text)):
-        key, sep, val = chunk.partition("=")
-        if sep and key:
-            result.props[key.lower()] = _clean(val)
-    envelope = result.props.get("envelope-from") or _domain_in_comment(result.comments)
-    if envelope:
-        result.props.setdefault("smtp.mailfrom", envelope)
-    parsed.results.append(result)
-    return parsed
-
-
-_DOMAIN_OF = re.compile(
-    r"domain of (?:transitioning )?(?:\S+@)?([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
-)
-
-
-def _domain_in_comment(comments: list[str]) -> str | None:
-    for comment in comments:
-        found = _DOMAIN_OF.search(comment)
-        if found:
-            return found.group(1)
-    return None

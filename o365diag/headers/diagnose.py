@@ -193,10 +193,15 @@ def rule_alignment(a: Analysis) -> Iterator[Finding]:
     detail = (
         f"From domain {align['from_domain']}; SPF passed for "
         f"{align['spf_domain'] if spf_pass else '(not passed)'}; DKIM passed for "
-        f"{', '.join(d['domain'] for d in auth['dkim'] if d['result'] == 'pass') or '(none)'}"
+        f"{_passing_dkim_domains(auth['dkim']) or '(none)'}"
         ". Neither aligns with the From domain."
     )
     yield make_finding("not-aligned", _values(a), detail=detail, evidence=_verdict_evidence(a))
+
+
+def _passing_dkim_domains(dkim: list[dict[str, Any]]) -> str:
+    # dkim=pass without header.d/header.i names no domain: say so rather than fail on None
+    return ", ".join(d["domain"] or "(no domain given)" for d in dkim if d["result"] == "pass")
 
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:
@@ -391,6 +396,12 @@ def _unreadable_parts(a: Analysis) -> list[str]:
         if not problem.startswith(("stray token", "empty value"))
     )
     problems.extend(f"X-Forefront-Antispam-Report: {p}" for p in a.antispam.problems)
+    if a.chain.skipped:
+        problems.append(
+            f"Received: {a.chain.skipped + len(a.chain.hops):,} headers, far more than any "
+            f"real path (a mail loop?); only the newest {len(a.chain.hops):,} were analyzed "
+            "and the total transit time covers only those"
+        )
     for hop in a.chain.hops:
         problems.extend(f"Received hop {hop.index}: {p}" for p in hop.problems)
     problems.extend(

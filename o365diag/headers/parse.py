@@ -15,7 +15,10 @@ import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
+
+from o365diag import errors
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -33,12 +36,13 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_FIELD_START = re.compile(r"([!-9;-~]{1,200}):[ \t]?")
+# RFC 5322 §4.5.3 (obsolete syntax) allows white space between the name and the colon.
+_FIELD_START = re.compile(r"([!-9;-~]{1,200})[ \t]*:[ \t]?")
 ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
-_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(=\?)")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 
 
-class InputError(ValueError):
+class InputError(errors.InputError):
     """The input cannot be analyzed at all (empty, binary, no header in it)."""
 
 
@@ -154,14 +158,26 @@ def _headers_from_msg(data: bytes) -> str:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except (OSError, ValueError) as exc:
         raise InputError(f"not a readable Outlook .msg file: {exc}") from exc
+    misplaced: list[str] = []
     with ole:
         for stream, encoding in (
             ("__substg1.0_007D001F", "utf-16-le"),
             ("__substg1.0_007D001E", "latin-1"),
         ):
-            if ole.exists(stream):
-                raw: bytes = ole.openstream(stream).read()
+            kind = ole.get_type(stream)
+            if kind == olefile.STGTY_STREAM:
+                try:
+                    raw: bytes = ole.openstream(stream).read()
+                except (OSError, ValueError) as exc:
+                    raise InputError(f"this .msg file is damaged: {exc}") from None
                 return raw.decode(encoding, errors="replace").rstrip("\x00")
+            if kind:  # a storage where the stream belongs
+                misplaced.append(stream)
+    if misplaced:
+        raise InputError(
+            f"this .msg file is damaged: its transport headers ({misplaced[0]}) are not a "
+            "stream; paste the message's headers instead"
+        )
     raise InputError(
         "this .msg file holds no transport headers (drafts and sent items have none); "
         "open the received message and save it again, or paste its headers"
@@ -208,52 +224,115 @@ def _append(result: HeaderSet, name: str, parts: list[str]) -> None:
         raw = " ".join(p for p in parts if p)
     value = raw
     if "=?" in raw:
-        value = decode_rfc2047(raw)
-        for charset in {m.group(1) for m in ENCODED_WORD.finditer(raw)}:
-            if not _known_charset(charset):
-                _note_repair(
-                    result,
-                    f"{name}: encoded word with malformed charset {charset!r} "
-                    f"decoded as {_codec_for(charset)}",
-                )
+        value, odd_charsets = _decode_words(raw)
+        for charset in odd_charsets:
+            _note_repair(
+                result,
+                f"{name}: encoded word with malformed charset {charset!r} "
+                f"decoded as {_charset_codec(charset)}",
+            )
     result.fields.append(HeaderField(name, value, raw, len(result.fields), name.lower()))
 
 
 def decode_rfc2047(text: str) -> str:
-    """Decode RFC 2047 encoded words, tolerating bad charsets, padding and spacing."""
+    """Decode RFC 2047 encoded words, tolerating bad charsets, padding and spacing.
+
+    Adjacent words of one charset are decoded together, so a character whose bytes a sender
+    split across two words (RFC 2047 §5 forbids it; it happens) comes out whole. A word whose
+    charset is no text encoding (``rot13``, ``zlib``, ``idna``) is kept as written.
+    """
+    return _decode_words(text)[0]
+
+
+def _decode_words(text: str) -> tuple[str, list[str]]:
+    """The decoded text and the charsets that were not known as written."""
     text = _BETWEEN_WORDS.sub(r"\1\2", text)
-    return ENCODED_WORD.sub(_decode_word, text)
-
-
-def _decode_word(match: re.Match[str]) -> str:
-    charset, kind, payload = match.group(1), match.group(2).upper(), match.group(3)
-    try:
-        if kind == "B":
-            cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-            raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+    out: list[str] = []
+    odd: list[str] = []
+    run = _Run()
+    copied = 0
+    for match in ENCODED_WORD.finditer(text):
+        charset = match.group(1)
+        codec = _charset_codec(charset)
+        payload = _word_bytes(match.group(2), match.group(3)) if codec else None
+        if match.start() != copied or payload is None or codec != run.codec:
+            out.append(run.flush())
+            out.append(text[copied : match.start()])
+        if payload is None or codec is None:
+            out.append(match.group(0))
         else:
-            raw = quopri.decodestring(payload.replace("_", " ").encode("latin-1", "replace"))
-    except (binascii.Error, ValueError):
-        return match.group(0)
-    return raw.decode(_codec_for(charset), errors="replace")
+            run.add(codec, payload, match.group(0))
+            if not _known_charset(charset) and charset not in odd:
+                odd.append(charset)
+        copied = match.end()
+    out.append(run.flush())
+    out.append(text[copied:])
+    return "".join(out), odd
 
 
-def _known_charset(charset: str) -> bool:
-    try:
-        codecs.lookup(charset.split("*", 1)[0])
-    except LookupError:
-        return False
-    return True
+class _Run:
+    """The bytes of adjacent encoded words of one charset, decoded together when it ends."""
 
+    def __init__(self) -> None:
+        self.codec: str | None = None
+        self.data = bytearray()
+        self.words: list[str] = []
 
-def _codec_for(charset: str) -> str:
-    name = charset.split("*", 1)[0].strip().replace(" ", "-").replace("_", "-").lower()
-    candidates = (name, name.replace("-", ""), "utf-8" if "utf" in name else "")
-    for candidate in candidates:
-        if not candidate:
-            continue
+    def add(self, codec: str, payload: bytes, word: str) -> None:
+        self.codec = codec
+        self.data += payload
+        self.words.append(word)
+
+    def flush(self) -> str:
+        if self.codec is None:
+            return ""
         try:
-            return codecs.lookup(candidate).name
+            text = self.data.decode(self.codec, errors="replace")
+        except (UnicodeError, LookupError, ValueError):
+            text = "".join(self.words)  # a codec that cannot replace: keep the words
+        self.codec, self.data, self.words = None, bytearray(), []
+        return text
+
+
+def _word_bytes(kind: str, payload: str) -> bytes | None:
+    try:
+        if kind in "bB":
+            cleaned = _NOT_BASE64.sub("", payload)
+            return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+        return quopri.decodestring(payload.replace("_", " ").encode("latin-1", "replace"))
+    except (binascii.Error, ValueError):
+        return None
+
+
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+# Python codecs that are no character sets: transforms of text, not decodings of bytes.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"})
+
+
+@lru_cache(maxsize=256)
+def _known_charset(charset: str) -> bool:
+    return _text_codec(charset.split("*", 1)[0]) is not None
+
+
+@lru_cache(maxsize=256)
+def _charset_codec(charset: str) -> str | None:
+    """The codec for an encoded word's charset: a close match for a misspelt one, utf-8 for
+    an unknown one, None for a codec that is no text encoding (kept undecoded)."""
+    name = charset.split("*", 1)[0].strip().replace(" ", "-").replace("_", "-").lower()
+    for candidate in (name, name.replace("-", "")):
+        try:
+            codecs.lookup(candidate)
         except LookupError:
             continue
+        return _text_codec(candidate)
     return "utf-8"
+
+
+def _text_codec(name: str) -> str | None:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name

@@ -44,7 +44,10 @@ _MAX_IP_PIECES = 64
 _PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
 _TOKEN = re.compile(r";|[^\s;]+")
 _SIMPLE_ITEM = re.compile(r"\(([^()\\]*)\)|;|[^\s;()]+")
-_IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"']+")
+# "@" splits qmail's "(user@192.0.2.1)" into the user and the address.
+_IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"'@]+")
+# An address literal with the client port as a fifth number: "[192.0.2.1.63559]".
+_IPV4_AND_PORT = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,3}){3})\.[0-9]{1,5}")
 _IP_SHAPE = re.compile(
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
     r"(?:%[0-9A-Za-z_.-]{1,20})?"
@@ -153,6 +156,7 @@ class Chain:
 
     hops: tuple[Hop, ...]
     total_transit_seconds: float | None
+    skipped: int = 0  # the oldest Received headers left out by build_chain's limit
 
     def slowest(self) -> Hop | None:
         """The hop with the longest non-negative delay (the first one on a tie)."""
@@ -165,6 +169,7 @@ class Chain:
         return {
             "hops": [hop.to_dict() for hop in self.hops],
             "total_transit_seconds": self.total_transit_seconds,
+            "skipped_hops": self.skipped,
         }
 
 
@@ -266,11 +271,14 @@ class _Part:
             self.head.append(text)
 
     def host(self) -> str | None:
-        return self.words[0] if self.words else None
+        # "by mx.example.net, id 1" (a comma some servers write after the name) is punctuation
+        host = self.words[0].rstrip(",") if self.words else None
+        return host or None
 
     def phrase(self) -> str | None:
         chosen = self.head or self.words
-        return " ".join(chosen) if chosen else None
+        phrase = " ".join(chosen).rstrip(",") if chosen else None
+        return phrase or None
 
 
 def _collect_parts(items: list[_Item]) -> tuple[dict[str, _Part], list[str], list[str]]:
@@ -314,10 +322,18 @@ def _first_ip(text: str) -> str | None:
         previous = piece
         if skip_helo or len(piece) > 64:
             continue
-        found = _as_ip(piece)
+        found = _as_ip(piece) or _literal_with_port(text, match)
         if found:
             return found
     return None
+
+
+def _literal_with_port(text: str, match: re.Match[str]) -> str | None:
+    """The address of ``[a.b.c.d.port]``; only in brackets, where five numbers are no date."""
+    start, end = match.span()
+    bracketed = text[start - 1 : start] == "[" and text[end : end + 1] == "]"
+    found = _IPV4_AND_PORT.fullmatch(match.group()) if bracketed else None
+    return canonical_ip(found.group(1)) if found else None
 
 
 def _as_ip(piece: str) -> str | None:
@@ -718,17 +734,22 @@ def _problems(
     return tuple(problems)
 
 
-def build_chain(values: Sequence[str]) -> Chain:
+def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     """Hops from Received values in header order (topmost, newest, first), oldest first.
 
     Each dated hop's delay is measured from the previous dated hop. A delay of one second or
     more below zero is clock skew; negative delays never count in the total transit time.
+    With a ``limit``, only the newest ``limit`` values are read (the hops nearest the
+    recipient); the others are counted in ``Chain.skipped`` and keep their place in the
+    numbering, so hop N is the N-th Received header from the bottom either way.
     """
     hops: list[Hop] = []
     previous: datetime | None = None
     total = 0.0
     dated = 0
-    for index, value in enumerate(reversed(list(values)), start=1):
+    skipped = max(0, len(values) - limit) if limit is not None else 0
+    kept = values[: len(values) - skipped]
+    for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
         fields = _hop_fields(value)
         timestamp: datetime | None = fields["timestamp"]
         delay: float | None = None
@@ -740,4 +761,5 @@ def build_chain(values: Sequence[str]) -> Chain:
             previous = timestamp
         skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
         hops.append(Hop(index=index, delay_seconds=delay, clock_skew=skewed, **fields))
-    return Chain(hops=tuple(hops), total_transit_seconds=total if dated >= 2 else None)
+    total_seconds = total if dated >= 2 else None
+    return Chain(hops=tuple(hops), total_transit_seconds=total_seconds, skipped=skipped)

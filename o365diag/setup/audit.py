@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 from o365diag.setup.catalogue import finding
 from o365diag.setup.exports import (
+    CUTOVER_ONLY_KINDS,
     EXPORT_COMMANDS,
     KINDS,
     ConfigObject,
@@ -32,6 +33,8 @@ from o365diag.setup.networks import (
     parse_ip_entry,
 )
 from o365diag.setup.powershell import Bare, Edit, Switch, command
+from o365diag.setup.result import AUDIT_SCHEMA as SCHEMA
+from o365diag.setup.result import AuditResult
 
 __all__ = [
     "SCHEMA",
@@ -42,7 +45,6 @@ __all__ = [
     "load_device_certificate",
 ]
 
-SCHEMA = "o365diag.audit/1"
 _LIST_LIMIT = 20
 
 
@@ -478,7 +480,7 @@ def _listing(names: Sequence[str]) -> str:
 
 
 def _summary_findings(ctx: AuditContext, found: list[Finding]) -> Iterator[Finding]:
-    missing = [kind for kind in KINDS if not ctx.has(kind)]
+    missing = [k for k in KINDS if k not in CUTOVER_ONLY_KINDS and not ctx.has(k)]
     if missing:
         yield finding(
             "audit.kind-missing",
@@ -493,7 +495,7 @@ def _summary_findings(ctx: AuditContext, found: list[Finding]) -> Iterator[Findi
         )
 
 
-def audit_exports(ctx: AuditContext) -> Report:
+def audit_exports(ctx: AuditContext) -> AuditResult:
     """Run every rule over already loaded exports."""
     found = [f for rule in RULES for f in rule(ctx)]
     found.extend(_summary_findings(ctx, found))
@@ -511,7 +513,7 @@ def audit_exports(ctx: AuditContext) -> Report:
             ],
         },
     }
-    return Report(SCHEMA, data, found, "Configuration audit")
+    return AuditResult(data=data, findings=found)
 
 
 def audit_files(
@@ -519,7 +521,7 @@ def audit_files(
     *,
     device_ips: Iterable[str] = (),
     device_certs: Iterable[str | Path] = (),
-) -> Report:
+) -> AuditResult:
     """Load the exports and audit them; ExportError when a file or input cannot be used."""
     files = [read_export(p) for p in paths]
     if not files:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from o365diag.errors import InputError
 from o365diag.setup.networks import Network, parse_ip_entry
 
 __all__ = [
+    "CUTOVER_ONLY_KINDS",
     "EXPORT_COMMANDS",
     "KINDS",
     "MAX_BYTES",
@@ -43,8 +45,12 @@ EXPORT_COMMANDS: dict[str, str] = {
     "HostedConnectionFilterPolicy": "Get-HostedConnectionFilterPolicy | ConvertTo-Json -Depth 5",
     "AuthenticationPolicy": "Get-AuthenticationPolicy | ConvertTo-Json -Depth 5",
     "OrganizationConfig": "Get-OrganizationConfig | ConvertTo-Json -Depth 5",
+    "User": "Get-User -ResultSize Unlimited | Select-Object UserPrincipalName,"
+    "WindowsEmailAddress,RecipientTypeDetails,AuthenticationPolicy | ConvertTo-Json -Depth 5",
 }
 KINDS: tuple[str, ...] = tuple(EXPORT_COMMANDS)
+# Kinds only the cutover readiness reads; the audit does not ask for them.
+CUTOVER_ONLY_KINDS: tuple[str, ...] = ("User",)
 
 _CAS_MARKERS = frozenset(
     {
@@ -87,10 +93,14 @@ _ORG_MARKERS = frozenset(
         "smtpactionablemessagesenabled",
     }
 )
+# Get-User: the per-user AuthenticationPolicy assignment (Get-CASMailbox does not show it).
+_USER_MARKERS = frozenset(
+    {"userprincipalname", "windowsemailaddress", "recipienttypedetails", "firstname", "sidhistory"}
+)
 _TYPE_NAME = re.compile(r"^(?:System|Microsoft)\.[A-Za-z0-9_.`\[\], ]+$")
 
 
-class ExportError(ValueError):
+class ExportError(InputError):
     """The file is not a ConvertTo-Json export the audit can read (message safe to show)."""
 
 
@@ -240,6 +250,12 @@ def _is_transport(names: frozenset[str]) -> bool:
     return bool(names & _TRANSPORT_MARKERS) or "smtpclientauthenticationdisabled" in names
 
 
+def _is_user(names: frozenset[str]) -> bool:
+    if "smtpclientauthenticationdisabled" in names or names & _ORG_MARKERS:
+        return False
+    return "authenticationpolicy" in names and bool(names & _USER_MARKERS)
+
+
 _KIND_TESTS = (
     ("InboundConnector", lambda n: "connectortype" in n and bool(n & _INBOUND_MARKERS)),
     (
@@ -251,6 +267,7 @@ _KIND_TESTS = (
     ("HostedConnectionFilterPolicy", lambda n: bool(n & _FILTER_MARKERS)),
     ("AuthenticationPolicy", lambda n: any(k.startswith("allowbasicauth") for k in n)),
     ("OrganizationConfig", lambda n: bool(n & _ORG_MARKERS)),
+    ("User", _is_user),
 )
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from o365diag.findings import render_findings_html
+from o365diag.findings import PANEL, TEXT, copy_button_html, render_findings_html
 
 if TYPE_CHECKING:
     from o365diag.setup.generate import PowerShellStep, SetupPlan
@@ -154,8 +154,8 @@ def recommendation_html(plan: SetupPlan) -> str:
     )
     return (
         f'<div class="o365diag-card" style="border-left:6px solid {border};padding:.5em 1em;'
-        'background:#f7f7f7;margin:.5em 0">'
-        f"<div style='font-size:.85em;color:#555'>Recommended sending option</div>"
+        f'background:{PANEL};color:{TEXT};margin:.5em 0">'
+        "<div style='font-size:.85em'>Recommended sending option</div>"
         f"<div style='font-size:1.3em;font-weight:600'>{_esc(rec.option.title)}</div>"
         f"<p>{_esc(rec.why)} {sources}</p>"
         + (f"<div>Also fits:</div><ul>{also}</ul>" if also else "")
@@ -164,20 +164,11 @@ def recommendation_html(plan: SetupPlan) -> str:
     )
 
 
-def _copy_button(text: str) -> str:
-    # The text travels in a data attribute (HTML-escaped), so no JavaScript quoting is needed.
-    return (
-        f'<button type="button" class="o365diag-copy" data-copy="{_esc(text)}" '
-        'onclick="navigator.clipboard.writeText(this.dataset.copy);'
-        "this.textContent='Copied'\" style='margin-left:.5em'>Copy</button>"
-    )
-
-
 def _step_html(step: PowerShellStep) -> str:
     return (
         f"<div class='o365diag-step'><div>{_esc(step.explanation)}</div>"
         f"<pre style='display:inline-block;margin:.2em 0'>{_esc(step.command)}</pre>"
-        f"{_copy_button(step.command)}</div>"
+        f"{copy_button_html(step.command)}</div>"
     )
 
 
@@ -204,7 +195,7 @@ def plan_html(plan: SetupPlan) -> str:
     )
     records = "".join(
         f"<tr><td>{_esc(r.action)}</td><td>{_esc(r.type)}</td><td>{_esc(r.name)}</td>"
-        f"<td><code>{_esc(r.value)}</code>{'' if r.placeholder else _copy_button(r.value)}</td>"
+        f"<td><code>{_esc(r.value)}</code>{'' if r.placeholder else copy_button_html(r.value)}</td>"
         f"<td>{_esc(r.explanation)}</td></tr>"
         for r in plan.dns_records
     )
@@ -215,7 +206,7 @@ def plan_html(plan: SetupPlan) -> str:
         f"{settings}</table>"
         "<h4>DNS records</h4><table><tr><th>Action</th><th>Type</th><th>Name</th>"
         f"<th>Value</th><th>Why</th></tr>{records}</table>"
-        f"<h4>Exchange Online PowerShell {_copy_button(plan.script())}</h4>{steps}"
+        f"<h4>Exchange Online PowerShell {copy_button_html(plan.script())}</h4>{steps}"
         + _optional_html(plan)
         + render_findings_html(plan.to_report().sorted_findings(), heading="Findings")
         + "</div>"

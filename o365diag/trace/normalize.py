@@ -37,6 +37,7 @@ __all__ = [
     "extended_report",
     "graph_messages",
     "messages_v1_v2",
+    "split_bad_rows",
     "status_from_events",
 ]
 
@@ -200,7 +201,7 @@ def _reason_expr(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
     return result
 
 
-def _split_bad(frame: pl.DataFrame, file: str) -> tuple[pl.DataFrame, BadRows]:
+def split_bad_rows(frame: pl.DataFrame, file: str) -> tuple[pl.DataFrame, BadRows]:
     """Rows with a ``_reason`` go to BadRows (counted, first few kept), the rest are returned."""
     import polars as pl
 
@@ -314,7 +315,7 @@ def _message_rows(
         .otherwise(None)
     )
     typed = typed.with_columns(shown.alias("_value"))
-    good, bad = _split_bad(typed, raw.name)
+    good, bad = split_bad_rows(typed, raw.name)
     messages = _finish_messages(good, fmt, raw.name)
     info = _file_info(raw, fmt, messages.height, choice)
     return Part(messages, None, bad, info)
@@ -447,7 +448,7 @@ def _event_rows(
     flagged = typed.with_columns(
         _reason_expr(_date_checks("time")).alias("_reason"), pl.col("_date_text").alias("_value")
     )
-    good, bad = _split_bad(flagged, raw.name)
+    good, bad = split_bad_rows(flagged, raw.name)
     return good, bad, choice
 
 
@@ -513,7 +514,7 @@ def extended_report(raw: RawTable, fmt: str, order: str) -> Part:
     no_id = good.filter(pl.col("trace_id").is_null() & pl.col("message_id").is_null())
     if no_id.height:
         flagged = no_id.with_columns(pl.lit("no message id").alias("_reason"))
-        bad.merge(_split_bad(flagged, raw.name)[1])
+        bad.merge(split_bad_rows(flagged, raw.name)[1])
         good = good.filter(pl.col("trace_id").is_not_null() | pl.col("message_id").is_not_null())
     events = _finish_events(good, fmt, raw.name)
     messages = _finish_messages(_messages_from_events(good), fmt, raw.name)

@@ -14,6 +14,7 @@ __all__ = [
     "HeaderAnalyzerApp",
     "SetupAssistantApp",
     "TraceExplorerApp",
+    "in_dashboard",
 ]
 
 _APPS = {
@@ -22,6 +23,7 @@ _APPS = {
     "HeaderAnalyzerApp": "o365diag.widgets.headers",
     "SetupAssistantApp": "o365diag.widgets.setup",
     "TraceExplorerApp": "o365diag.widgets.trace",
+    "in_dashboard": "o365diag.widgets._base",
 }
 
 

@@ -9,24 +9,33 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from o365diag.findings import Report
+from o365diag.findings import Report, copy_button_html
 
 if TYPE_CHECKING:
     from o365diag.report import SharedReport
 
-__all__ = ["AppBase", "ExportBar", "escape", "plain_error", "show_figure", "take_uploads"]
+__all__ = [
+    "AppBase",
+    "ExportBar",
+    "escape",
+    "in_dashboard",
+    "plain_error",
+    "show_figure",
+    "take_uploads",
+]
 
 escape = html.escape
 
 _SPINNER = (
     '<span class="o365diag-busy" style="display:inline-block;width:.8em;height:.8em;'
-    "border:2px solid #999;border-top-color:transparent;border-radius:50%;"
+    "border:2px solid currentColor;border-top-color:transparent;border-radius:50%;"
     'animation:o365spin 1s linear infinite"></span>'
     "<style>@keyframes o365spin{to{transform:rotate(360deg)}}</style> "
 )
@@ -47,6 +56,16 @@ def sample_options(
     return options
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as the form shows it: relative to the notebook's folder when inside it, so the
+    page (and a screenshot of it) does not carry this machine's folders."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def take_uploads(upload: widgets.FileUpload) -> list[tuple[str, bytes]]:
     """The uploaded files as (name, content), and the widget emptied at once: a notebook saved
     with widget state must not carry a whole export."""
@@ -64,16 +83,26 @@ def plain_error(exc: BaseException) -> str:
     return str(exc) or "an unexpected error (nothing more was reported)"
 
 
+def in_dashboard() -> bool:
+    """True in a Voila dashboard's kernel (Voila sets this variable in every kernel it starts)."""
+    return bool(os.environ.get("VOILA_KERNEL_ID"))
+
+
 def demo_switch(
-    label: str, scenarios: Iterable[Any], scenario: str, demo: bool, layout: widgets.Layout
+    label: str, scenarios: Iterable[Any], scenario: str, demo: bool
 ) -> tuple[widgets.Checkbox, widgets.Dropdown]:
-    """The "Demo" checkbox and the scenario picker (items with ``name`` and ``title``)."""
-    checkbox = widgets.Checkbox(value=demo, description=f"Demo ({label})", indent=False)
+    """The "Demo" checkbox and the scenario picker (items with ``name`` and ``title``).
+
+    The picker gets a Layout of its own: a Layout shared with other fields would hide them
+    too when live mode hides the picker. It is as wide as its longest scenario title."""
+    checkbox = widgets.Checkbox(
+        value=demo, description=f"Demo ({label})", indent=False, layout=widgets.Layout(width="auto")
+    )
     picker = widgets.Dropdown(
         options=[(f"{s.name}: {s.title}", s.name) for s in scenarios],
         value=scenario,
         description="Scenario:",
-        layout=layout,
+        layout=widgets.Layout(width="auto", max_width="100%"),
     )
     return checkbox, picker
 
@@ -91,7 +120,14 @@ def show_figure(output: widgets.Output, figure: Any) -> None:
 
 
 class AppBase(widgets.VBox):
-    """Base class: subclasses build their form and call ``self.start(coro, label)``."""
+    """Base class: subclasses build their form and call ``self.start(coro, label)``.
+
+    ``self.views`` lists the widgets that show a result: :meth:`clear_results` empties them
+    (and forgets ``self.report``) when the input changes or a run fails, so what is on screen
+    always belongs to the input in the form."""
+
+    views: tuple[widgets.Widget, ...] = ()
+    report: Report | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         self.status = widgets.HTML(value="")
@@ -106,16 +142,26 @@ class AppBase(widgets.VBox):
 
     # -- running work ---------------------------------------------------------------------------
     def start(
-        self, work: Awaitable[Any], label: str, on_done: Callable[[Any], None] | None = None
+        self,
+        work: Awaitable[Any],
+        label: str,
+        on_done: Callable[[Any], None] | None = None,
+        *,
+        done: str | None = None,
+        stale: Sequence[widgets.Widget] | None = None,
     ) -> asyncio.Task[Any]:
-        """Run ``work`` as a task on the running loop; show progress and catch every error."""
+        """Run ``work`` as a task on the running loop; show progress and catch every error.
+
+        ``done`` is the status line once it succeeded (default "<label>: done."); on an error
+        the status says "<label> failed: ..." and the previous result is cleared (only the
+        ``stale`` views when given: a failed second step leaves the first one's result)."""
         self.cancel()
         self.error.value = ""
         self.status.value = _SPINNER + escape(label) + "…"
         self.cancel_button.disabled = False
         task = asyncio.ensure_future(work)
         self.task = task
-        task.add_done_callback(lambda t: self._finished(t, label, on_done))
+        task.add_done_callback(lambda t: self._finished(t, label, on_done, done, stale))
         return task
 
     def cancel(self) -> None:
@@ -123,7 +169,12 @@ class AppBase(widgets.VBox):
             self.task.cancel()
 
     def _finished(
-        self, task: asyncio.Task[Any], label: str, on_done: Callable[[Any], None] | None
+        self,
+        task: asyncio.Task[Any],
+        label: str,
+        on_done: Callable[[Any], None] | None,
+        done: str | None,
+        stale: Sequence[widgets.Widget] | None = None,
     ) -> None:
         self.cancel_button.disabled = True
         if task.cancelled():
@@ -131,9 +182,11 @@ class AppBase(widgets.VBox):
             return
         exc = task.exception()
         if exc is not None:
-            self.show_error(f"{label} failed: {plain_error(exc)}")
+            self.fail(f"{label} failed: {plain_error(exc)}", stale)
             return
-        self.status.value = f"{escape(label)}: done."
+        if self.error.value:  # the work reported its own error
+            return
+        self.status.value = escape(done or f"{label}: done.")
         if on_done is not None:
             try:
                 on_done(task.result())
@@ -143,20 +196,45 @@ class AppBase(widgets.VBox):
     # -- sharing --------------------------------------------------------------------------------
     def export_reports(self) -> list[Report]:
         """What the Export button saves: the app's current result; apps with more override."""
-        report = getattr(self, "report", None)
-        return [report] if isinstance(report, Report) else []
+        return [self.report] if self.report is not None else []
 
     def make_export_bar(self, name: str) -> ExportBar:
         """An Export button bound to this app's results (add it to the app's children)."""
         self.export_bar = ExportBar(self.export_reports, name)
         return self.export_bar
 
+    def clear_results(self) -> None:
+        """Empty every result view and forget the result (a new input, or a failed run)."""
+        _empty(self.views)
+        self.report = None
+        export_bar = getattr(self, "export_bar", None)
+        if export_bar is not None:
+            export_bar.clear()
+
+    def input_changed(self, _change: object = None) -> None:
+        """The input no longer matches what is shown: clear the result and its status."""
+        self.clear_results()
+        self.status.value = self.error.value = ""
+
+    def fail(self, message: str, stale: Sequence[widgets.Widget] | None = None) -> None:
+        """A run failed: say so, and leave no earlier result on screen under the message."""
+        if stale is None:
+            self.clear_results()
+        else:
+            _empty(stale)
+        self.show_error(message)
+
     def show_error(self, message: str) -> None:
         self.status.value = ""
-        self.error.value = (
-            f'<div style="color:#b71c1c;border-left:4px solid #b71c1c;'
-            f'padding:.3em .6em">{escape(message)}</div>'
-        )
+        self.error.value = _error_html(message)
+
+
+def _empty(views: Iterable[widgets.Widget]) -> None:
+    for view in views:
+        if isinstance(view, widgets.Output):
+            view.outputs = ()
+        elif isinstance(view, widgets.HTML):
+            view.value = ""
 
 
 class ExportBar(widgets.VBox):
@@ -192,9 +270,17 @@ class ExportBar(widgets.VBox):
         self.markdown = widgets.Textarea(
             layout=widgets.Layout(width="100%", height="10em", display="none")
         )
+        self.copy = widgets.HTML()
         super().__init__(
-            [widgets.HBox([self.button, self.redact]), self.link, self.markdown], **kwargs
+            [widgets.HBox([self.button, self.redact]), self.link, self.copy, self.markdown],
+            **kwargs,
         )
+
+    def clear(self) -> None:
+        """Forget the last export: it belongs to a result that is no longer shown."""
+        self.shared, self.filename = None, ""
+        self.link.value = self.copy.value = self.markdown.value = ""
+        self.markdown.layout.display = "none"
 
     def export(self) -> SharedReport | None:
         """Build the report now; offer it as a download (and save it when a folder is set)."""
@@ -215,6 +301,7 @@ class ExportBar(widgets.VBox):
         self.link.value = _download_html(self.filename, page, shared.redacted) + saved
         self.markdown.value = shared.to_markdown()
         self.markdown.layout.display = None
+        self.copy.value = copy_button_html(self.markdown.value, "Copy the Markdown summary")
         self.shared = shared
         return shared
 
@@ -238,4 +325,9 @@ def _download_html(filename: str, page: str, redacted: bool) -> str:
 
 
 def _error_html(message: str) -> str:
-    return f'<div style="color:#b71c1c">{escape(message)}</div>'
+    # The theme's own text colour on a red tint with a red bar: readable in a light and a dark
+    # theme alike.
+    return (
+        '<div class="o365diag-error" style="color:inherit;background:rgba(198,40,40,.12);'
+        f'border-left:4px solid #c62828;padding:.3em .6em">{escape(message)}</div>'
+    )

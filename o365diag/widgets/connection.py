@@ -9,7 +9,6 @@ notebook's widget state.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import ipywidgets as widgets
@@ -24,35 +23,42 @@ from o365diag.widgets._base import AppBase, demo_switch, escape
 
 __all__ = ["ConnectionTestApp", "config_error_text"]
 
-_WIDE = widgets.Layout(width="28em")
+_WIDTH = "30em"
+_LABELS = {"description_width": "7em"}
 _DEFAULT_PORTS = {"submission": 587, "direct-send": 25, "relay": 25}
-# Command-line flags in the probe's messages, as the form labels them.
-_FLAG_LABELS = {
-    "--from": "From",
-    "--to": "To",
-    "--connect-address": "Connect to",
-    "--stop-after": "Stop after",
-    "--send": "Send a test message",
-    "--host": "Host",
-    "--port": "Port",
-    "--user": "User",
-    "--auth": "AUTH",
-    "--tls": "TLS",
+# The form's label of each setting an error can name (``O365DiagError.field``).
+FIELD_LABELS = {
+    "mail_from": "From",
+    "rcpt_to": "To",
+    "connect_address": "Connect to",
+    "stop_after": "Stop after",
+    "send": "Send a test message",
+    "host": "Host",
+    "port": "Port",
+    "username": "User",
+    "password": "Password",
+    "auth_mechanism": "AUTH",
+    "tls_mode": "TLS",
+    "timeout": "Timeout",
 }
-_FLAG = re.compile(r"--[a-z][a-z-]*")
-# Steps table rows coloured by status, scoped to this app's table.
+# Steps table rows tinted by status, scoped to this app's table. Tints over the theme's own
+# background keep its text colour readable in a light and a dark theme; a long reply wraps
+# inside the table instead of widening it past the page.
 _STEPS_STYLE = (
     "<style>"
-    ".o365diag-steps tr.step-ok td{background:#e8f5e9}"
-    ".o365diag-steps tr.step-failed td{background:#ffebee;color:#b71c1c;font-weight:600}"
-    ".o365diag-steps tr.step-skipped td{background:#f5f5f5;color:#757575}"
+    ".o365diag-steps{max-width:100%;overflow-x:auto}"
+    ".o365diag-steps table{table-layout:auto;width:100%}"
+    ".o365diag-steps td{overflow-wrap:anywhere}"
+    ".o365diag-steps tr.step-ok td{background:rgba(46,125,50,.14)}"
+    ".o365diag-steps tr.step-failed td{background:rgba(198,40,40,.18);font-weight:600}"
+    ".o365diag-steps tr.step-skipped td{background:rgba(128,128,128,.12);font-style:italic}"
     "</style>"
 )
 
 
 def config_error_text(exc: ConfigError) -> str:
-    """The probe's message with its command-line flags replaced by the form's labels."""
-    return _FLAG.sub(lambda m: _FLAG_LABELS.get(m.group(0), m.group(0)), str(exc))
+    """The error as the form words it: each setting under its label."""
+    return exc.describe(FIELD_LABELS.get)
 
 
 class ConnectionTestApp(AppBase):
@@ -73,6 +79,8 @@ class ConnectionTestApp(AppBase):
         self.steps_view = widgets.HTML()
         self.diagnosis = widgets.HTML()
         self.transcript_view = widgets.HTML()
+        self.views = (self.steps_view, self.diagnosis, self.transcript_view)
+        self._stale = False
         self.children = [
             widgets.HBox([self.demo, self.scenario]),
             self.profile,
@@ -87,12 +95,13 @@ class ConnectionTestApp(AppBase):
             self.make_export_bar("connection-test"),
         ]
         self._sync_demo()
+        self._watch_form()
 
     # ------------------------------------------------------------------ the form
     def _build_form(self, demo: bool, scenario: str) -> None:
         text = _text_field
         self.demo, self.scenario = demo_switch(
-            "built-in simulator", SCENARIOS.values(), scenario, demo, _WIDE
+            "built-in simulator", SCENARIOS.values(), scenario, demo
         )
         self.profile = widgets.ToggleButtons(
             options=[(p.title, p.name) for p in PROFILES.values()],
@@ -102,23 +111,36 @@ class ConnectionTestApp(AppBase):
         )
         self.host = text("Host:", "smtp.office365.com (empty: default for the profile)")
         self.port = widgets.IntText(
-            value=587, description="Port:", layout=widgets.Layout(width="12em")
+            value=587,
+            description="Port:",
+            style={"description_width": "3em"},
+            layout=widgets.Layout(width="10em"),
         )
         self.address = text("Connect to:", "optional IP; TLS is still verified against Host")
         self.mail_from = text("From:", "scanner@contoso.com")
         self.rcpt_to = text("To:", "someone@contoso.com (comma-separated)")
         self.user = text("User:", "mailbox that signs in (empty: no AUTH)")
-        self.password = widgets.Password(description="Password:", layout=_WIDE)
-        self.token = widgets.Password(description="OAuth token:", layout=_WIDE)
+        self.password = _password("Password:")
+        self.token = _password("OAuth token:")
+        self.cafile = text("CA file:", "PEM file of a private CA to trust (optional)")
         self.auth = widgets.Dropdown(
-            options=["auto", "login", "plain", "xoauth2"], description="AUTH:"
+            options=["auto", "login", "plain", "xoauth2"],
+            description="AUTH:",
+            style=_LABELS,
+            layout=widgets.Layout(width="16em"),
         )
         self.tls = widgets.Dropdown(
-            options=["(profile)", "auto", "starttls", "implicit", "none"], description="TLS:"
+            options=["(profile)", "auto", "starttls", "implicit", "none"],
+            description="TLS:",
+            style={"description_width": "3em"},
+            layout=widgets.Layout(width="14em"),
         )
         self.insecure = widgets.Checkbox(description="Skip certificate check", indent=False)
         self.stop_after = widgets.Dropdown(
-            options=["(end)", *STOP_POINTS], description="Stop after:"
+            options=["(end)", *STOP_POINTS],
+            description="Stop after:",
+            style=_LABELS,
+            layout=widgets.Layout(width="16em"),
         )
         self.send = widgets.Checkbox(description="Send a test message (DATA)", indent=False)
         self.form = widgets.VBox(
@@ -130,7 +152,8 @@ class ConnectionTestApp(AppBase):
                 self.user,
                 self.password,
                 self.token,
-                widgets.HBox([self.auth, self.tls, self.insecure]),
+                widgets.HBox([self.auth, self.tls]),
+                widgets.HBox([self.cafile, self.insecure]),
                 widgets.HBox([self.stop_after, self.send]),
             ]
         )
@@ -141,27 +164,58 @@ class ConnectionTestApp(AppBase):
     def _profile_changed(self, change: dict[str, Any]) -> None:
         self.port.value = _DEFAULT_PORTS[change["new"]]
 
-    def _sync_demo(self) -> None:
-        demo = bool(self.demo.value)
-        self.scenario.layout.display = None if demo else "none"
-        for field in (
-            self.profile,
+    def _watch_form(self) -> None:
+        """Any change to the form makes the result on screen someone else's: clear it.
+
+        The password and token boxes are left out: the app empties them itself when a session
+        starts."""
+        watched = (self.demo, self.scenario, self.profile, *self._device_fields())
+        for field in (*watched, self.stop_after, self.send):
+            field.observe(self._form_changed, names="value")
+
+    def _device_fields(self) -> tuple[widgets.ValueWidget, ...]:
+        """The device's settings: the scenario sets them in demo mode."""
+        return (
             self.host,
             self.port,
             self.address,
             self.mail_from,
             self.rcpt_to,
             self.user,
-            self.token,
             self.auth,
             self.tls,
+            self.cafile,
             self.insecure,
-            self.password,
-        ):
+        )
+
+    def _form_changed(self, _change: object = None) -> None:
+        if self.probe is None and self.report is None and not self.steps_view.value:
+            return
+        self.cancel()
+        self._stale = True  # the next Step or Run all opens a new session with the form as is
+        self.input_changed()
+
+    def _sync_demo(self) -> None:
+        demo = bool(self.demo.value)
+        self.scenario.layout.display = None if demo else "none"
+        for field in (self.profile, *self._device_fields(), self.token, self.password):
             field.disabled = demo
         if demo:
             self.password.value = ""  # the simulator brings its own
             self._show_scenario()
+        else:  # the demo's addresses must not be used for a real session by mistake
+            self._clear_demo_values()
+
+    def _clear_demo_values(self) -> None:
+        client = SCENARIOS[self.scenario.value].client
+        demo_values = {
+            self.mail_from: client.get("mail_from", DEMO_USER),
+            self.rcpt_to: ", ".join(client.get("rcpt_to", (INTERNAL_RECIPIENT,))),
+            self.user: client.get("username", DEMO_USER) or "",
+        }
+        for field, value in demo_values.items():
+            if field.value == value:
+                field.value = ""
 
     def _show_scenario(self) -> None:
         """In demo mode the form shows what the picked scenario sends (its fields are locked)."""
@@ -182,7 +236,17 @@ class ConnectionTestApp(AppBase):
 
     def run_all(self) -> asyncio.Task[Any]:
         """Run the remaining steps; the view updates after each."""
-        return self.start(self._guarded(self._run_remaining()), "Running the session")
+        return self.start(
+            self._guarded(self._run_remaining()), "Running the session", done=self._done_text()
+        )
+
+    def _done_text(self) -> str:
+        target = (
+            f"demo scenario {self.scenario.value}"
+            if self.demo.value
+            else (self.host.value.strip() or "the profile's host")
+        )
+        return f"Tested: {target} ({self.profile.value})"
 
     def reset(self) -> asyncio.Task[Any]:
         self.cancel()
@@ -193,7 +257,7 @@ class ConnectionTestApp(AppBase):
         try:
             await work
         except ConfigError as exc:
-            self.show_error(config_error_text(exc))
+            self.fail(config_error_text(exc))
         except asyncio.CancelledError:
             await self._close_session(clear=False)
             raise
@@ -222,15 +286,16 @@ class ConnectionTestApp(AppBase):
         if probe.done:
             self.report = probe.report()
             self.diagnosis.value = render_findings_html(
-                self.report.sorted_findings(), heading="Diagnosis"
+                self.report.sorted_findings(), heading="Diagnosis", copy=True
             )
             self._render(probe)
             await self._stop_simulator()
 
     # ------------------------------------------------------------------ session
     async def _session(self) -> Probe:
-        if self.probe is not None and not self.probe.done:
+        if self.probe is not None and not self.probe.done and not self._stale:
             return self.probe
+        self._stale = False
         await self._close_session(clear=True)
         password = self._take_password()
         if self.demo.value:
@@ -263,6 +328,7 @@ class ConnectionTestApp(AppBase):
             host=self.host.value.strip() or None,
             port=self.port.value or None,
             connect_address=self.address.value.strip() or None,
+            cafile=self.cafile.value.strip() or None,
             username=user,
             password=password if user else None,
             token=Secret(token_value) if token_value and user else None,
@@ -299,4 +365,15 @@ class ConnectionTestApp(AppBase):
 
 
 def _text_field(description: str, placeholder: str) -> widgets.Text:
-    return widgets.Text(description=description, placeholder=placeholder, layout=_WIDE)
+    return widgets.Text(
+        description=description,
+        placeholder=placeholder,
+        style=_LABELS,
+        layout=widgets.Layout(width=_WIDTH),
+    )
+
+
+def _password(description: str) -> widgets.Password:
+    return widgets.Password(
+        description=description, style=_LABELS, layout=widgets.Layout(width=_WIDTH)
+    )

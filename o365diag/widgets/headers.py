@@ -40,6 +40,7 @@ class HeaderAnalyzerApp(AppBase):
             layout={"width": "auto"},
         )
         self.samples.observe(self._load_sample, names="value")
+        self.upload.observe(self._uploaded, names="value")
         self.analyze_button = widgets.Button(
             description="Analyze", button_style="primary", icon="search"
         )
@@ -48,6 +49,9 @@ class HeaderAnalyzerApp(AppBase):
         self.findings = widgets.HTML()
         self.chart = widgets.Output()
         self.tables = widgets.HTML()
+        self.views = (self.cards, self.findings, self.chart, self.tables)
+        self._sample_text = ""
+        self.paste.observe(self._pasted, names="value")
         self.children = [
             self.paste,
             widgets.HBox([self.analyze_button, self.upload, self.samples]),
@@ -64,26 +68,51 @@ class HeaderAnalyzerApp(AppBase):
     def _load_sample(self, change: dict[str, Any]) -> None:
         path = change.get("new")
         if path:
-            self.paste.value = Path(path).read_text(encoding="utf-8", errors="replace")
+            self._sample_text = Path(path).read_text(encoding="utf-8", errors="replace")
+            self.paste.value = self._sample_text
+
+    def _pasted(self, change: dict[str, Any]) -> None:
+        """Edited text is not the sample any more: the picker must not name it."""
+        if self.samples.value and change.get("new") != self._sample_text:
+            self._forget_sample()
+        self.input_changed()
+
+    def _forget_sample(self) -> None:
+        self.samples.unobserve(self._load_sample, names="value")
+        self.samples.value = ""
+        self.samples.observe(self._load_sample, names="value")
+
+    def _uploaded(self, change: dict[str, Any]) -> None:
+        """A new upload is the input now: the paste box and the sample no longer are."""
+        if not change.get("new"):
+            return  # the upload emptied once read
+        self._forget_sample()
+        self.paste.value = ""
+        self.input_changed()
 
     def _input(self) -> tuple[bytes | str, str]:
         uploaded = take_uploads(self.upload)
         if uploaded:
             name, content = uploaded[0]
             return content, name
+        sample = self.samples.value
+        if sample:  # still the sample's own text: an edit forgets the sample
+            return self.paste.value, Path(sample).name
         return self.paste.value, "pasted text"
 
     # -- work -----------------------------------------------------------------------------------
     def run(self) -> asyncio.Task[Any]:
         data, name = self._input()
-        return self.start(self._analyze(data, name), "Analyzing headers", self.show)
+        return self.start(
+            self._analyze(data, name), f"Analyzing {name}", self.show, done=f"Analyzed: {name}"
+        )
 
     async def _analyze(self, data: bytes | str, name: str) -> Report | None:
         await asyncio.sleep(0)
         try:
             return analyze(data, name=name)
         except InputError as exc:
-            self.show_error(f"{name}: {exc}")
+            self.fail(f"Analyzing {name} failed: {exc}")
             return None
 
     def show(self, report: Report | None) -> None:
@@ -92,7 +121,9 @@ class HeaderAnalyzerApp(AppBase):
         self.report = report
         data = report.to_dict()
         self.cards.value = render_cards_html(auth_cards(data))
-        self.findings.value = render_findings_html(report.sorted_findings(), heading="Findings")
+        self.findings.value = render_findings_html(
+            report.sorted_findings(), heading="Findings", copy=True
+        )
         self.tables.value = (
             "<h4>Received chain</h4>"
             + hops_html(data["hops"], data["total_transit_seconds"])
@@ -110,3 +141,7 @@ class HeaderAnalyzerApp(AppBase):
             return
         self.figure = hop_delay_figure(hops)
         show_figure(self.chart, self.figure)
+
+    def clear_results(self) -> None:
+        super().clear_results()
+        self.figure = None

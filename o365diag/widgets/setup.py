@@ -22,9 +22,7 @@ from o365diag.widgets._base import AppBase, escape, take_uploads
 
 __all__ = ["SetupAssistantApp", "answer_error_text"]
 
-_WIDE = widgets.Layout(width="36em")
 _TRUE_BY_DEFAULT = ("port25_open", "port587_open")
-_STYLE = {"description_width": "22em"}
 
 
 class SetupAssistantApp(AppBase):
@@ -40,11 +38,15 @@ class SetupAssistantApp(AppBase):
         self.audit_report: Report | None = None
         self.fields: dict[str, widgets.Widget] = {q.name: _field(q) for q in QUESTIONS}
         self.demo = widgets.Checkbox(
-            value=demo, indent=False, description="Demo verify (local DNS and the simulator)"
+            value=demo,
+            indent=False,
+            description="Demo verify (local DNS and the simulator)",
+            layout=widgets.Layout(width="auto"),
         )
         self.password = widgets.Password(
             description="Mailbox password:",
-            layout=_WIDE,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="36em"),
             placeholder="live verify of SMTP AUTH only",
         )
         self.recommend_button = widgets.Button(
@@ -56,6 +58,7 @@ class SetupAssistantApp(AppBase):
         self.card = widgets.HTML()
         self.configuration = widgets.HTML()
         self.verify_view = widgets.HTML()
+        self.views = (self.card, self.configuration, self.verify_view)
         self.children = [
             self._form(),
             widgets.HBox([self.recommend_button, self.verify_button, self.demo]),
@@ -71,8 +74,10 @@ class SetupAssistantApp(AppBase):
 
     # -- the form --------------------------------------------------------------------------------
     def _form(self) -> widgets.Widget:
-        basic = [self.fields[q.name] for q in QUESTIONS if not q.advanced]
-        advanced = widgets.VBox([self.fields[q.name] for q in QUESTIONS if q.advanced])
+        basic = [_labelled(q, self.fields[q.name]) for q in QUESTIONS if not q.advanced]
+        advanced = widgets.VBox(
+            [_labelled(q, self.fields[q.name]) for q in QUESTIONS if q.advanced]
+        )
         more = widgets.Accordion(children=[advanced], titles=("More details (optional)",))
         more.selected_index = None
         return widgets.VBox([widgets.HTML("<b>About the device</b>"), *basic, more])
@@ -95,9 +100,10 @@ class SetupAssistantApp(AppBase):
         try:
             plan = plan_setup(self.answers())
         except AnswerError as exc:
-            self.show_error(answer_error_text(exc))
+            self.fail(answer_error_text(exc))  # no plan for other answers stays under it
             return None
         self.plan, self.report = plan, plan.to_report()
+        self.status.value = escape(f"Recommended: {plan.recommendation.option.title}")
         self.card.value = recommendation_html(plan)
         self.configuration.value = plan_html(plan)
         self.verify_view.value = ""
@@ -111,7 +117,14 @@ class SetupAssistantApp(AppBase):
             return None
         options = self._verify_options()
         label = "Verifying (demo)" if options.demo else "Verifying"
-        return self.start(self._verify(plan, options), label, self._show_verify)
+        self.verify_result, self.verify_view.value = None, ""
+        return self.start(
+            self._verify(plan, options),
+            label,
+            self._show_verify,
+            done=f"{label}: done.",
+            stale=(self.verify_view,),
+        )
 
     def _plan_is_current(self) -> bool:
         if self.plan is None:
@@ -149,6 +162,11 @@ class SetupAssistantApp(AppBase):
         parts.append(render_findings_html(result.findings, heading="Next"))
         self.verify_view.value = "".join(parts)
 
+    def clear_results(self) -> None:
+        super().clear_results()
+        self.plan, self.verify_result = None, None
+        self.verify_button.disabled = True
+
     # -- audit -----------------------------------------------------------------------------------
     def _audit_section(self, exports_dir: str | Path | None) -> widgets.Widget:
         self.upload = widgets.FileUpload(accept=".json", multiple=True, description="Exports")
@@ -185,11 +203,12 @@ class SetupAssistantApp(AppBase):
                 files = [read_export(p) for p in chosen]
             report = audit_exports(AuditContext(files))
         except ExportError as exc:
-            self.show_error(str(exc))
+            self.audit_report, self.audit_view.value = None, ""
+            self.show_error(f"Audit failed: {exc}")
             return None
         self.audit_report = report
         self.audit_view.value = render_findings_html(
-            report.sorted_findings(), heading="Audit findings"
+            report.sorted_findings(), heading="Audit findings", copy=True
         )
         return report
 
@@ -203,7 +222,7 @@ class SetupAssistantApp(AppBase):
 def answer_error_text(exc: AnswerError) -> str:
     """The error under the question's label as the form shows it, not its internal name."""
     labels = {q.name: q.prompt for q in QUESTIONS}
-    label = labels.get(exc.field)
+    label = labels.get(exc.field or "")
     if label is None:
         return str(exc)
     reason = str(exc).removeprefix(f"{exc.field}: ")
@@ -213,12 +232,16 @@ def answer_error_text(exc: AnswerError) -> str:
 
 
 # -- form helpers ----------------------------------------------------------------------------------
+def _labelled(question: Question, field: widgets.Widget) -> widgets.Widget:
+    """The question in full above its field: a long prompt wraps instead of being cut off."""
+    label = widgets.HTML(f"<label>{escape(question.prompt)}</label>")
+    return widgets.VBox([label, field], layout=widgets.Layout(margin="0 0 .4em 0"))
+
+
 def _field(question: Question) -> widgets.Widget:
-    common: dict[str, Any] = {
-        "description": question.prompt,
-        "style": _STYLE,
-        "layout": widgets.Layout(width="60em"),
-    }
+    common: dict[str, Any] = {"tooltip": question.prompt}
+    if question.kind in ("text", "list"):
+        common["layout"] = widgets.Layout(width="36em")
     # Required questions start unanswered, so nothing is assumed about the device.
     if question.kind == "bool":
         default = None if question.required else question.name in _TRUE_BY_DEFAULT

@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from o365diag.findings import STYLE, copy_button_html
 from o365diag.widgets._base import escape
 
 __all__ = ["SYMPTOMS", "StartHereApp", "Symptom"]
@@ -112,6 +113,7 @@ class StartHereApp(widgets.VBox):
             "below is the way in."
         )
         self.answer.value = (
-            f"<p>{escape(symptom.advice)}</p><p>{where}</p>"
-            f"<p>From a terminal: <code>{escape(symptom.command)}</code></p>"
+            f'<div class="o365diag">{STYLE}<p>{escape(symptom.advice)}</p><p>{where}</p>'
+            f"<p>From a terminal: <code>{escape(symptom.command)}</code>"
+            f"{copy_button_html(symptom.command)}</p></div>"
         )

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from o365diag.findings import Report, render_cards_html, render_findings_html
-from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
+from o365diag.widgets._base import (
+    AppBase,
+    sample_options,
+    show_figure,
+    shown_path,
+    take_uploads,
+)
 
 if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
@@ -49,6 +55,8 @@ class TraceExplorerApp(AppBase):
         self.charts = {name: widgets.Output() for name in _CHARTS}
         self.anomaly_table = widgets.HTML()
         self.tables = widgets.HTML()
+        self.views = (self.cards, self.findings, *self.charts.values(), self.anomaly_table)
+        self.views += (self.tables,)
         self.children = [
             self.upload_row,
             self.paths,
@@ -80,17 +88,22 @@ class TraceExplorerApp(AppBase):
         )
         self.analyze_button.on_click(lambda _b: self.run())
         self.upload_row = widgets.HBox([self.analyze_button, self.upload, self.samples])
+        self.upload.observe(self._uploaded, names="value")
         self.paths = widgets.Textarea(
             placeholder="Or paths to export files on this machine, one per line",
             layout=widgets.Layout(width="100%", height="4em"),
         )
         self.interval = widgets.Dropdown(options=_INTERVALS, value="auto", description="Interval:")
         self.org_domains = widgets.Text(
-            placeholder="example.com, example.net (blank: guess)", description="Your domains:"
+            placeholder="example.com, example.net (blank: guess)",
+            description="Your domains:",
+            style={"description_width": "initial"},
+            layout={"width": "26em"},
         )
         self.date_order = widgets.Dropdown(
-            options=[("dates: auto", "auto"), ("month/day", "mdy"), ("day/month", "dmy")],
+            options=[("detect", "auto"), ("month/day", "mdy"), ("day/month", "dmy")],
             value="auto",
+            description="Dates:",
             layout={"width": "auto"},
         )
         self.options_row = widgets.HBox([self.interval, self.org_domains, self.date_order])
@@ -112,7 +125,17 @@ class TraceExplorerApp(AppBase):
     def _sample_chosen(self, change: dict[str, Any]) -> None:
         """The last input wins: a picked sample replaces whatever the paths box held."""
         if change.get("new"):
-            self.paths.value = str(change["new"])
+            self.paths.value = shown_path(change["new"])
+            self.input_changed()
+
+    def _uploaded(self, change: dict[str, Any]) -> None:
+        """New files uploaded: what is shown belongs to the previous input."""
+        if change.get("new"):
+            self.input_changed()
+
+    def _input_name(self, sources: list[Source]) -> str:
+        names = [s[0] if isinstance(s, tuple) else Path(s).name for s in sources]
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
     def _settings(self) -> _Settings:
         domains = [d.strip() for d in self.org_domains.value.replace(";", ",").split(",")]
@@ -121,10 +144,14 @@ class TraceExplorerApp(AppBase):
     # -- work -----------------------------------------------------------------------------------
     def run(self) -> asyncio.Task[Any]:
         """Load the chosen exports and analyse them (off the kernel's thread)."""
+        sources = self._sources()
+        name = self._input_name(sources)
+        self.input_changed()  # a new load: nothing of the last one stays, its sender filter too
         return self.start(
-            self._load_and_analyze(self._sources(), self._settings()),
-            "Loading the trace",
+            self._load_and_analyze(sources, self._settings()),
+            f"Loading {name}" if sources else "Loading the trace",
             self.show,
+            done=f"Analyzed: {name}",
         )
 
     async def _load_and_analyze(
@@ -135,7 +162,7 @@ class TraceExplorerApp(AppBase):
         from o365diag.trace.model import TraceInputError
 
         if not sources:
-            self.show_error("Choose a sample, upload export files or type their paths first.")
+            self.fail("Choose a sample, upload export files or type their paths first.")
             return None
         try:
             data = await asyncio.to_thread(
@@ -146,14 +173,15 @@ class TraceExplorerApp(AppBase):
             )
             analysis = await asyncio.to_thread(analyze_trace, data, settings.interval)
         except TraceInputError as exc:
-            self.show_error(str(exc))
+            self.fail(f"Loading failed: {exc}")
             return None
         self.data = data
         return analysis
 
     def filter_sender(self, sender: str) -> asyncio.Task[Any]:
         """Show one sender's traffic ('' for everyone)."""
-        return self.start(self._refilter(sender), "Filtering", self.show)
+        label = f"Filtering on {sender}" if sender else "Showing all senders"
+        return self.start(self._refilter(sender), label, self.show)
 
     async def _refilter(self, sender: str) -> TraceAnalysis | None:
         from o365diag.trace.analyze import analyze_trace
@@ -168,6 +196,12 @@ class TraceExplorerApp(AppBase):
             self.filter_sender(str(change["new"]))
 
     # -- display --------------------------------------------------------------------------------
+    def clear_results(self) -> None:
+        """Forget the loaded trace too, and offer every sender again on the next load."""
+        super().clear_results()
+        self.data, self.analysis, self.figures = None, None, {}
+        self._set_senders([])
+
     def show(self, analysis: TraceAnalysis | None) -> None:
         from o365diag.plots import trace_figures
         from o365diag.trace.report import anomaly_table_html, cards, tables_html
@@ -178,7 +212,7 @@ class TraceExplorerApp(AppBase):
         self.report = analysis.to_report()
         self.cards.value = render_cards_html(cards(analysis))
         self.findings.value = render_findings_html(
-            self.report.sorted_findings(), heading="Findings"
+            self.report.sorted_findings(), heading="Findings", copy=True
         )
         self.anomaly_table.value = anomaly_table_html(analysis.anomalies) or (
             "<p><em>No unusual volume.</em></p>"
@@ -194,7 +228,10 @@ class TraceExplorerApp(AppBase):
     def _offer_senders(self, analysis: TraceAnalysis) -> None:
         if self.sender.value != _ALL_SENDERS:
             return  # keep the list the user is choosing from
-        senders = analysis.top_senders.head(_SENDER_CHOICES).get_column("sender").to_list()
+        self._set_senders(analysis.top_senders.head(_SENDER_CHOICES).get_column("sender").to_list())
+
+    def _set_senders(self, senders: list[str]) -> None:
+        """Offer these senders, with "(all senders)" chosen; no filtering runs for the change."""
         with self.sender.hold_trait_notifications():
             self.sender.unobserve(self._on_sender, names="value")
             # Dropdown labels are plain text, not HTML: no escaping needed.
