@@ -33,7 +33,7 @@ from tests.graph_server import TRACE_PATH, GraphServer, graph_records
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJ0aWQiOiJ0ZXN0LXRlbmFudCJ9.test-secret-token-value"
 NOW = datetime.now(UTC)
-START = (NOW - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+START = (NOW - timedelta(days=14)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture(scope="module")
