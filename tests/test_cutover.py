@@ -453,3 +453,49 @@ def test_saved_result_goes_into_the_shared_report(
     assert "Burndown" in html  # the charts come from the saved data
     text = markdown.read_text(encoding="utf-8")
     assert "| printer@contoso.example | basic | enabled | breaks-at-cutover" in text
+
+
+def test_the_smtp_secret_scan_extends_to_cutover_and_explain(
+    files: list[tuple[str, bytes]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    from tests.test_smtp_secrets import PASSWORD, TOKEN, assert_no_secret
+
+    name, body = only(files, "signins")[0]
+    lines = body.decode("utf-8-sig").splitlines()
+    # A token where the portal puts token identifiers, on every row of the sign-in download.
+    header = lines[0].split(",")
+    column = header.index("Unique token identifier")
+    rows = [lines[0]]
+    for line in lines[1:200]:
+        cells = line.split(",")
+        cells[column] = TOKEN
+        rows.append(",".join(cells))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / name).write_text("\r\n".join(rows), encoding="utf-8")
+    (folder / "devices.csv").write_text(
+        f"identity,kind,notes\r\nscans@contoso.example,mfd,password={PASSWORD}\r\n",
+        encoding="utf-8",
+    )
+    paths = [str(p) for p in sorted(folder.iterdir())]
+    html, saved, shared = tmp_path / "c.html", tmp_path / "c.json", tmp_path / "r.html"
+    main(["cutover", *paths, "--as-of", "2026-11-30", "--json", "--html", str(html)])
+    saved.write_text(capsys.readouterr().out, encoding="utf-8")
+    main(["cutover", *paths, "--as-of", "2026-11-30"])
+    main(["report", str(saved), "-o", str(shared)])
+    auth = base64.b64encode(f"\0scans@contoso.example\0{PASSWORD}".encode()).decode()
+    main(["explain", "--json", f" -> AUTH PLAIN {auth}\n<~* 535 5.7.3 Authentication unsuccessful"])
+    captured = capsys.readouterr()
+    outputs = {
+        "stdout": captured.out,
+        "stderr": captured.err,
+        "html": html.read_text(encoding="utf-8"),
+        "json": saved.read_text(encoding="utf-8"),
+        "report": shared.read_text(encoding="utf-8"),
+    }
+    assert "scans@contoso.example" in outputs["json"]  # the inputs were really read
+    for where, text in outputs.items():
+        assert_no_secret(text, where)
+        assert auth not in text
