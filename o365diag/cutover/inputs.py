@@ -161,7 +161,7 @@ def _classify_trace(name: str, data: bytes, headers: Sequence[str] = ()) -> str:
         detect_format(read_source(name, data=data))
         return "trace"
     except TraceInputError:
-        shown = ", ".join(h.strip() for h in headers[:6])
+        shown = "".join(ch for ch in ", ".join(h.strip() for h in headers[:6]) if ch.isprintable())
         columns = f" (columns: {shown})" if shown else ""
         raise CutoverInputError(
             f"{name}: not a sign-in log, SMTP AUTH clients report, message trace, Exchange "
