@@ -6,9 +6,11 @@ when a finding applies and fill in what was seen.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.headers.parse import ENCODED_WORD
 from o365diag.headers.waits import held_by_names
@@ -111,10 +113,23 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
     if a.verdict.source is None:
         yield make_finding("no-auth-results", values)
         return
-    yield from _spf_findings(auth["spf"]["result"], values, evidence)
-    yield from _dkim_findings(auth["dkim"], values, evidence)
-    yield from _dmarc_findings(auth["dmarc"], values, evidence)
-    yield from _compauth_findings(a, values, evidence)
+    found = [
+        *_spf_findings(auth["spf"]["result"], values, evidence),
+        *_dkim_findings(auth["dkim"], values, evidence),
+        *_dmarc_findings(auth["dmarc"], values, evidence),
+        *_compauth_findings(a, values, evidence),
+    ]
+    kind = non_public_kind(str(values["ip"])) if values["ip"] else None
+    yield from (_private_ip_fix(f, {**values, "ip_kind": kind}) for f in found) if kind else found
+
+
+def _private_ip_fix(item: Finding, values: dict[str, Any]) -> Finding:
+    """A private sending IP can never go into SPF: the catalogue's other fix says what can."""
+    entry = load_table("header_findings").lookup(item.code)
+    other = entry.get("fix_private_ip") if entry else None
+    if not other:
+        return item
+    return dataclasses.replace(item, fix=str(other).format_map(values))
 
 
 def _spf_findings(
