@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from o365diag import __version__
 from o365diag.findings import Finding, Report, render_findings_html, standalone_page
 from o365diag.redact import Redactor
+from o365diag.wording import duration
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -501,7 +502,7 @@ def _as_list(value: Any) -> list[Any] | None:
 
 
 def _seconds(value: Any) -> str:
-    return "—" if value is None else f"{float(value):,.0f} s"
+    return duration(float(value)) if value is not None else "—"
 
 
 def _transcript_tail(transcript: Any, limit: int = 25) -> str:

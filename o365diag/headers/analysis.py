@@ -9,7 +9,7 @@ from typing import Any
 
 from o365diag.findings import Report
 from o365diag.headers.alignment import domain_of
-from o365diag.headers.diagnose import diagnose
+from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain
 from o365diag.headers.stamps import (
@@ -59,6 +59,10 @@ def analyze(source: bytes | str | HeaderSet, name: str = "") -> Report:
     analysis = build_analysis(headers)
     report = Report(schema=SCHEMA, data=_report_data(analysis), title=_title(analysis))
     report.findings = diagnose(analysis)
+    lead = most_likely(report.findings)
+    report.data["most_likely"] = (
+        None if lead is None else {"code": lead.code, "title": lead.title, "fix": lead.fix}
+    )
     return report
 
 
