@@ -445,7 +445,12 @@ def _headers_facts(report: Report) -> list[tuple[str, Any]]:
     cards = [(label, value) for label, value, _ in auth_cards(report.to_dict())]
     transit = report.data.get("total_transit_seconds")
     hops = report.data.get("hops") or []
-    return [*cards, ("Hops", f"{len(hops)}, total transit {_seconds(transit)}")]
+    lead = report.data.get("most_likely") or {}
+    return [
+        ("Most likely cause", lead.get("title")),
+        *cards,
+        ("Hops", f"{len(hops)}, total transit {_seconds(transit)}"),
+    ]
 
 
 def _plain_facts(kind: str, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
