@@ -224,3 +224,10 @@ def test_the_app_shows_the_most_likely_cause_above_everything() -> None:
     app.show(_report(INTRA_ORG))  # type: ignore[arg-type]
     assert app.cards.value.startswith('<div class="lead"')
     assert "Most likely cause:" in app.cards.value and "intra-org-spoof" in app.cards.value
+
+
+def test_the_ticket_summary_starts_with_the_most_likely_cause() -> None:
+    markdown = SharedReport.build([_report(INTRA_ORG)]).to_markdown()  # type: ignore[list-item]
+    facts = [line for line in markdown.splitlines() if line.startswith("- **")]
+    assert facts[0].startswith("- **Most likely cause:** Message from your own domain")
+    assert "Received chain: 3 hops," in analysis_text(_report(INTRA_ORG))  # type: ignore[arg-type]

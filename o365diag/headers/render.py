@@ -8,7 +8,7 @@ from typing import Any
 
 from o365diag.findings import Report, findings_text, render_cards_html, render_findings_html
 from o365diag.headers.diagnose import most_likely
-from o365diag.wording import duration
+from o365diag.wording import duration, plural
 
 __all__ = [
     "analysis_html",
@@ -125,7 +125,7 @@ def analysis_text(report: Report) -> str:
 
 
 def _hops_text(hops: Sequence[dict[str, Any]], total: float | None) -> list[str]:
-    lines = [f"Received chain: {len(hops)} hop(s), total transit {duration(total)}"]
+    lines = [f"Received chain: {plural(len(hops), 'hop')}, total transit {duration(total)}"]
     for hop in hops[:50]:
         lines.append(
             f"  {hop['index']:>3}. {duration(hop['delay_seconds']):>10}  "
@@ -133,7 +133,7 @@ def _hops_text(hops: Sequence[dict[str, Any]], total: float | None) -> list[str]
             f"{'  [skew]' if hop.get('clock_skew') else ''}"
         )
     if len(hops) > 50:
-        lines.append(f"  ... {len(hops) - 50} more hop(s) in the JSON output")
+        lines.append(f"  ... {plural(len(hops) - 50, 'more hop')} in the JSON output")
     return lines
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 
+from o365diag.domains import is_always_published
 from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, load_table
 from o365diag.smtp.config import PROFILES
@@ -184,16 +185,6 @@ def _resolution_code(code: str, host: str | None) -> str:
     if code == "dns.no-address" and host and is_always_published(host):
         return "dns.microsoft-host-unresolved"
     return code
-
-
-def is_always_published(host: str) -> bool:
-    """True for Microsoft 365 endpoints that resolve on every working network."""
-    entry = load_table("dns_microsoft").lookup("always-published-hosts")
-    if entry is None:
-        return False
-    name = host.strip().rstrip(".").lower()
-    suffixes = tuple(f".{suffix}" for suffix in entry.get("suffixes") or ())
-    return name in (entry.get("value") or ()) or name.endswith(suffixes)
 
 
 def local_finding(
