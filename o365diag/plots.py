@@ -72,7 +72,8 @@ def _horizontal_bars(
 def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) -> go.Figure:
     """Horizontal bars: how long the message waited before each Received hop, oldest at the top.
 
-    Each bar names the server the message waited on, as the slow-hop finding does. A hop whose
+    Each bar names the server the message waited on, as the slow-hop finding does, then the one
+    that received it from there ("2. relay.example.com → mx.example.org"). A hop whose
     clock runs behind (clock skew) has no real delay to draw: its bar is a purple stub, so one
     wrong clock cannot stretch the axis and flatten every real delay.
     """
@@ -98,7 +99,7 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
             colors.append(_SLOW_COLOR if delay >= slow_seconds else _OK_COLOR)
             notes.append(f"waited {duration(delay)}")
     figure = _horizontal_bars(
-        [f"{hop['index']}. {plain(str(who))}" for hop, who, _ in rows],
+        [f"{hop['index']}. {_hop_path(hop, who)}" for hop, who, _ in rows],
         values,
         colors,
         title=f"Wait before each hop, on the server named ({unit}; orange = slow, purple = skew)",
@@ -107,6 +108,12 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
     )
     figure.update_traces(customdata=notes)
     return figure
+
+
+def _hop_path(hop: Mapping[str, Any], held_by: str) -> str:
+    """ "waited on -> received by": the server the finding names first, then the next one."""
+    receiver = str(hop.get("by") or hop.get("by_ip") or "?")
+    return f"{plain(held_by[:38])} → {plain(receiver[:38])}"
 
 
 def _delay_unit(longest: float) -> tuple[float, str]:

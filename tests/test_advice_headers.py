@@ -211,7 +211,8 @@ def test_the_chart_and_the_finding_name_the_same_server() -> None:
     slow = next(f for f in report.findings if f.code == "slow-hop")  # type: ignore[attr-defined]
     bars = hop_delay_figure(report.data["hops"]).data[0]  # type: ignore[attr-defined]
     label = next(y for y, note in zip(bars.y, bars.customdata, strict=True) if "47 min" in note)
-    server = label.split(". ", 1)[1]
+    server, receiver = label.split(". ", 1)[1].split(" → ")
+    assert receiver and receiver != server
     assert f"on {server} " in slow.title + " "
     assert server in slow.fix
     assert json.dumps(report.data["most_likely"])  # type: ignore[attr-defined]
