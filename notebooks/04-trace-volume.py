@@ -53,7 +53,7 @@ pio.renderers.default = "plotly_mimetype+notebook"
 DATA = Path.cwd() / "data"
 
 app = TraceExplorerApp(samples_dir=DATA)
-app.paths.value = "\n".join(str(DATA / name) for name in SAMPLES if (DATA / name).is_file())
+app.paths.value = "\n".join(f"data/{name}" for name in SAMPLES if (DATA / name).is_file())
 app.interval.value = INTERVAL
 app
 

@@ -61,6 +61,10 @@ class IdentityProvider:
         token: str | None = None,
         tenant: str = TENANT,
         client_id: str = CLIENT_ID,
+        scopes: tuple[str, ...] = (SMTP_SCOPE,),
+        client_secret: str | None = None,
+        app_certificate: Any = None,
+        ca: LocalCA | None = None,
     ) -> None:
         assert verdict in VERDICTS
         self.verdict, self.account, self.tenant, self.client_id = (
@@ -70,7 +74,16 @@ class IdentityProvider:
             client_id,
         )
         self.token = token or "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
-        self.ca = LocalCA("o365diag test identity provider CA")
+        # Scopes it grants, and the credentials of a confidential app (secret or certificate).
+        self.scopes, self.client_secret, self.app_certificate = (
+            scopes,
+            client_secret,
+            app_certificate,
+        )
+        self.issued: set[str] = set()  # every access token handed out (a resource server's view)
+        self.refresh_tokens: set[str] = set()
+        self.auth_codes: dict[str, dict[str, str]] = {}
+        self.ca = ca or LocalCA("o365diag test identity provider CA")
         self.cafile = self.ca.write_ca(folder)
         cert, key = self.ca.issue(["127.0.0.1", "localhost"]).write(folder, "idp")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -131,8 +144,11 @@ class IdentityProvider:
             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
         }
 
+    def _scope_ok(self, scope: str) -> bool:
+        return any(s in self.scopes for s in scope.split())
+
     def answer_device_code(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        if SMTP_SCOPE not in form.get("scope", "").split():
+        if not self._scope_ok(form.get("scope", "")):
             return 400, _error(
                 "invalid_scope",
                 f"AADSTS70011: The provided value '{form.get('scope')}' for "
@@ -158,6 +174,15 @@ class IdentityProvider:
         }
 
     def answer_token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return 400, _error("invalid_grant", "AADSTS70000: refresh token not valid.")
+            return 200, self._tokens(form, fresh=True)
+        if grant == "client_credentials":
+            return self._client_credentials(form)
+        if grant == "authorization_code":
+            return self._authorization_code(form)
         user_code = self.codes.get(form.get("device_code", ""))
         if form.get("grant_type") != DEVICE_GRANT or user_code is None:
             return 400, _error("bad_verification_code", "AADSTS70019: unknown device code.")
@@ -176,7 +201,70 @@ class IdentityProvider:
             )
         return 200, self._tokens(form)
 
-    def _tokens(self, form: dict[str, str]) -> dict[str, Any]:
+    def _new_access_token(self, fresh: bool = False) -> str:
+        """``self.token`` for a sign-in; a new token for a refresh, or an app's next one."""
+        token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32) if fresh else self.token
+        self.issued.add(token)
+        return token
+
+    def _new_refresh_token(self) -> str:
+        token = "refresh-" + secrets.token_urlsafe(16)
+        self.refresh_tokens.add(token)
+        return token
+
+    def _client_credentials(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if form.get("client_id") != self.client_id or not self._scope_ok(form.get("scope", "")):
+            return 400, _error("unauthorized_client", "AADSTS700016: unknown app or scope.")
+        if not self._client_authenticated(form):
+            return 401, _error("invalid_client", "AADSTS7000215: Invalid client secret provided.")
+        return 200, {
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "access_token": self._new_access_token(fresh=self.token in self.issued),
+        }
+
+    def _client_authenticated(self, form: dict[str, str]) -> bool:
+        if self.client_secret is not None and form.get("client_secret") == self.client_secret:
+            return True
+        assertion = form.get("client_assertion")
+        if self.app_certificate is None or not assertion:
+            return False
+        import jwt
+
+        try:
+            jwt.decode(
+                assertion,
+                self.app_certificate.public_key(),
+                algorithms=["RS256", "PS256"],
+                audience=self.openid_configuration()["token_endpoint"],
+            )
+        except jwt.PyJWTError:
+            return False
+        return True
+
+    def authorize(self, query: dict[str, str]) -> str:
+        """The browser's visit to the authorize endpoint: the user is signed in at once and
+        sent back to the app's redirect URI with a code."""
+        code = secrets.token_urlsafe(16)
+        self.auth_codes[code] = query
+        back = {"code": code, "state": query.get("state", "")}
+        return f"{query['redirect_uri']}?{urllib.parse.urlencode(back)}"
+
+    def _authorization_code(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        import hashlib
+
+        asked = self.auth_codes.pop(form.get("code", ""), None)
+        if asked is None or asked.get("redirect_uri") != form.get("redirect_uri"):
+            return 400, _error("invalid_grant", "AADSTS70008: the code is not valid.")
+        verifier = form.get("code_verifier", "").encode()
+        challenge = _b64(hashlib.sha256(verifier).digest().decode("latin-1"))
+        if asked.get("code_challenge_method") != "S256" or asked.get("code_challenge") != challenge:
+            return 400, _error("invalid_grant", "AADSTS501481: the code verifier does not match.")
+        return 200, self._tokens(form, nonce=asked.get("nonce"))
+
+    def _tokens(
+        self, form: dict[str, str], fresh: bool = False, nonce: str | None = None
+    ) -> dict[str, Any]:
         oid, tid = "11111111-2222-4333-8444-555555555555", "99999999-8888-4777-8666-555555555555"
         claims = {
             "iss": f"{self.authority}/{tid}/v2.0",
@@ -188,12 +276,14 @@ class IdentityProvider:
             "sub": "test-subject",
             "preferred_username": self.account,
         }
+        if nonce:
+            claims["nonce"] = nonce
         return {
             "token_type": "Bearer",
             "scope": form.get("scope", ""),
             "expires_in": 3599,
-            "access_token": self.token,
-            "refresh_token": "refresh-" + secrets.token_urlsafe(16),
+            "access_token": self._new_access_token(fresh),
+            "refresh_token": self._new_refresh_token(),
             "id_token": f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}))}"
             f".{_b64(json.dumps(claims))}.",
             "client_info": _b64(json.dumps({"uid": oid, "utid": tid})),
@@ -210,6 +300,12 @@ def _handler_for(idp: IdentityProvider) -> type[BaseHTTPRequestHandler]:
             idp.requests.append(f"GET {path}")
             if path == f"/{idp.tenant}/v2.0/.well-known/openid-configuration":
                 self._json(200, idp.openid_configuration())
+            elif path == f"/{idp.tenant}/oauth2/v2.0/authorize":
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                self.send_response(302)
+                self.send_header("Location", idp.authorize(query))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif path == "/common/discovery/instance":
                 config = idp.openid_configuration()
                 self._json(200, {"tenant_discovery_endpoint": config["issuer"]})
@@ -259,7 +355,7 @@ def _error(error: str, description: str) -> dict[str, Any]:
 
 
 def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(text.encode("latin-1")).decode().rstrip("=")
 
 
 @contextmanager

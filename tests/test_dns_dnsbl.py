@@ -68,7 +68,7 @@ async def test_error_codes_are_refusals_not_listings(server: DnsTestServer) -> N
 
 async def test_list_that_lists_127_0_0_1_is_broken_and_ignored(server: DnsTestServer) -> None:
     section = await check(server, [LISTED], ["everything.example"])
-    assert [f.code for f in section.findings] == ["dnsbl.broken-list", "dnsbl.not-listed"]
+    assert [f.code for f in section.findings] == ["dnsbl.broken-list", "dnsbl.unknown"]
     (row,) = section.data["rows"]
     assert row["listed"] is False and "127.0.0.1 test entry" in row["error"]
 
@@ -81,7 +81,7 @@ async def test_answers_outside_loopback_are_not_listings(server: DnsTestServer) 
 
 async def test_list_without_test_entry_is_flagged(server: DnsTestServer) -> None:
     section = await check(server, [CLEAN], ["quiet.example"])
-    assert [f.code for f in section.findings] == ["dnsbl.no-test-entry", "dnsbl.not-listed"]
+    assert [f.code for f in section.findings] == ["dnsbl.no-test-entry", "dnsbl.unknown"]
 
 
 async def test_private_addresses_and_retired_lists_are_not_queried(server: DnsTestServer) -> None:

@@ -19,7 +19,7 @@ from tests.conftest import REPO, SAMPLES
 
 SCANNER = SAMPLES / "02-direct-send-scanner-not-in-spf.txt"
 SLOW = SAMPLES / "11-slow-hop-smart-host.txt"
-PLOTLY_BANNER = re.compile(r"\* plotly\.js v\d")
+PLOTLY_BANNER = re.compile(r"\* plotly\.js (\([a-z -]+\) )?v\d")
 
 SMTP_RESULT = {
     "schema": "o365diag.smtp/1",

@@ -2,7 +2,7 @@
 
 Every check runs at once over one resolver (one cache), so the wall time is set by the
 longest chain of dependent lookups (the SPF include depth), not by the number of lookups.
-The result is a Report for schema ``o365diag.dns/1``.
+The result is a DomainResult for schema ``o365diag.dns/1``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from o365diag.addresses import is_non_public
 from o365diag.dns.catalogue import finding
 from o365diag.dns.dkim_keys import check_dkim, fetch_key, key_findings
 from o365diag.dns.dmarc import check_dmarc
@@ -23,15 +24,16 @@ from o365diag.dns.records import (
     check_mx,
     check_tls_rpt,
 )
-from o365diag.dns.resolver import DEFAULT_TIMEOUT, Resolver
+from o365diag.dns.resolver import DEFAULT_TIMEOUT, Outcome, Resolver
+from o365diag.dns.result import DNS_SCHEMA as SCHEMA
+from o365diag.dns.result import DomainResult
 from o365diag.dns.spf import SpfCheck, SpfResult, check_host, parse_ip, valid_domain
 from o365diag.dns.spf_lint import check_findings, parsed_record, spf_data, tree_findings
 from o365diag.dns.spf_tree import spf_tree
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 
 __all__ = ["SCHEMA", "audit_domain", "live_recheck", "normalize_domain", "readiness"]
 
-SCHEMA = "o365diag.dns/1"
 AREAS = ("mx", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "autodiscover", "dnsbl")
 
 
@@ -60,7 +62,7 @@ async def audit_domain(
     timeout: float = DEFAULT_TIMEOUT,
     dnsbl_zones: list[str] | None = None,
     check_dnsbl: bool = True,
-) -> Report:
+) -> DomainResult:
     """Audit ``domain``; ``ips`` are the devices' public addresses. ValueError for bad input."""
     domain = normalize_domain(domain)
     addresses = [str(parse_ip(ip)) for ip in ips]
@@ -75,8 +77,9 @@ async def audit_domain(
         check_tls_rpt(domain, resolver),
         check_autodiscover(domain, resolver),
     ]
-    if addresses and check_dnsbl:
-        jobs.append(check_blocklists(addresses, resolver, dnsbl_zones))
+    public = [ip for ip in addresses if not is_non_public(ip)]
+    if public and check_dnsbl:
+        jobs.append(check_blocklists(public, resolver, dnsbl_zones))
     sections: list[Section] = list(await asyncio.gather(*jobs))
     spf_section, checks = await spf_job
     mx, dkim, dmarc, mta_sts, tls_rpt, autodiscover = sections[:6]
@@ -100,15 +103,20 @@ async def audit_domain(
         for f in s.findings
     ]
     findings.extend(_cross_findings(domain, data, checks))
+    data["exists"] = not _domain_missing(domain, resolver)
+    if not data["exists"]:
+        findings = _missing_domain_findings(domain, findings)
     findings[:0] = _unreachable(resolver)
     data["readiness"] = readiness(findings)
+    if not data["exists"]:
+        data["readiness"] = {area: "error" for area in AREAS[:4]} | data["readiness"]
     data["resolver"] = {
         "nameservers": resolver.nameservers,
         "queries": resolver.queries_sent,
         "timeout": resolver.timeout,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    return Report(SCHEMA, data, findings, title=f"Domain check: {domain}")
+    return DomainResult(data=data, findings=findings)
 
 
 async def _spf(domain: str, ips: list[str], resolver: Resolver) -> tuple[Section, list[SpfCheck]]:
@@ -149,7 +157,7 @@ def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -
     )
     out = []
     for check in checks:
-        if check.result is not SpfResult.PASS:
+        if check.result is not SpfResult.PASS and not is_non_public(check.ip):
             dkim = "a DKIM key is published" if dkim_ready else "no DKIM key is published"
             values = {
                 "ip": check.ip,
@@ -161,6 +169,18 @@ def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -
             severity = Severity.WARNING if dkim_ready else Severity.ERROR
             out.append(finding("dmarc.device-not-authorized", values, severity=severity))
     return out
+
+
+def _domain_missing(domain: str, resolver: Resolver) -> bool:
+    """True when every question about the domain's own name got NXDOMAIN."""
+    own = [r for r in resolver.log if r.name.rstrip(".").lower() == domain]
+    return bool(own) and all(r.outcome is Outcome.NXDOMAIN for r in own)
+
+
+def _missing_domain_findings(domain: str, findings: list[Finding]) -> list[Finding]:
+    """One "does not exist" instead of a "missing" finding for each record it cannot have."""
+    kept = [f for f in findings if f.code.startswith("dnsbl.") or f.code == "spf.ip-private"]
+    return [finding("dns.domain-missing", {"domain": domain}), *kept]
 
 
 def _unreachable(resolver: Resolver) -> list[Finding]:

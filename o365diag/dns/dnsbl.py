@@ -11,30 +11,18 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from o365diag.addresses import is_non_public
 from o365diag.dns.catalogue import finding
 from o365diag.dns.records import Section
 from o365diag.dns.resolver import DnsResult, Resolver
 from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, load_table
+from o365diag.wording import plural
 
 __all__ = ["ListAnswer", "check_blocklists", "default_zones", "public_resolvers", "query_name"]
 
 _ERROR_NET = ipaddress.ip_network("127.255.255.0/24")
 _LISTED_NET = ipaddress.ip_network("127.0.0.0/8")
-_PRIVATE_NETS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "100.64.0.0/10",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
 
 
 @dataclass
@@ -105,11 +93,6 @@ def _interpret(ip: str, zone: str, answer: DnsResult, entry: Entry | None) -> Li
     return ListAnswer(ip, zone, True, codes, meaning=meaning, status="listed")
 
 
-def _is_private(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    return any(address in net for net in _PRIVATE_NETS if net.version == address.version)
-
-
 async def check_blocklists(
     ips: list[str], resolver: Resolver, zones: list[str] | None = None
 ) -> Section:
@@ -129,14 +112,14 @@ async def check_blocklists(
     public = public_resolvers(resolver.nameserver_addresses)
     if public:
         section.findings.append(finding("dnsbl.public-resolver", {"resolvers": ", ".join(public)}))
-    targets = [ip for ip in ips if not _is_private(ip)]
+    targets = [ip for ip in ips if not is_non_public(ip)]
     for ip in ips:
         if ip not in targets:
             section.findings.append(finding("dnsbl.skipped-private", {"ip": ip}))
     questions = [(query_name(ip, z), "A") for ip in targets for z in usable]
     probes = [(query_name(t, z), "A") for z in usable for t in ("127.0.0.2", "127.0.0.1")]
     answers = await resolver.query_many(questions + probes)
-    broken = _broken_lists(usable, answers[len(questions) :], section.findings)
+    broken, unverified = _test_entries(usable, answers[len(questions) :], section.findings)
     rows = [
         _interpret(ip, zone, answers[i * len(usable) + j], table.lookup(zone))
         for i, ip in enumerate(targets)
@@ -146,13 +129,21 @@ async def check_blocklists(
         if row.zone in broken and row.listed:
             row.listed, row.status = False, "ignored"
             row.error = "ignored: this list also lists its 127.0.0.1 test entry"
+        elif row.zone in unverified and row.status == "clean":
+            # A list that does not list 127.0.0.2 answers "not listed" for everything.
+            row.status = "unknown"
+            row.error = "unknown: this list did not list its 127.0.0.2 test entry either"
     section.data["rows"] = [r.to_dict() for r in rows]
     section.findings.extend(_row_findings(targets, rows, table))
     return section
 
 
-def _broken_lists(zones: list[str], probes: list[DnsResult], out: list[Finding]) -> set[str]:
+def _test_entries(
+    zones: list[str], probes: list[DnsResult], out: list[Finding]
+) -> tuple[set[str], set[str]]:
+    """Lists that list everything (127.0.0.1), and lists whose "not listed" proves nothing."""
     broken: set[str] = set()
+    unverified: set[str] = set()
     for j, zone in enumerate(zones):
         should, must_not = probes[2 * j], probes[2 * j + 1]
         if must_not.ok and must_not.addresses():
@@ -160,11 +151,21 @@ def _broken_lists(zones: list[str], probes: list[DnsResult], out: list[Finding])
             out.append(
                 finding("dnsbl.broken-list", {"zone": zone}, evidence=(must_not.describe(),))
             )
-        elif should.void:
-            out.append(
-                finding("dnsbl.no-test-entry", {"zone": zone}, evidence=(should.describe(),))
-            )
-    return broken
+        elif not _lists_test_entry(should):
+            unverified.add(zone)
+            if should.void:
+                out.append(
+                    finding("dnsbl.no-test-entry", {"zone": zone}, evidence=(should.describe(),))
+                )
+    return broken, unverified
+
+
+def _lists_test_entry(answer: DnsResult) -> bool:
+    codes = answer.addresses() if answer.ok else []
+    return any(
+        ipaddress.ip_address(c) in _LISTED_NET and ipaddress.ip_address(c) not in _ERROR_NET
+        for c in codes
+    )
 
 
 def _row_findings(ips: list[str], rows: list[ListAnswer], table: Any) -> list[Finding]:
@@ -188,6 +189,20 @@ def _row_findings(ips: list[str], rows: list[ListAnswer], table: Any) -> list[Fi
             out.append(finding(code, values))
     for ip in ips:
         mine = [r for r in rows if r.ip == ip]
-        if mine and all(r.status in ("clean", "ignored") for r in mine):
-            out.append(finding("dnsbl.not-listed", {"ip": ip, "count": len(mine)}))
+        if not mine or any(r.status not in ("clean", "ignored", "unknown") for r in mine):
+            continue  # listed, refused or failed: those rows have their own findings
+        clean = sum(r.status == "clean" for r in mine)
+        unknown = len(mine) - clean
+        values = {
+            "ip": ip,
+            "lists": plural(clean, "working blocklist"),
+            "asked": plural(len(mine), "list"),
+            "unknown_note": (
+                f" {plural(unknown, 'more list')} did not list its own test entry: "
+                "unknown there, not clean."
+                if unknown
+                else ""
+            ),
+        }
+        out.append(finding("dnsbl.not-listed" if clean else "dnsbl.unknown", values))
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from o365diag.addresses import non_public_kind
 from o365diag.dns.catalogue import finding, microsoft_fact
 from o365diag.dns.spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfCheck, SpfResult
 from o365diag.dns.spf_syntax import SpfRecord, SpfSyntaxError
@@ -184,6 +185,11 @@ def check_findings(domain: str, checks: list[SpfCheck], record: SpfRecord | None
     """One finding per device IP: does SPF authorise it, and if not, what to publish."""
     out: list[Finding] = []
     for check in checks:
+        kind = non_public_kind(check.ip)
+        if kind is not None:
+            values = {"ip": check.ip, "kind": kind, "result": check.result.value}
+            out.append(finding("spf.ip-private", values))
+            continue
         values = {
             "ip": check.ip,
             "domain": domain,

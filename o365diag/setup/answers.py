@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from o365diag.addresses import is_non_public
+from o365diag.errors import ConfigError
+
 __all__ = [
     "AUTH_CHOICES",
     "QUESTIONS",
@@ -41,12 +44,11 @@ _DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()'&-]{0,47}$")
 MAX_VOLUME = 10_000_000
 
 
-class AnswerError(ValueError):
+class AnswerError(ConfigError):
     """An answer cannot be used; ``field`` names it, the message says why (safe to show)."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
+        super().__init__(f"{field_name}: {message}", field=field_name)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,12 @@ class SetupAnswers:
     # -- derived answers ---------------------------------------------------------------------
     @property
     def has_static_ip(self) -> bool:
-        return bool(self.static_ips)
+        return bool(self.public_ips)
+
+    @property
+    def public_ips(self) -> tuple[str, ...]:
+        """The static IPs a receiver can see: the LAN, CGNAT and link-local ones left out."""
+        return tuple(text for text in self.static_ips if not is_non_public(text.strip()))
 
     @property
     def has_certificate(self) -> bool:
@@ -100,7 +107,7 @@ class SetupAnswers:
 
     @property
     def ipv4_networks(self) -> tuple[ipaddress.IPv4Network, ...]:
-        nets = (parse_network(text) for text in self.static_ips)
+        nets = (parse_network(text) for text in self.public_ips)
         return tuple(n for n in nets if isinstance(n, ipaddress.IPv4Network))
 
     # -- construction --------------------------------------------------------------------------

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from o365diag.findings import Finding, Report
+from o365diag.addresses import non_public_kind
+from o365diag.findings import Finding
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
-from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX, is_private
+from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
 from o365diag.setup.options import Recommendation, note, recommend
 from o365diag.setup.powershell import Bare, command, pipeline, properties
+from o365diag.setup.result import SetupResult
 
 __all__ = [
     "OPTIONAL_WARNING",
@@ -30,7 +32,6 @@ __all__ = [
     "plan_setup",
 ]
 
-SCHEMA = "o365diag.setup/1"
 SUBMISSION_HOST = "smtp.office365.com"
 HVE_HOST = "smtp-hve.office365.com"
 MICROSOFT_SPF = "spf.protection.outlook.com"
@@ -98,7 +99,7 @@ class SetupPlan:
     def option(self) -> str:
         return self.recommendation.name
 
-    def to_report(self) -> Report:
+    def to_report(self) -> SetupResult:
         data = {
             "answers": self.answers.to_dict(),
             "recommendation": self.recommendation.to_dict(),
@@ -106,8 +107,7 @@ class SetupPlan:
             "dns_records": [r.to_dict() for r in self.dns_records],
             "powershell": [p.to_dict() for p in self.powershell],
         }
-        title = f"Setup: {self.recommendation.option.title}"
-        return Report(SCHEMA, data, list(self.findings), title)
+        return SetupResult(data=data, findings=list(self.findings))
 
     @property
     def required_steps(self) -> list[PowerShellStep]:
@@ -557,8 +557,8 @@ def _dkim_ps(answers: SetupAnswers) -> list[PowerShellStep]:
 # -- DNS records ----------------------------------------------------------------------------------
 def _spf_record(answers: SetupAnswers, option: str) -> DnsRecord:
     terms = ["v=spf1"]
-    if option in ("direct-send", "relay") or (option == "other" and answers.static_ips):
-        for text in answers.static_ips:
+    if option in ("direct-send", "relay") or (option == "other" and answers.public_ips):
+        for text in answers.public_ips:
             network = parse_network(text)
             terms.append(f"ip{network.version}:{network_text(network)}")
     if answers.spf_include:
@@ -689,8 +689,14 @@ def _auth_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> I
 def _network_findings(answers: SetupAnswers, option: str, rec: Recommendation) -> Iterator[Finding]:
     for text in answers.static_ips:
         network = parse_network(text)
-        if is_private(network):
-            yield finding("setup.private-ip", f"{text} is not a public address.", evidence=(text,))
+        kind = non_public_kind(network)
+        if kind is not None:
+            yield finding(
+                "setup.private-ip",
+                f"{text} is {kind}: receivers never see it, so it is left out of the SPF "
+                "record, the connector and the device settings below.",
+                evidence=(text,),
+            )
         elif option == "relay" and network.version == 6:
             yield finding("setup.ipv6-not-for-connector", evidence=(text,))
         elif option == "relay" and network.prefixlen < CONNECTOR_MIN_PREFIX:
@@ -712,7 +718,7 @@ def _transport_findings(
 ) -> Iterator[Finding]:
     if option == "direct-send":
         yield finding("setup.direct-send-rejectable")
-        if not answers.static_ips and not answers.spf_include:
+        if not answers.public_ips and not answers.spf_include:
             yield finding("setup.spf-no-static-ip")
     if option in ("direct-send", "relay") and not answers.tls:
         yield finding("setup.no-tls")

@@ -98,7 +98,7 @@ async def verify_plan(plan: SetupPlan, options: VerifyOptions | None = None) -> 
 
 # -- the domain audit -----------------------------------------------------------------------------
 def _device_addresses(plan: SetupPlan) -> list[str]:
-    networks = (parse_network(text) for text in plan.answers.static_ips)
+    networks = (parse_network(text) for text in plan.answers.public_ips)
     return [network_text(n) for n in networks if n.prefixlen == n.max_prefixlen]
 
 

@@ -7,25 +7,23 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, load_table
 from o365diag.smtp.config import PROFILES
 from o365diag.smtp.model import Reply, StepResult
-from o365diag.smtp.probe import Session
+from o365diag.smtp.result import SCHEMA, SmtpResult
+from o365diag.smtp.session import Session
 from o365diag.smtp.tlsinfo import LEGACY_VERSIONS
 
 __all__ = ["SCHEMA", "build_report", "diagnose", "explain_reply", "local_finding", "match_reply"]
 
-SCHEMA = "o365diag.smtp/1"
 EXPIRY_WARNING_DAYS = 30
 _MICROSOFT_MX = ".mail.protection.outlook.com"
 _SUBMISSION_HOSTS = frozenset({"smtp.office365.com", "smtp-legacy.office365.com"})
 
 
-def build_report(session: Session) -> Report:
-    target = session.target
-    title = f"SMTP connection test: {target.host or '?'}:{target.port} ({target.profile})"
-    return Report(schema=SCHEMA, data=session.to_data(), findings=diagnose(session), title=title)
+def build_report(session: Session) -> SmtpResult:
+    return SmtpResult(data=session.to_data(), findings=diagnose(session))
 
 
 def diagnose(session: Session) -> list[Finding]:
@@ -36,7 +34,8 @@ def diagnose(session: Session) -> list[Finding]:
         if step.reply is not None:
             findings.append(explain_reply(step, session.config.profile))
         elif step.error_code:
-            findings.append(local_finding(step.error_code, step.detail, step=step.name))
+            code = _resolution_code(step.error_code, session.target.host)
+            findings.append(local_finding(code, step.detail, step=step.name))
     findings.extend(_tls_findings(session))
     findings.extend(_success_findings(session))
     return findings
@@ -157,6 +156,23 @@ def _references(entry: Entry) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------- local checks
+def _resolution_code(code: str, host: str | None) -> str:
+    """A Microsoft name that does not resolve points at the local DNS, not at its spelling."""
+    if code == "dns.no-address" and host and is_always_published(host):
+        return "dns.microsoft-host-unresolved"
+    return code
+
+
+def is_always_published(host: str) -> bool:
+    """True for Microsoft 365 endpoints that resolve on every working network."""
+    entry = load_table("dns_microsoft").lookup("always-published-hosts")
+    if entry is None:
+        return False
+    name = host.strip().rstrip(".").lower()
+    suffixes = tuple(f".{suffix}" for suffix in entry.get("suffixes") or ())
+    return name in (entry.get("value") or ()) or name.endswith(suffixes)
+
+
 def local_finding(
     code: str, detail: str = "", *, step: str | None = None, evidence: Iterable[str] = ()
 ) -> Finding:

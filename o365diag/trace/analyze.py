@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from o365diag.findings import Finding, Report
+from o365diag.findings import Finding
 from o365diag.trace.anomalies import (
     AnomalySettings,
     detect_anomalies,
@@ -18,8 +18,11 @@ from o365diag.trace.anomalies import (
 )
 from o365diag.trace.failures import failure_reasons, failures_by_sender, failures_over_time
 from o365diag.trace.limits import smtp_auth_limits
-from o365diag.trace.model import TraceData
+from o365diag.trace.model import TraceData, as_records
+from o365diag.trace.report import report_data, report_title
+from o365diag.trace.result import SCHEMA, TraceResult
 from o365diag.trace.volume import (
+    MAX_TIME_BUCKETS,
     auto_interval,
     heatmap,
     parse_interval,
@@ -33,9 +36,8 @@ from o365diag.trace.volume import (
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["SCHEMA", "TraceAnalysis", "analyze_trace"]
+__all__ = ["SCHEMA", "TraceAnalysis", "analyze_trace", "as_records"]
 
-SCHEMA = "o365diag.trace/1"
 SENDING = ("Outbound", "IntraOrg")
 _LEARN_SHARE = 0.25
 _NEWCOMER_MIN_SPAN = timedelta(days=2)
@@ -68,6 +70,8 @@ class TraceAnalysis:
     failures_by_sender: pl.DataFrame
     reasons: pl.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # The interval asked for, when it was widened to keep the number of buckets bounded.
+    requested_interval: int | None = None
 
     @property
     def span(self) -> timedelta:
@@ -75,10 +79,10 @@ class TraceAnalysis:
             return timedelta(0)
         return self.time_range[1] - self.time_range[0]
 
-    def to_report(self) -> Report:
-        from o365diag.trace.report import report_data, report_title
-
-        return Report(SCHEMA, report_data(self), list(self.findings), report_title(self))
+    def to_report(self) -> TraceResult:
+        return TraceResult(
+            data=report_data(self), findings=list(self.findings), title=report_title(self)
+        )
 
 
 def analyze_trace(
@@ -96,8 +100,12 @@ def analyze_trace(
     messages = with_categories(with_message_ids(data.messages))
     time_range = _time_range(messages)
     span = (time_range[1] - time_range[0]) if time_range else timedelta(0)
-    seconds = _interval_seconds(interval, span)
-    anomaly_seconds = _anomaly_interval(span, data.aggregate_only)
+    requested = _interval_seconds(interval, span)
+    seconds = max(requested, auto_interval(span.total_seconds(), MAX_TIME_BUCKETS))
+    anomaly_seconds = max(
+        _anomaly_interval(span, data.aggregate_only),
+        auto_interval(span.total_seconds(), MAX_TIME_BUCKETS),
+    )
     failure_seconds = _failure_interval(seconds, span)
     sending = messages.filter(pl.col("direction").is_in(SENDING))
     relay_rows = sending if sending.height else messages
@@ -126,6 +134,7 @@ def analyze_trace(
         failures_by_sender=failures_by_sender(messages, top),
         reasons=failure_reasons(data.events, top),
     )
+    analysis.requested_interval = requested
     analysis.findings = diagnose(analysis)
     return analysis
 
@@ -229,13 +238,3 @@ def _newcomers(
     if span < _NEWCOMER_MIN_SPAN:
         return None
     return newcomers(sending, key, time_range[0] + span * _LEARN_SHARE)
-
-
-def as_records(frame: pl.DataFrame | None) -> list[dict[str, Any]] | None:
-    """A small frame as JSON-ready dicts, times as ISO 8601 UTC strings."""
-    import polars.selectors as cs
-
-    if frame is None:
-        return None
-    text = frame.with_columns(cs.datetime().dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
-    return text.to_dicts()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from o365diag.errors import UsageError
+from o365diag.tenant.options import add_graph_options, add_pull_options
 
 __all__ = ["ProgressBar", "register", "run_synth", "run_trace"]
 
@@ -29,7 +30,15 @@ def _register_trace(subparsers: Any) -> None:
         "Get-MailFlowStatusReport), in any mix, and report volume, failures, anomalies and "
         "senders near the sending limits. Exit code 1 when a finding is an error.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="FILE", help="export files (any format)")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="FILE",
+        help="export files (any format) or a store folder written by --graph",
+    )
+    parser.add_argument(
+        "--graph", action="store_true", help="pull message trace from Microsoft Graph into --out"
+    )
     parser.add_argument(
         "--interval", default="auto", help="bucket for volume charts: auto, 15m, 1h, 1d ..."
     )
@@ -48,8 +57,16 @@ def _register_trace(subparsers: Any) -> None:
         default="auto",
         help="day/month order of culture-formatted dates when every day is 12 or less",
     )
-    parser.add_argument("--sender", help="analyse only this sender's messages")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--sender", help="analyse (or, with --graph, pull) only this sender")
+    graph = parser.add_argument_group("with --graph")
+    graph.add_argument("--recipient", help="only this recipient")
+    graph.add_argument("--status", help="only this status (Graph's values, any case)")
+    graph.add_argument("--from-ip", help="only messages from this IP")
+    graph.add_argument(
+        "--details", type=int, default=0, metavar="N", help="events of up to N failed messages"
+    )
+    add_pull_options(parser, "10d")
+    add_graph_options(parser)
     parser.set_defaults(func=run_trace)
 
 
@@ -124,6 +141,12 @@ def run_trace(args: argparse.Namespace) -> int:
     from o365diag.trace.report import analysis_html, analysis_text
     from o365diag.trace.volume import parse_interval
 
+    if args.graph:
+        from o365diag.tenant.command import run_trace_pull
+
+        return run_trace_pull(args)
+    if not args.inputs:
+        raise UsageError("give export files, a store folder, or --graph")
     progress = ProgressBar(sys.stderr, enabled=not args.no_progress)
     try:
         if args.interval != "auto":

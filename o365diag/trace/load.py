@@ -20,6 +20,7 @@ from o365diag.trace.model import (
 )
 from o365diag.trace.normalize import Part
 from o365diag.trace.read import RawTable, read_source
+from o365diag.trace.store import is_store, read_store
 
 if TYPE_CHECKING:
     import polars as pl
@@ -57,6 +58,9 @@ def load_traces(
     for index, source in enumerate(sources):
         label = _label(source)
         report(f"reading {label}", index * share)
+        if _is_store(source):
+            parts.append(read_store(Path(str(source))))
+            continue
         report(f"parsing {label}", (index + 0.1) * share)
         raw = _read(source)
         fmt = detect_format(raw)
@@ -65,6 +69,10 @@ def load_traces(
         del raw  # the text columns can go before the next file or the merge
     report("merging and de-duplicating", 1.0)
     return _merge(parts, [d.strip().lower() for d in org_domains if d.strip()])
+
+
+def _is_store(source: Source) -> bool:
+    return not isinstance(source, tuple) and is_store(Path(source))
 
 
 def _label(source: Source) -> str:
@@ -78,7 +86,10 @@ def _read(source: Source) -> RawTable:
     try:
         return read_source(str(source), path=path)
     except IsADirectoryError as exc:
-        raise TraceInputError(f"{source} is a folder; give the export files") from exc
+        raise TraceInputError(
+            f"{source} is a folder; give the export files or a store written by "
+            "o365diag trace --graph"
+        ) from exc
     except OSError as exc:
         raise TraceInputError(f"cannot read {source}: {exc.strerror or exc}") from exc
 

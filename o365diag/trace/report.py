@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import render_cards_html, render_findings_html
-from o365diag.trace.analyze import as_records
-from o365diag.trace.model import display_value
+from o365diag.trace.model import as_records, display_value
 from o365diag.trace.volume import PROBLEM_CATEGORIES, bucket_range, interval_label
 
 if TYPE_CHECKING:
@@ -218,16 +217,17 @@ def tables_html(a: TraceAnalysis) -> str:
 
 
 def figures_html(a: TraceAnalysis) -> str:
+    """Every chart, after one inline copy of the smallest plotly.js that draws them all."""
+    from o365diag.plotly_bundle import plotly_js, script_safe_js
     from o365diag.plots import trace_figures
 
-    chunks = []
-    for index, figure in enumerate(trace_figures(a).values()):
-        chunks.append(
-            figure.to_html(
-                full_html=False, include_plotlyjs=index == 0, config={"responsive": True}
-            )
-        )
-    return "".join(chunks)
+    figures = list(trace_figures(a).values())
+    library = f"<script>{script_safe_js(plotly_js(figures))}</script>"
+    charts = [
+        figure.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+        for figure in figures
+    ]
+    return library + "".join(charts)
 
 
 def anomaly_table_html(anomalies: pl.DataFrame) -> str:

@@ -18,7 +18,7 @@ from o365diag.trace.synth import DEFER_REASON, FAIL_REASONS
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["EXPORT_FILES", "write_exports"]
+__all__ = ["EXPORT_FILES", "graph_message_records", "write_exports"]
 
 EXPORT_FILES = {
     "messagetrace-v2": "messagetrace-v2.csv",
@@ -124,13 +124,16 @@ def _v2_json(frame: pl.DataFrame) -> bytes:
     return json.dumps(records, indent=1, ensure_ascii=True).encode("utf-8")
 
 
-def _graph_json(frame: pl.DataFrame) -> bytes:
+def graph_message_records(
+    frame: pl.DataFrame, when: str = "%Y-%m-%dT%H:%M:%SZ"
+) -> list[dict[str, object]]:
+    """``synthesize`` rows as Graph's exchangeMessageTrace objects (camelCase status)."""
     import polars as pl
 
     camel = pl.col("status").str.slice(0, 1).str.to_lowercase() + pl.col("status").str.slice(1)
     page = frame.select(
         pl.col("trace_id").alias("id"),
-        pl.col("received").dt.to_string("%Y-%m-%dT%H:%M:%SZ").alias("receivedDateTime"),
+        pl.col("received").dt.to_string(when).alias("receivedDateTime"),
         pl.col("sender").alias("senderAddress"),
         pl.col("recipient").alias("recipientAddress"),
         pl.col("subject"),
@@ -140,8 +143,12 @@ def _graph_json(frame: pl.DataFrame) -> bytes:
         pl.col("size"),
         pl.col("message_id").alias("messageId"),
     )
+    return page.to_dicts()
+
+
+def _graph_json(frame: pl.DataFrame) -> bytes:
     context = "https://graph.microsoft.com/beta/$metadata#admin/exchange/tracing/messageTraces"
-    document = {"@odata.context": context, "value": json.loads(page.write_json())}
+    document = {"@odata.context": context, "value": graph_message_records(frame)}
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 

@@ -1,0 +1,60 @@
+"""IP addresses that receivers never see as a sender: private, shared, link-local, loopback.
+
+A device behind NAT knows its LAN address (192.168.1.50), but Exchange Online, SPF and the
+blocklists only ever see the public address its network sends from. Advice must never put a
+non-public address into SPF or a connector.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+__all__ = ["NON_PUBLIC_NETWORKS", "Network", "is_non_public", "non_public_kind"]
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Not Python's is_private: it counts the documentation ranges as private too, and those are the
+# only public-looking addresses that tests and examples may use.
+_KINDS = (
+    ("0.0.0.0/8", "a 'this network' address"),
+    ("10.0.0.0/8", "a private (RFC 1918) address"),
+    ("100.64.0.0/10", "a carrier-grade NAT address (RFC 6598), shared by your provider"),
+    ("127.0.0.0/8", "a loopback address"),
+    ("169.254.0.0/16", "a link-local address"),
+    ("172.16.0.0/12", "a private (RFC 1918) address"),
+    ("192.168.0.0/16", "a private (RFC 1918) address"),
+    ("::/128", "the unspecified address"),
+    ("::1/128", "a loopback address"),
+    ("fc00::/7", "a unique local (private) IPv6 address"),
+    ("fe80::/10", "a link-local address"),
+)
+NON_PUBLIC_NETWORKS: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(text), kind) for text, kind in _KINDS
+)
+
+
+def non_public_kind(value: str | Network) -> str | None:
+    """What kind of non-public address or range this is, or None when it is public."""
+    try:
+        network = value if not isinstance(value, str) else ipaddress.ip_network(value, False)
+    except ValueError:
+        return None
+    mapped = _ipv4_mapped(network)
+    if mapped is not None:
+        network = mapped
+    for block, kind in NON_PUBLIC_NETWORKS:
+        if network.version == block.version and network.subnet_of(block):  # type: ignore[arg-type]
+            return kind
+    return None
+
+
+def is_non_public(value: str | Network) -> bool:
+    """True when the address or range lies where the internet never sees a sender."""
+    return non_public_kind(value) is not None
+
+
+def _ipv4_mapped(network: Network) -> ipaddress.IPv4Network | None:
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen == 128:
+        inner = network.network_address.ipv4_mapped
+        return ipaddress.IPv4Network(inner) if inner is not None else None
+    return None

@@ -1,0 +1,367 @@
+"""``o365diag tenant login|status|logout|check``, ``trace --graph``, ``signins`` and
+``collect-script``: the tenant connector on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from o365diag.errors import UsageError
+from o365diag.tenant.options import add_graph_options
+
+if TYPE_CHECKING:
+    from o365diag.findings import Report
+    from o365diag.tenant.auth import Connection
+    from o365diag.tenant.graph import GraphClient, TokenSource
+
+__all__ = ["register", "run_trace_pull"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "tenant",
+        help="sign in to a Microsoft 365 tenant (read-only Graph) and check the prerequisites",
+        description="Sign in once (device code, browser, certificate or client secret), show "
+        "or forget the sign-in, and check what message trace and sign-in pulls need.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    login = actions.add_parser("login", help="sign in and keep the token cache")
+    login.add_argument("--browser", action="store_true", help="browser sign-in (loopback)")
+    login.add_argument("--wait", type=float, default=300.0, help=argparse.SUPPRESS)
+    add_graph_options(login)
+    login.set_defaults(func=run_login)
+    status = actions.add_parser("status", help="account, tenant, scopes, expiry (no token)")
+    add_graph_options(status)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=run_status)
+    logout = actions.add_parser("logout", help="forget the sign-in and delete the cache")
+    add_graph_options(logout)
+    logout.set_defaults(func=run_logout)
+    check = actions.add_parser("check", help="check permissions, service principal, licence")
+    add_graph_options(check)
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=run_check)
+    parser.set_defaults(func=lambda _args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# ---------------------------------------------------------------- connections
+def _home() -> Path:
+    from o365diag.tenant.auth import o365diag_home
+
+    return o365diag_home()
+
+
+def _connection(args: argparse.Namespace, *, for_login: bool = False) -> Connection:
+    """The connection from the arguments, on top of the tenant's saved profile."""
+    from o365diag.tenant.auth import Connection, load_profile
+
+    profile = load_profile(_home(), args.tenant)
+    app_only = bool(args.cert or args.secret_env or args.secret_prompt)
+    if profile is None or for_login or app_only:
+        if not args.tenant:
+            raise UsageError("name the tenant with --tenant (its ID or a verified domain)")
+        client_id = args.client_id or (profile.client_id if profile else None)
+        if not client_id:
+            raise UsageError("--client-id is needed: the Entra app registration's ID")
+        mode = "certificate" if args.cert else "secret" if app_only else "delegated"
+        profile = Connection(args.tenant, client_id, mode)
+        if args.cert:
+            profile.cert = str(Path(args.cert).resolve())
+        profile.secret_env = args.secret_env
+    for name in ("authority", "graph_url", "cafile", "timeout"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(profile, name, value)
+    return profile
+
+
+def _tokens(args: argparse.Namespace, connection: Connection | None) -> TokenSource:
+    from o365diag.tenant.auth import EnvToken, MsalTokens
+
+    if args.token_env:
+        return EnvToken(args.token_env)
+    assert connection is not None
+    return MsalTokens(connection, _home(), secret=_prompt_secret if args.secret_prompt else None)
+
+
+def _prompt_secret() -> str:
+    return getpass.getpass("Client secret: ")
+
+
+def _tenant_of(args: argparse.Namespace, tokens: TokenSource, connection: Connection | None) -> str:
+    if args.tenant:
+        return str(args.tenant)
+    if connection is not None:
+        return connection.tenant
+    tenant = _token_tenant(tokens.token())
+    if not tenant:
+        raise UsageError("--tenant is needed: the token does not name its tenant")
+    return tenant
+
+
+def _token_tenant(token: str) -> str | None:
+    """The ``tid`` claim of a JWT access token (read, not verified: Graph verifies it)."""
+    parts = token.split(".")
+    if len(parts) < 2:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    tid = claims.get("tid") if isinstance(claims, dict) else None
+    return str(tid) if tid else None
+
+
+def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Connection | None]:
+    from o365diag.tenant.graph import GraphClient, GraphSettings, budget_for
+
+    connection = None if args.token_env else _connection(args)
+    tokens = _tokens(args, connection)
+    tenant = _tenant_of(args, tokens, connection)
+    limit, period = _throttle(args.throttle)
+    settings = GraphSettings(
+        graph_url=args.graph_url
+        or (connection.graph_url if connection else None)
+        or "https://graph.microsoft.com",
+        timeout=args.timeout or 60.0,
+        cafile=args.cafile or (connection.cafile if connection else None),
+        backoff_base=args.backoff_base,
+        backoff_cap=args.backoff_cap,
+    )
+    client = GraphClient(settings, tokens, budget_for((kind, tenant.lower()), limit, period))
+    return client, tenant, connection
+
+
+def _throttle(text: str) -> tuple[int, float]:
+    try:
+        limit, period = text.split("/")
+        return int(limit), float(period)
+    except ValueError:
+        raise UsageError("--throttle is REQUESTS/SECONDS, e.g. 100/300") from None
+
+
+def _emit(report: Report, as_json: bool, summary: str) -> None:
+    if as_json:
+        print(report.to_json())
+    else:
+        print(summary)
+        if report.findings:
+            print(report.to_text())
+
+
+def _exit_code(report: Report) -> int:
+    from o365diag.findings import Severity
+
+    incomplete = report.data.get("complete") is False
+    return 1 if incomplete or report.worst >= Severity.ERROR else 0
+
+
+def _failure_report(schema: str, title: str, exc: Exception, data: dict[str, Any]) -> Report:
+    from o365diag.findings import Report, catalogue_finding
+
+    code = getattr(exc, "code", "tenant.graph-error")
+    detail = getattr(exc, "detail", str(exc))
+    finding = catalogue_finding("tenant_findings", code, {"detail": detail})
+    return Report(schema, data={**data, "complete": False}, findings=[finding], title=title)
+
+
+# ---------------------------------------------------------------- login, status, logout
+def run_login(args: argparse.Namespace) -> int:
+    from o365diag.tenant.auth import MsalTokens
+    from o365diag.tenant.graph import GraphError
+
+    connection = _connection(args, for_login=True)
+    try:
+        tokens = MsalTokens(
+            connection, _home(), secret=_prompt_secret if args.secret_prompt else None
+        )
+        if connection.mode != "delegated":
+            outcome = tokens.login_app()
+        elif args.browser:
+            outcome = tokens.login_browser(_open_browser, args.wait)
+        else:
+            outcome = tokens.login_device_code(_show, args.wait)
+    except GraphError as exc:
+        print(f"o365diag tenant login: {exc.detail}", file=sys.stderr)
+        return 1
+    who = outcome.get("account") or f"app {connection.client_id}"
+    print(f"Signed in to {connection.tenant} as {who} ({connection.mode}).")
+    status = tokens.status()
+    print(f"Token cache: {status['cache']['path']} ({status['cache']['protection']})")
+    if connection.mode == "secret":
+        print("Note: a client secret is weaker than a certificate (see o365diag tenant check).")
+    return 0
+
+
+def _show(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _open_browser(url: str) -> None:
+    import webbrowser
+
+    print(f"Opening the sign-in page; if no browser opens, visit:\n{url}", file=sys.stderr)
+    webbrowser.open(url)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from o365diag.tenant.auth import MsalTokens, load_profile
+    from o365diag.tenant.graph import GraphError
+
+    profile = load_profile(_home(), args.tenant)
+    if profile is None:
+        print("Not signed in. Sign in with: o365diag tenant login --tenant T --client-id ID")
+        return 1
+    try:
+        status = MsalTokens(profile, _home(), secret=lambda: "-").status()
+    except GraphError as exc:
+        print(f"o365diag tenant status: {exc.detail}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"schema": "o365diag.tenant-status/1", **status}, indent=2))
+        return 0
+    for name in ("tenant", "account", "mode", "client_id", "authority", "graph_url", "expires"):
+        print(f"{name:>10}: {status[name]}")
+    print(f"{'scopes':>10}: {' '.join(status['scopes'])}")
+    print(f"{'cache':>10}: {status['cache']['path']} ({status['cache']['protection']})")
+    return 0
+
+
+def run_logout(args: argparse.Namespace) -> int:
+    from o365diag.tenant.auth import MsalTokens, load_profile
+    from o365diag.tenant.graph import GraphError
+
+    profile = load_profile(_home(), args.tenant)
+    if profile is None:
+        print("Not signed in: nothing to forget.")
+        return 0
+    try:
+        MsalTokens(profile, _home(), secret=lambda: "-").logout()
+    except GraphError as exc:
+        print(f"o365diag tenant logout: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"Signed out of {profile.tenant}; the token cache is deleted.")
+    return 0
+
+
+# ---------------------------------------------------------------- check
+def run_check(args: argparse.Namespace) -> int:
+    from o365diag.tenant.check import check_tenant
+    from o365diag.tenant.graph import GraphError
+
+    try:
+        client, tenant, connection = _client(args, "check")
+    except GraphError as exc:
+        report = _failure_report("o365diag.tenant-check/1", "Tenant check", exc, {})
+        _emit(report, args.json, "Tenant check: not signed in")
+        return 1
+    sign_in = getattr(client.tokens, "status", None)
+    mode = connection.mode if connection else "token"
+    report = check_tenant(client, tenant, mode, sign_in() if sign_in else None)
+    _emit(report, args.json, f"Tenant check for {tenant}")
+    return _exit_code(report)
+
+
+# ---------------------------------------------------------------- trace --graph
+def run_trace_pull(args: argparse.Namespace) -> int:
+    from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.pull import (
+        PULL_SCHEMA,
+        TracePullRequest,
+        canonical_status,
+        pull_message_trace,
+    )
+    from o365diag.tenant.store import Store, filters_key
+    from o365diag.tenant.timerange import asked_range
+
+    if args.inputs:
+        raise UsageError("--graph pulls from Graph: give no input files with it")
+    if not args.out:
+        raise UsageError("--graph needs --out DIR (the store folder)")
+    if args.details < 0:
+        raise UsageError("--details takes a number of messages, 0 or more")
+    try:
+        status = canonical_status(args.status) if args.status else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    now = datetime.now(UTC)
+    start, end, cut = asked_range(
+        since=args.since, start=args.start, end=args.end, now=now, default_since="10d"
+    )
+    filters = {
+        "sender": _lower(args.sender),
+        "recipient": _lower(args.recipient),
+        "status": status,
+        "from_ip": args.from_ip,
+    }
+    asked = {"start": start.isoformat(), "end": end.isoformat(), "filters": filters}
+    try:
+        client, tenant, _ = _client(args, "messageTrace")
+    except GraphError as exc:
+        report = _failure_report(PULL_SCHEMA, "Message trace pull", exc, {"asked": asked})
+        return _finish(report, args)
+    request = TracePullRequest(start, end, tenant, filters, args.details, cut=cut, since=args.since)
+    store = Store(Path(args.out), tenant, "messageTrace", filters_key(filters), filters)
+    line = _ProgressLine(enabled=not args.no_progress and not args.json)
+    try:
+        report = pull_message_trace(client, store, request, line, now=now)
+    finally:
+        line.close()
+        client.close()
+    report.data["store"] = str(Path(args.out))
+    return _finish(report, args)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value else None
+
+
+def _finish(report: Report, args: argparse.Namespace) -> int:
+    data = report.data
+    summary = (
+        f"{data.get('rows_written', 0):,} rows written in {data.get('pages', 0)} pages "
+        f"({len(data.get('requests', []))} requests, {data.get('retries', 0)} retries, "
+        f"{data.get('throttle_wait_s', 0):.1f} s throttle wait) into {data.get('store', '-')}"
+    )
+    _emit(report, args.json, summary)
+    code = _exit_code(report)
+    if code:
+        worst = report.sorted_findings()[0] if report.findings else None
+        reason = worst.title if worst else "incomplete"
+        print(f"o365diag {args.command}: stopped: {reason}", file=sys.stderr)
+    return code
+
+
+class _ProgressLine:
+    """One line on stderr, rewritten in place (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, progress: Any) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.2:
+            return
+        self._last = now
+        sys.stderr.write("\r" + progress.line()[:110].ljust(110))
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r" + " " * 110 + "\r")
+            sys.stderr.flush()

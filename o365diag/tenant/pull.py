@@ -1,0 +1,477 @@
+"""Pull message trace from Graph into the store: windows, pages, days, details, progress.
+
+:func:`pull_message_trace` fetches only the days the store lacks (plus days that still held
+Pending or GettingStatus rows), one window of at most 10 days at a time, pages of the
+largest size Graph serves, and writes each page's rows at once (normalized exactly as the
+Graph JSON export is by the file loaders). A failure or a Cancel stops the pull; what was
+stored is kept and the state says which days are complete. The result is a Report with the
+``o365diag.pull/1`` schema.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from o365diag.findings import Finding, Report, catalogue_finding
+from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
+from o365diag.tenant.store import Store
+from o365diag.tenant.timerange import (
+    MAX_AGE,
+    DayPiece,
+    Window,
+    day_pieces,
+    format_instant,
+    group_windows,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "MESSAGE_TRACE_PATH",
+    "PULL_SCHEMA",
+    "PullProgress",
+    "TracePullRequest",
+    "canonical_status",
+    "pull_message_trace",
+]
+
+PULL_SCHEMA = "o365diag.pull/1"
+MESSAGE_TRACE_PATH = "/v1.0/admin/exchange/tracing/messageTraces"
+MAX_PAGE = 5000
+KIND = "messageTrace"
+FINDINGS_TABLE = "tenant_findings"
+_UNSETTLED = ("Pending", "GettingStatus")
+_DETAIL_STATUSES = ("Failed", "Quarantined")
+_GRAPH_FIELDS = (
+    "id",
+    "receivedDateTime",
+    "senderAddress",
+    "recipientAddress",
+    "subject",
+    "status",
+    "fromIP",
+    "toIP",
+    "size",
+    "messageId",
+)
+_DETAIL_FIELDS = (
+    "dateTime",
+    "event",
+    "action",
+    "description",
+    "data",
+    "messageId",
+    "messageTraceId",
+    "recipientAddress",
+    "senderAddress",
+)
+_FILTER_FIELDS = {
+    "sender": "senderAddress",
+    "recipient": "recipientAddress",
+    "status": "status",
+    "from_ip": "fromIP",
+}
+# Graph's exchangeMessageTraceStatus values (v1.0 adds recalled behind include-unknown-enum).
+_GRAPH_STATUSES = (
+    "pending",
+    "delivered",
+    "expanded",
+    "failed",
+    "quarantined",
+    "filteredAsSpam",
+    "gettingStatus",
+    "recalled",
+)
+
+
+def canonical_status(text: str) -> str:
+    """A ``--status`` value as Graph spells it (any case accepted)."""
+    for value in _GRAPH_STATUSES:
+        if value.lower() == text.strip().lower():
+            return value
+    raise ValueError(f"--status {text!r} is not one of {', '.join(_GRAPH_STATUSES)}")
+
+
+@dataclass(frozen=True)
+class TracePullRequest:
+    start: datetime
+    end: datetime
+    tenant: str
+    filters: Mapping[str, str | None] = field(default_factory=dict)
+    details: int = 0
+    page_size: int = MAX_PAGE
+    cut: bool = False  # the range was cut to the last 90 days
+    since: str | None = None
+
+    def asked(self) -> dict[str, Any]:
+        return {
+            "start": format_instant(self.start),
+            "end": format_instant(self.end),
+            "since": self.since,
+            "tenant": self.tenant,
+            "filters": {k: v for k, v in self.filters.items()},
+            "details": self.details,
+        }
+
+
+@dataclass
+class PullProgress:
+    """What the progress line shows; ``eta_s`` is None until there is a basis for it."""
+
+    rows: int = 0
+    pages: int = 0
+    throttle_wait_s: float = 0.0
+    window: int = 0
+    windows: int = 0
+    done: float = 0.0
+    eta_s: float | None = None
+    stage: str = "starting"
+
+    def line(self) -> str:
+        eta = "" if self.eta_s is None else f"  ETA {_duration(self.eta_s)}"
+        return (
+            f"{self.rows:,} rows  {self.pages} pages  window {self.window}/{self.windows}  "
+            f"throttle wait {self.throttle_wait_s:.1f} s{eta}  {self.stage}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    bad: int = 0
+    bad_reasons: dict[str, int] = field(default_factory=dict)
+    outside: int = 0
+    per_day: dict[date, list[int]] = field(default_factory=dict)  # day -> [rows, unsettled]
+
+
+Progress = Callable[[PullProgress], None]
+
+
+def pull_message_trace(
+    client: GraphClient,
+    store: Store,
+    request: TracePullRequest,
+    on_progress: Progress | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Fetch what the store lacks for ``request``; never raises for Graph's refusals or a
+    Cancel: they end the pull with a finding."""
+    now = now or datetime.now(UTC)
+    report = Report(PULL_SCHEMA, title=f"Message trace pull for {request.tenant}")
+    if request.cut:
+        report.findings.append(_finding("tenant.range-cut", start=format_instant(request.start)))
+    pieces = day_pieces(request.start, request.end)
+    earliest = now - MAX_AGE + timedelta(minutes=5)
+    wanted = [store.to_fetch(p, earliest) for p in pieces if store.needs(p)]
+    windows = group_windows((p.start, p.end) for p in wanted)
+    progress = PullProgress(windows=len(windows))
+    tally = _Tally()
+    state = _Run(client, store, request, on_progress or (lambda _p: None), progress, tally)
+    complete = state.run(windows, wanted, report)
+    if complete and request.details > 0:
+        complete = state.fetch_details(report)
+    _fill(report, request, windows, client, tally, pieces, wanted, complete)
+    return report
+
+
+class _Run:
+    def __init__(
+        self,
+        client: GraphClient,
+        store: Store,
+        request: TracePullRequest,
+        show: Progress,
+        progress: PullProgress,
+        tally: _Tally,
+    ) -> None:
+        self.client, self.store, self.request = client, store, request
+        self.show, self.progress, self.tally = show, progress, tally
+        self.started = time.monotonic()
+        self.details_fetched = 0
+
+    def run(self, windows: list[Window], wanted: list[DayPiece], report: Report) -> bool:
+        total = sum((w.end - w.start).total_seconds() for w in windows) or 1.0
+
+        def every_window() -> None:
+            covered = 0.0
+            for number, window in enumerate(windows, start=1):
+                self.progress.window = number
+                self._window(window, covered, total)
+                covered += (window.end - window.start).total_seconds()
+                self._finish(window, wanted)
+
+        return self._guarded(every_window, report)
+
+    def _guarded(self, work: Callable[[], None], report: Report) -> bool:
+        """Run ``work``; a refusal or a Cancel ends it with a finding, the state is saved."""
+        try:
+            work()
+        except GraphError as exc:
+            report.findings.append(_stopped(exc))
+            return False
+        except (Cancelled, KeyboardInterrupt):
+            report.findings.append(_finding("tenant.interrupted"))
+            return False
+        finally:
+            self.store.save_state()
+        return True
+
+    def _window(self, window: Window, covered: float, total: float) -> None:
+        params = {
+            "$filter": _filter(window, self.request.filters),
+            "$top": str(self.request.page_size),
+        }
+        for page in self.client.pages(MESSAGE_TRACE_PATH, params):
+            oldest = self._page(page, window)
+            if oldest is not None:
+                done = covered + (window.end - max(oldest, window.start)).total_seconds()
+                self._show(done / total, f"{window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}")
+        self._show((covered + (window.end - window.start).total_seconds()) / total, "window done")
+
+    def _page(self, page: dict[str, Any], window: Window) -> datetime | None:
+        records = page.get("value")
+        if not isinstance(records, list):
+            raise GraphError("tenant.malformed-page", "a page has no list of rows ('value')")
+        if not records:
+            return None
+        frame = self._normalize(records)
+        inside = frame.filter(
+            (frame["received"] >= window.start) & (frame["received"] < window.end)
+        )
+        self.tally.outside += frame.height - inside.height
+        self._write(inside)
+        oldest = frame.get_column("received").min()
+        return oldest if isinstance(oldest, datetime) else None
+
+    def _normalize(self, records: list[Any]) -> pl.DataFrame:
+        from o365diag.trace.normalize import graph_messages
+
+        raw = _raw_page(records)
+        part = graph_messages(raw, "graph-messagetrace", "auto")
+        self.tally.bad += part.bad.count
+        for reason, count in part.bad.by_reason.items():
+            self.tally.bad_reasons[reason] = self.tally.bad_reasons.get(reason, 0) + count
+        assert part.messages is not None
+        return part.messages.with_columns(_file_label(self.request.tenant))
+
+    def _write(self, frame: pl.DataFrame) -> None:
+        import polars as pl
+
+        if frame.is_empty():
+            return
+        days = frame.get_column("received").dt.date()
+        for (day,), rows in frame.with_columns(days.alias("_day")).group_by("_day"):
+            assert isinstance(day, date)
+            rows = rows.drop("_day")
+            self.store.write_day(day, rows)
+            unsettled = rows.filter(pl.col("status").is_in(_UNSETTLED)).height
+            counts = self.tally.per_day.setdefault(day, [0, 0])
+            counts[0] += rows.height
+            counts[1] += unsettled
+        self.tally.rows += frame.height
+        self.progress.rows = self.tally.rows
+
+    def _finish(self, window: Window, wanted: list[DayPiece]) -> None:
+        for piece in wanted:
+            if window.start <= piece.start and piece.end <= window.end:
+                rows, unsettled = self.tally.per_day.get(piece.day, [0, 0])
+                self.store.finish_day(piece, rows, unsettled)
+        self.store.save_state()
+
+    def _show(self, done: float, stage: str) -> None:
+        progress = self.progress
+        progress.pages = self.client.log.pages
+        progress.throttle_wait_s = self.client.log.throttle_wait_s
+        progress.done = min(max(done, 0.0), 1.0)
+        elapsed = time.monotonic() - self.started
+        progress.eta_s = elapsed * (1 - progress.done) / progress.done if progress.done else None
+        progress.stage = stage
+        self.show(progress)
+
+    # ---------------------------------------------------------------- details
+    def fetch_details(self, report: Report) -> bool:
+        def every_message() -> None:
+            for trace_id, recipient, sender in self._detail_candidates():
+                self._details_of(trace_id, recipient, sender)
+
+        return self._guarded(every_message, report)
+
+    def _detail_candidates(self) -> list[tuple[str, str, str | None]]:
+        """Failed or quarantined rows of the asked range, newest first, not fetched yet."""
+        import polars as pl
+
+        files = [
+            path
+            for piece in day_pieces(self.request.start, self.request.end)
+            for path in self.store.run_files(piece.day)
+        ]
+        if not files:
+            return []
+        rows = (
+            pl.scan_parquet(files, hive_partitioning=False)
+            .filter(
+                pl.col("status").is_in(_DETAIL_STATUSES)
+                & (pl.col("received") >= self.request.start)
+                & (pl.col("received") < self.request.end)
+                & pl.col("trace_id").is_not_null()
+                & pl.col("recipient").is_not_null()
+            )
+            .select("trace_id", "recipient", "sender", "received")
+            .unique(["trace_id", "recipient"])
+            .sort("received", descending=True)
+            .collect()
+        )
+        candidates: list[tuple[str, str, str | None]] = []
+        for trace_id, recipient, sender, _ in rows.iter_rows():
+            if len(candidates) >= self.request.details:
+                break
+            if not self.store.has_details(trace_id, recipient):
+                candidates.append((trace_id, recipient, sender))
+        return candidates
+
+    def _details_of(self, trace_id: str, recipient: str, sender: str | None) -> None:
+        from o365diag.trace.normalize import detail_events
+        from o365diag.trace.read import RawTable
+
+        address = recipient.replace("'", "''")
+        path = (
+            f"{MESSAGE_TRACE_PATH}/{trace_id}/getDetailsByRecipient(recipientAddress='{address}')"
+        )
+        records: list[dict[str, Any]] = []
+        for page in self.client.pages(path):
+            value = page.get("value")
+            if not isinstance(value, list):
+                raise GraphError("tenant.malformed-page", "a details page has no 'value' list")
+            records.extend(r for r in value if isinstance(r, dict))
+        extra = {"messageTraceId": trace_id, "recipientAddress": recipient, "senderAddress": sender}
+        rows = [{**record, **extra} for record in records]
+        frame = _details_frame(rows, RawTable, detail_events)
+        self.store.write_details(trace_id, recipient, frame)
+        self.details_fetched += 1
+        self._show(self.progress.done, f"details {self.details_fetched}")
+
+
+def _details_frame(rows: list[dict[str, Any]], raw_table: Any, detail_events: Any) -> pl.DataFrame:
+    import polars as pl
+
+    from o365diag.trace.model import event_schema
+
+    if not rows:
+        return pl.DataFrame(schema=event_schema())
+    keys = _DETAIL_FIELDS
+    raw = _raw_from(rows, keys, raw_table)
+    part = detail_events(raw, "graph-messagetrace-detail", "auto")
+    events: pl.DataFrame = part.events
+    return events
+
+
+def _raw_page(records: list[Any]) -> Any:
+    from o365diag.trace.read import RawTable
+
+    rows = [r for r in records if isinstance(r, dict)]
+    return _raw_from(rows, _GRAPH_FIELDS, RawTable)
+
+
+def _raw_from(rows: list[dict[str, Any]], keys: Iterable[str], raw_table: Any) -> Any:
+    """The rows as the file loaders' text table (columns named by their normalized header)."""
+    import polars as pl
+
+    from o365diag.trace.read import normalize_header
+
+    keys = list(keys)
+    columns = {
+        normalize_header(key)[0]: pl.Series(
+            [row.get(key) for row in rows], dtype=pl.String, strict=False
+        )
+        for key in keys
+    }
+    frame = pl.DataFrame(columns).with_columns(pl.lit(None, pl.String).alias("_shape"))
+    return raw_table("graph", frame.with_row_index("_row", offset=1), keys, "utf-8", {}, None)
+
+
+def _file_label(tenant: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.lit(f"graph:{tenant}").alias("file")
+
+
+def _filter(window: Window, filters: Mapping[str, str | None]) -> str:
+    parts = [
+        f"receivedDateTime ge {format_instant(window.start)}",
+        f"receivedDateTime le {format_instant(_ceil_second(window.end))}",
+    ]
+    for name, value in filters.items():
+        if value:
+            parts.append(f"{_FILTER_FIELDS[name]} eq '{value.replace(chr(39), chr(39) * 2)}'")
+    return " and ".join(parts)
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    if moment.microsecond:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
+def _finding(code: str, **values: Any) -> Finding:
+    return catalogue_finding(FINDINGS_TABLE, code, values)
+
+
+def _stopped(exc: GraphError) -> Finding:
+    return catalogue_finding(FINDINGS_TABLE, exc.code, {"detail": exc.detail})
+
+
+def _fill(
+    report: Report,
+    request: TracePullRequest,
+    windows: list[Window],
+    client: GraphClient,
+    tally: _Tally,
+    pieces: list[DayPiece],
+    wanted: list[DayPiece],
+    complete: bool,
+) -> None:
+    log = client.log
+    unsettled_days = sorted(d.isoformat() for d, (_, u) in tally.per_day.items() if u)
+    if tally.bad:
+        reasons = ", ".join(f"{r} ({n})" for r, n in tally.bad_reasons.items())
+        report.findings.append(_finding("tenant.bad-rows", count=tally.bad, reasons=reasons))
+    if unsettled_days:
+        report.findings.append(
+            _finding(
+                "tenant.unsettled-days", count=len(unsettled_days), days=", ".join(unsettled_days)
+            )
+        )
+    if not wanted:
+        report.findings.append(_finding("tenant.up-to-date"))
+    report.data.update(
+        {
+            "asked": request.asked(),
+            "windows": [w.to_dict() for w in windows],
+            "requests": log.requests,
+            "pages": log.pages,
+            "rows_written": tally.rows,
+            "retries": log.retries,
+            "throttle_wait_s": round(log.throttle_wait_s, 3),
+            "complete": complete,
+            "days": {
+                "asked": len(pieces),
+                "fetched": len(wanted),
+                "already_stored": len(pieces) - len(wanted),
+                "unsettled": unsettled_days,
+            },
+            "rows_outside_range": tally.outside,
+            "bad_rows": tally.bad,
+        }
+    )
