@@ -112,6 +112,9 @@ def _addresses(value: str | None, name: str = "", repairs: list[str] | None = No
     simple = _ONE_ADDRESS.fullmatch(value.strip())
     if simple:  # the usual single address, without the cost of the general parser
         return [simple.group(1) or simple.group(2)]
+    listed = _simple_list(value)
+    if listed is not None:
+        return listed
     if value.count(":") > _MAX_GROUPS or len(value) > _MAX_ADDRESS_CHARS:
         if repairs is not None:
             repairs.append(
@@ -120,6 +123,23 @@ def _addresses(value: str | None, name: str = "", repairs: list[str] | None = No
             )
         return _ANY_ADDRESS.findall(value)
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
+
+
+def _simple_list(value: str) -> list[str] | None:
+    """A plain comma-separated list (no quotes, comments or groups) read part by part, as the
+    general parser would read it; None when any part needs the general parser."""
+    if '"' in value or "(" in value or ":" in value or "\\" in value:
+        return None
+    found = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        simple = _ONE_ADDRESS.fullmatch(part)
+        if simple is None:
+            return None
+        found.append(simple.group(1) or simple.group(2))
+    return found
 
 
 def _iso_date(value: str | None) -> str | None:
