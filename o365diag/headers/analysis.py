@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from o365diag.headers.alignment import domain_of
-from o365diag.headers.diagnose import diagnose
+from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain
 from o365diag.headers.result import SCHEMA, HeadersResult
@@ -56,7 +56,13 @@ def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:
     """
     headers = source if isinstance(source, HeaderSet) else read_header_source(source, name)
     analysis = build_analysis(headers)
-    return HeadersResult(data=_report_data(analysis), findings=diagnose(analysis))
+    findings = diagnose(analysis)
+    data = _report_data(analysis)
+    lead = most_likely(findings)
+    data["most_likely"] = (
+        None if lead is None else {"code": lead.code, "title": lead.title, "fix": lead.fix}
+    )
+    return HeadersResult(data=data, findings=findings)
 
 
 analyze_headers = analyze
