@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "trace": "o365diag.trace.command",
     "synth-trace": "o365diag.trace.command",
     "tenant": "o365diag.tenant.command",
+    "signins": "o365diag.tenant.command",
+    "collect-script": "o365diag.tenant.command",
 }
 COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 

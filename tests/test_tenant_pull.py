@@ -29,7 +29,7 @@ from o365diag.tenant.pull import TracePullRequest, pull_message_trace
 from o365diag.tenant.store import Store
 from o365diag.trace.load import load_traces
 from o365diag.trace.synth import synthesize
-from tests.graph_server import TRACE_PATH, GraphServer, graph_records
+from tests.graph_server import TRACE_PATH, GraphServer, graph_args, graph_records
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJ0aWQiOiJ0ZXN0LXRlbmFudCJ9.test-secret-token-value"
 NOW = datetime.now(UTC)
@@ -57,26 +57,9 @@ def token_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def pull(server: GraphServer, out: Path, *extra: str) -> list[str]:
-    return [
-        "trace",
-        "--graph",
-        "--tenant",
-        "contoso.example",
-        "--graph-url",
-        server.url,
-        "--cafile",
-        str(server.cafile),
-        "--token-env",
-        "GRAPH_TOKEN",
-        "--out",
-        str(out),
-        "--backoff-base",
-        "0.05",
-        "--backoff-cap",
-        "0.2",
-        "--json",
-        *extra,
-    ]
+    return graph_args(
+        "trace", server, out, "--backoff-base", "0.05", "--backoff-cap", "0.2", *extra
+    )
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import UsageError
-from o365diag.tenant.options import add_graph_options
+from o365diag.tenant.options import add_graph_options, add_pull_options
 
 if TYPE_CHECKING:
     from o365diag.findings import Report
@@ -49,6 +49,8 @@ def register(subparsers: Any) -> None:
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=run_check)
     parser.set_defaults(func=lambda _args: _help(parser))
+    register_signins(subparsers)
+    register_collect(subparsers)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -130,7 +132,7 @@ def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Conn
     connection = None if args.token_env else _connection(args)
     tokens = _tokens(args, connection)
     tenant = _tenant_of(args, tokens, connection)
-    limit, period = _throttle(args.throttle)
+    limit, period = _throttle(args.throttle or _THROTTLE.get(kind, "100/300"))
     settings = GraphSettings(
         graph_url=args.graph_url
         or (connection.graph_url if connection else None)
@@ -142,6 +144,11 @@ def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Conn
     )
     client = GraphClient(settings, tokens, budget_for((kind, tenant.lower()), limit, period))
     return client, tenant, connection
+
+
+# Graph's documented budgets: message trace 100 requests per 5 minutes per tenant (list and
+# details together); sign-in logs 5 requests per 10 seconds per app and tenant.
+_THROTTLE = {"messageTrace": "100/300", "signIns": "5/10"}
 
 
 def _throttle(text: str) -> tuple[int, float]:
@@ -276,47 +283,62 @@ def run_check(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- trace --graph
 def run_trace_pull(args: argparse.Namespace) -> int:
-    from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.pull import (
-        PULL_SCHEMA,
-        TracePullRequest,
-        canonical_status,
-        pull_message_trace,
-    )
-    from o365diag.tenant.store import Store, filters_key
-    from o365diag.tenant.timerange import asked_range
-
     if args.inputs:
         raise UsageError("--graph pulls from Graph: give no input files with it")
-    if not args.out:
-        raise UsageError("--graph needs --out DIR (the store folder)")
     if args.details < 0:
         raise UsageError("--details takes a number of messages, 0 or more")
+    return _run_pull(args, "messageTrace")
+
+
+def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
+    from o365diag.tenant.pull import SMTP_CLIENT_APP, canonical_status
+
+    if kind == "signIns":
+        return {"client_app": SMTP_CLIENT_APP}
     try:
         status = canonical_status(args.status) if args.status else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    now = datetime.now(UTC)
-    start, end, cut = asked_range(
-        since=args.since, start=args.start, end=args.end, now=now, default_since="10d"
-    )
-    filters = {
+    return {
         "sender": _lower(args.sender),
         "recipient": _lower(args.recipient),
         "status": status,
         "from_ip": args.from_ip,
     }
+
+
+def _run_pull(args: argparse.Namespace, kind: str) -> int:
+    """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
+    from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.pull import MESSAGE_TRACE, PULL_SCHEMA, SIGN_INS, TracePullRequest, pull
+    from o365diag.tenant.store import Store, filters_key
+    from o365diag.tenant.timerange import MAX_AGE, asked_range
+
+    if not args.out:
+        raise UsageError("--graph needs --out DIR (the store folder)")
+    source = MESSAGE_TRACE if kind == "messageTrace" else SIGN_INS
+    filters = _pull_filters(args, kind)
+    now = datetime.now(UTC)
+    start, end, cut = asked_range(
+        since=args.since,
+        start=args.start,
+        end=args.end,
+        now=now,
+        default_since="10d" if source is MESSAGE_TRACE else "30d",
+        max_age=MAX_AGE if source is MESSAGE_TRACE else None,
+    )
     asked = {"start": start.isoformat(), "end": end.isoformat(), "filters": filters}
     try:
-        client, tenant, _ = _client(args, "messageTrace")
+        client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        report = _failure_report(PULL_SCHEMA, "Message trace pull", exc, {"asked": asked})
+        report = _failure_report(PULL_SCHEMA, "Pull", exc, {"asked": asked})
         return _finish(report, args)
-    request = TracePullRequest(start, end, tenant, filters, args.details, cut=cut, since=args.since)
-    store = Store(Path(args.out), tenant, "messageTrace", filters_key(filters), filters)
+    details = getattr(args, "details", 0)
+    request = TracePullRequest(start, end, tenant, filters, details, cut=cut, since=args.since)
+    store = Store(Path(args.out), tenant, kind, filters_key(filters), filters)
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:
-        report = pull_message_trace(client, store, request, line, now=now)
+        report = pull(source, client, store, request, line, now=now)
     finally:
         line.close()
         client.close()
@@ -365,3 +387,64 @@ class _ProgressLine:
         if self._shown:
             sys.stderr.write("\r" + " " * 110 + "\r")
             sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- signins
+def register_signins(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "signins",
+        help="SMTP AUTH sign-ins: pull them from Graph, or read the Entra portal's downloads",
+        description="With --graph: pull the SMTP AUTH sign-ins (clientAppUsed 'Authenticated "
+        "SMTP'), interactive and non-interactive, into a Parquet store (needs Entra ID P1/P2). "
+        "Without: read the Entra admin center's sign-in downloads (CSV or JSON, detected by "
+        "their columns) or such a store, and summarise who still signs in with SMTP AUTH.",
+    )
+    parser.add_argument("inputs", nargs="*", metavar="FILE", help="portal CSV/JSON or a store")
+    parser.add_argument("--graph", action="store_true", help="pull from Microsoft Graph into --out")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_pull_options(parser, "30d")
+    add_graph_options(parser)
+    parser.set_defaults(func=run_signins)
+
+
+def run_signins(args: argparse.Namespace) -> int:
+    if args.graph:
+        return _run_pull(args, "signIns")
+    if not args.inputs:
+        raise UsageError("give sign-in downloads (CSV or JSON), a store folder, or --graph")
+    from o365diag.tenant.signin_report import signins_report
+
+    report = signins_report(args.inputs)
+    print(report.to_json() if args.json else report.to_text())
+    return _exit_code(report)
+
+
+# ---------------------------------------------------------------- collect-script
+def register_collect(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "collect-script",
+        help="write a read-only PowerShell script that exports the Exchange settings to audit",
+        description="Write one read-only ExchangeOnlineManagement script that exports the "
+        "transport config, CAS mailboxes, users' authentication policies, authentication "
+        "policies, organization config, connectors, connection filter and accepted domains "
+        "as ConvertTo-Json files into one folder; then run: o365diag audit FOLDER.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.set_defaults(func=run_collect_script)
+
+
+def run_collect_script(args: argparse.Namespace) -> int:
+    from o365diag import __version__
+    from o365diag.tenant.collect import collect_script
+
+    script = collect_script(__version__)
+    if not args.output:
+        sys.stdout.write(script)
+        return 0
+    try:
+        # UTF-8 with a BOM: Windows PowerShell 5.1 reads a file without one as ANSI.
+        Path(args.output).write_text(script, encoding="utf-8-sig", newline="\r\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"Wrote {args.output}. Run it in PowerShell, then: o365diag audit o365diag-export")
+    return 0
