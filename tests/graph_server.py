@@ -90,6 +90,7 @@ class GraphServer:
         self.mode = mode
         self.expire_after = expire_after
         self.service_principal = service_principal
+        self.retry_after = "1"  # seconds, in the 429 answers that carry one
         self.details = dict(details or {})
         self.requests: list[str] = []
         self.authorizations: list[str] = []
@@ -352,7 +353,7 @@ def _handler_for(server: GraphServer) -> type[BaseHTTPRequestHandler]:
                 number = len(server.requests)
                 fault = server.faults.pop(number, None)
             if fault in ("429", "503"):
-                headers = {"Retry-After": "1"} if fault == "429" else {}
+                headers = {"Retry-After": server.retry_after} if fault == "429" else {}
                 body = graph_error(
                     "TooManyRequests" if fault == "429" else "ServiceUnavailable", "Try later."
                 )

@@ -128,11 +128,12 @@ def _token_tenant(token: str) -> str | None:
 
 def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Connection | None]:
     from o365diag.tenant.graph import GraphClient, GraphSettings, budget_for
+    from o365diag.tenant.pull import THROTTLE
 
     connection = None if args.token_env else _connection(args)
     tokens = _tokens(args, connection)
     tenant = _tenant_of(args, tokens, connection)
-    limit, period = _throttle(args.throttle or _THROTTLE.get(kind, "100/300"))
+    limit, period = _throttle(args.throttle) if args.throttle else THROTTLE.get(kind, (100, 300.0))
     settings = GraphSettings(
         graph_url=args.graph_url
         or (connection.graph_url if connection else None)
@@ -144,11 +145,6 @@ def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Conn
     )
     client = GraphClient(settings, tokens, budget_for((kind, tenant.lower()), limit, period))
     return client, tenant, connection
-
-
-# Graph's documented budgets: message trace 100 requests per 5 minutes per tenant (list and
-# details together); sign-in logs 5 requests per 10 seconds per app and tenant.
-_THROTTLE = {"messageTrace": "100/300", "signIns": "5/10"}
 
 
 def _throttle(text: str) -> tuple[int, float]:
@@ -291,10 +287,10 @@ def run_trace_pull(args: argparse.Namespace) -> int:
 
 
 def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
-    from o365diag.tenant.pull import SMTP_CLIENT_APP, canonical_status
+    from o365diag.tenant.pull import canonical_status
 
-    if kind == "signIns":
-        return {"client_app": SMTP_CLIENT_APP}
+    if kind != "messageTrace":
+        return {}
     try:
         status = canonical_status(args.status) if args.status else None
     except ValueError as exc:
@@ -310,39 +306,33 @@ def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
 def _run_pull(args: argparse.Namespace, kind: str) -> int:
     """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
     from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.pull import MESSAGE_TRACE, PULL_SCHEMA, SIGN_INS, TracePullRequest, pull
-    from o365diag.tenant.store import Store, filters_key
-    from o365diag.tenant.timerange import MAX_AGE, asked_range
+    from o365diag.tenant.pull import PULL_SCHEMA, plan_pull, pull_range
 
     if not args.out:
         raise UsageError("--graph needs --out DIR (the store folder)")
-    source = MESSAGE_TRACE if kind == "messageTrace" else SIGN_INS
     filters = _pull_filters(args, kind)
-    now = datetime.now(UTC)
-    start, end, cut = asked_range(
-        since=args.since,
-        start=args.start,
-        end=args.end,
-        now=now,
-        default_since="10d" if source is MESSAGE_TRACE else "30d",
-        max_age=MAX_AGE if source is MESSAGE_TRACE else None,
-    )
-    asked = {"start": start.isoformat(), "end": end.isoformat(), "filters": filters}
+    pull_range(kind, args.since, args.start, args.end, datetime.now(UTC))  # usage errors first
+    asked = {"since": args.since, "start": args.start, "end": args.end, "filters": filters}
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
         report = _failure_report(PULL_SCHEMA, "Pull", exc, {"asked": asked})
         return _finish(report, args)
-    details = getattr(args, "details", 0)
-    request = TracePullRequest(start, end, tenant, filters, details, cut=cut, since=args.since)
-    store = Store(Path(args.out), tenant, kind, filters_key(filters), filters)
+    job = plan_pull(
+        kind,
+        tenant,
+        args.out,
+        since=args.since,
+        start=args.start,
+        end=args.end,
+        filters=filters,
+        details=getattr(args, "details", 0),
+    )
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:
-        report = pull(source, client, store, request, line, now=now)
+        report = job.run(client, line)
     finally:
         line.close()
-        client.close()
-    report.data["store"] = str(Path(args.out))
     return _finish(report, args)
 
 

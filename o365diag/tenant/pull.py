@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import Finding, Report, catalogue_finding
@@ -38,12 +39,17 @@ __all__ = [
     "SIGNINS_PATH",
     "SIGN_INS",
     "SMTP_CLIENT_APP",
+    "SOURCES",
+    "THROTTLE",
+    "PullJob",
     "PullProgress",
     "Source",
     "TracePullRequest",
     "canonical_status",
+    "plan_pull",
     "pull",
     "pull_message_trace",
+    "pull_range",
 ]
 
 PULL_SCHEMA = "o365diag.pull/1"
@@ -592,3 +598,71 @@ SIGN_INS = Source(
     normalize=_normalize_signins,
     unsettled=lambda _rows: 0,
 )
+
+SOURCES = {MESSAGE_TRACE.kind: MESSAGE_TRACE, SIGN_INS.kind: SIGN_INS}
+# Graph's documented budgets: message trace 100 requests per 5 minutes per tenant (list and
+# details together); sign-in logs 5 requests per 10 seconds per app and tenant.
+THROTTLE = {MESSAGE_TRACE.kind: (100, 300.0), SIGN_INS.kind: (5, 10.0)}
+DEFAULT_SINCE = {MESSAGE_TRACE.kind: "10d", SIGN_INS.kind: "30d"}
+
+
+@dataclass
+class PullJob:
+    """One pull, planned: what to ask for and where it goes (the CLI and the panel share it)."""
+
+    source: Source
+    store: Store
+    request: TracePullRequest
+    now: datetime
+
+    def run(self, client: GraphClient, on_progress: Progress | None = None) -> Report:
+        try:
+            report = pull(self.source, client, self.store, self.request, on_progress, self.now)
+        finally:
+            client.close()
+        report.data["store"] = str(self.store.root)
+        return report
+
+
+def pull_range(
+    kind: str, since: str | None, start: str | None, end: str | None, now: datetime
+) -> tuple[datetime, datetime, bool]:
+    """``(start, end, cut)`` of a pull; UsageError for a range that cannot work."""
+    from o365diag.tenant.timerange import asked_range
+
+    return asked_range(
+        since=since,
+        start=start,
+        end=end,
+        now=now,
+        default_since=DEFAULT_SINCE[kind],
+        max_age=MAX_AGE if kind == MESSAGE_TRACE.kind else None,
+    )
+
+
+def plan_pull(
+    kind: str,
+    tenant: str,
+    out: str | Path,
+    *,
+    since: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    filters: Mapping[str, str | None] | None = None,
+    details: int = 0,
+) -> PullJob:
+    """The range (the 90-day cut for message trace), the store and the request of a pull;
+    UsageError for a range or filter that cannot work."""
+    from o365diag.tenant.store import filters_key
+
+    source = SOURCES[kind]
+    now = datetime.now(UTC)
+    first, last, cut = pull_range(kind, since, start, end, now)
+    given = dict(filters or {})
+    if source is SIGN_INS:
+        given = {"client_app": SMTP_CLIENT_APP}
+    store = Store(Path(out), tenant, kind, filters_key(given), given)
+    request = TracePullRequest(
+        first, last, tenant, given, details if source is MESSAGE_TRACE else 0, cut=cut, since=since
+    )
+    return PullJob(source, store, request, now)
