@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+from o365diag.errors import (
+    ConfigError,
+    InputError,
+    MissingDependency,
+    NetworkError,
+    O365DiagError,
+    OutputError,
+    UsageError,
+)
 from o365diag.findings import Finding, Report, Severity
 
-__all__ = ["Finding", "Report", "Severity", "__version__"]
+__all__ = [
+    "ConfigError",
+    "Finding",
+    "InputError",
+    "MissingDependency",
+    "NetworkError",
+    "O365DiagError",
+    "OutputError",
+    "Report",
+    "Severity",
+    "UsageError",
+    "__version__",
+]
 
 __version__ = "0.1.0"

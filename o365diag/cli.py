@@ -1,4 +1,9 @@
-"""Command line: ``o365diag <command> ...``; each command lives in its capability's package."""
+"""Command line: ``o365diag <command> ...``; each command lives in its capability's package.
+
+The commands come from the capability registry (``o365diag.capabilities``) plus ``report``.
+Errors raised on purpose (``O365DiagError``) are caught here, once: one line, exit code 2; an
+error about a ``field`` is worded with the command's option for that field.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from o365diag import __version__
-from o365diag.errors import UsageError
+from o365diag.capabilities import command_modules
+from o365diag.errors import O365DiagError
 
 __all__ = ["COMMANDS", "COMMAND_MODULES", "EXIT_CRASH", "build_parser", "main"]
 
@@ -20,22 +26,7 @@ EXIT_CRASH = 70
 
 # Command name -> the module that registers it (register(subparsers)); heavy imports stay inside
 # each command's run function.
-COMMANDS: dict[str, str] = {
-    "headers": "o365diag.headers.command",
-    "report": "o365diag.report_command",
-    "smtp": "o365diag.smtp.command",
-    "simulate": "o365diag.smtp.command",
-    "dns": "o365diag.dns.command",
-    "spf": "o365diag.dns.command",
-    "dkim": "o365diag.dns.command",
-    "setup": "o365diag.setup.command",
-    "audit": "o365diag.setup.command",
-    "trace": "o365diag.trace.command",
-    "synth-trace": "o365diag.trace.command",
-    "tenant": "o365diag.tenant.command",
-    "signins": "o365diag.tenant.command",
-    "collect-script": "o365diag.tenant.command",
-}
+COMMANDS: dict[str, str] = {**command_modules(), "report": "o365diag.report_command"}
 COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 
 
@@ -103,8 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
-    except UsageError as exc:
-        print(f"o365diag {args.command}: {exc}", file=sys.stderr)
+    except O365DiagError as exc:
+        print(f"o365diag {args.command}: {error_line(parser, args.command, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -140,6 +131,23 @@ def _innermost_frame(exc: BaseException) -> str:
         trace = trace.tb_next
     code = trace.tb_frame.f_code
     return f"{os.path.basename(code.co_filename)}:{trace.tb_lineno} in {code.co_name}"
+
+
+def error_line(parser: argparse.ArgumentParser, command: str, exc: O365DiagError) -> str:
+    """The error on one line, each setting it names worded as the option that sets it."""
+    text = exc.describe(lambda field: option_for(parser, command, field))
+    return " ".join(text.split())
+
+
+def option_for(parser: argparse.ArgumentParser, command: str, field: str) -> str | None:
+    """The longest option string of ``command`` that stores ``field``, if one does."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub: argparse.ArgumentParser = action.choices[command]
+            for option in sub._actions:
+                if option.dest == field and option.option_strings:
+                    return max(option.option_strings, key=len)
+    return None
 
 
 if __name__ == "__main__":

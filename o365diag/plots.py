@@ -15,6 +15,7 @@ __all__ = [
     "plain",
     "saved_volume_figure",
     "smtp_steps_figure",
+    "spf_tree_figure",
     "trace_figures",
     "trace_heatmap_figure",
     "trace_sender_figure",
@@ -388,3 +389,41 @@ def trace_figures(analysis: TraceAnalysis) -> dict[str, go.Figure]:
         "status": trace_status_figure(analysis),
         "top": trace_top_figure(analysis),
     }
+
+
+def spf_tree_figure(tree: dict[str, Any]) -> Any:
+    """An icicle chart of the SPF include tree: each box a record, sized by its lookups."""
+    import plotly.graph_objects as go
+
+    ids, parents, labels, values, hover = [], [], [], [], []
+
+    def walk(node: dict[str, Any], parent: str, path: str) -> None:
+        node_id = f"{path}/{node['domain']}"
+        ids.append(node_id)
+        parents.append(parent)
+        labels.append(f"{plain(node['domain'])} ({node['lookups']})")
+        values.append(max(node["total_lookups"], 1))
+        hover.append(plain(node.get("record") or node.get("problem") or "no record"))
+        for child in node.get("children", []):
+            walk(child, node_id, node_id)
+
+    walk(tree, "", "")
+    figure = go.Figure(
+        go.Icicle(
+            ids=ids,
+            parents=parents,
+            labels=labels,
+            values=values,
+            branchvalues="total",
+            hovertext=hover,
+            hovertemplate="%{label}<br>%{hovertext}<extra></extra>",
+            tiling={"orientation": "h"},
+        )
+    )
+    total = tree.get("total_lookups", 0)
+    figure.update_layout(
+        title=f"SPF include tree: {total} of 10 DNS lookups (count in brackets per record)",
+        margin={"t": 40, "l": 0, "r": 0, "b": 0},
+        height=max(220, 70 * len(ids)),
+    )
+    return figure

@@ -14,18 +14,21 @@ run, so text from a message that slipped through escaping still could not execut
 from __future__ import annotations
 
 import html
-import importlib
 import json
-import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from o365diag import __version__
-from o365diag.findings import Finding, Report, render_findings_html, standalone_page
+from o365diag.capabilities import result_from_dict, result_type
+from o365diag.findings import Report, standalone_page
+from o365diag.headers.analysis import analyze
+from o365diag.headers.parse import InputError
 from o365diag.redact import Redactor
+from o365diag.result import DEFAULT_TITLE, Result, ResultLoadError, generic_html
+from o365diag.result import markdown_inline as _md
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -33,45 +36,26 @@ if TYPE_CHECKING:
 __all__ = [
     "ReportInputError",
     "SharedReport",
+    "generic_html",
     "load_input",
     "report_from_dict",
 ]
 
-SCHEMA_PATTERN = re.compile(r"^o365diag\.[a-z][a-z0-9_-]*/\d+$")
 MAX_RESULTS = 500
-_DEFAULT_TITLE = "o365diag report"
+_DEFAULT_TITLE = DEFAULT_TITLE
 
-# Capabilities that render their own section: schema -> "module:function(report) -> html".
-_SECTION_RENDERERS = {
-    "o365diag.headers/1": "o365diag.headers.render:analysis_html",
-    "o365diag.smtp/1": "o365diag.smtp.render:render_html",
-    "o365diag.dns/1": "o365diag.dns.render:audit_html",
-}
-
-
-class ReportInputError(ValueError):
-    """An input that holds no usable result; the message names the input and the reason."""
+# The older name of the error a saved input raises when it holds no usable result.
+ReportInputError = ResultLoadError
 
 
 # -- loading ------------------------------------------------------------------------------------
-def report_from_dict(obj: Mapping[str, Any], name: str = "") -> Report:
-    """A Report from one saved JSON object (``schema`` key plus data and findings)."""
-    schema = obj.get("schema")
-    if not isinstance(schema, str) or not SCHEMA_PATTERN.match(schema):
-        raise ReportInputError(f"{name or 'input'}: not an o365diag result (no 'schema' key)")
-    raw_findings = obj.get("findings") or []
-    if not isinstance(raw_findings, list):
-        raise ReportInputError(f"{name}: 'findings' is not a list")
-    try:
-        findings = [Finding.from_dict(f) for f in raw_findings]
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ReportInputError(f"{name}: a finding is malformed ({exc})") from None
-    data = {k: v for k, v in obj.items() if k not in ("schema", "findings")}
-    return Report(schema=schema, data=data, findings=findings, title=_title_for(schema, data))
+def report_from_dict(obj: Mapping[str, Any], name: str = "") -> Result:
+    """A result from one saved JSON object, as its capability's registered type."""
+    return result_from_dict(obj, name)
 
 
-def load_input(raw: bytes, name: str) -> tuple[list[Report], list[str]]:
-    """Reports from one input and notes about parts that were skipped.
+def load_input(raw: bytes, name: str) -> tuple[list[Result], list[str]]:
+    """Results from one input and notes about parts that were skipped.
 
     JSON (an object, a list, or one object per line) is read as saved results; anything else
     is treated as message headers (text, .eml or .msg) and analyzed.
@@ -79,8 +63,6 @@ def load_input(raw: bytes, name: str) -> tuple[list[Report], list[str]]:
     text = _as_text(raw)
     if text is not None and text.lstrip()[:1] in ("{", "["):
         return _load_json(text, name)
-    from o365diag.headers import InputError, analyze
-
     try:
         return [analyze(raw, name=name)], []
     except InputError as exc:
@@ -94,12 +76,12 @@ def _as_text(raw: bytes) -> str | None:
         return None
 
 
-def _load_json(text: str, name: str) -> tuple[list[Report], list[str]]:
+def _load_json(text: str, name: str) -> tuple[list[Result], list[str]]:
     try:
         objects = _json_objects(text)
     except ValueError as exc:
         raise ReportInputError(f"{name}: not valid JSON ({exc})") from None
-    reports: list[Report] = []
+    reports: list[Result] = []
     notes: list[str] = []
     for index, obj in enumerate(objects, 1):
         where = f"{name} #{index}" if len(objects) > 1 else name
@@ -124,39 +106,12 @@ def _json_objects(text: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _title_for(schema: str, data: Mapping[str, Any]) -> str:
-    kind = schema.split("/")[0].removeprefix("o365diag.")
-    if kind == "headers":
-        subject = _get(data, "summary", "subject")
-        return f"Header analysis: {subject}" if subject else "Header analysis"
-    if kind == "smtp":
-        host, port = _get(data, "target", "host"), _get(data, "target", "port")
-        return f"Connection test: {host}:{port}" if host else "Connection test"
-    if kind == "dns":
-        return f"Domain check: {data.get('domain')}" if data.get("domain") else "Domain check"
-    titles = {
-        "spf": "SPF evaluation",
-        "trace": "Message trace",
-        "setup": "Setup assistant",
-        "audit": "Configuration audit",
-    }
-    return titles.get(kind, f"Result ({schema})")
-
-
-def _get(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
 # -- the shared report --------------------------------------------------------------------------
 @dataclass
 class SharedReport:
     """Reports made safe to share, and their HTML and Markdown renderings."""
 
-    reports: list[Report]
+    reports: list[Result]
     title: str = _DEFAULT_TITLE
     redacted: bool = False
     notes: list[str] = field(default_factory=list)
@@ -221,16 +176,16 @@ class SharedReport:
         return "".join(parts)
 
     def _section_html(
-        self, number: int, report: Report, charts: list[tuple[str, go.Figure]]
+        self, number: int, report: Result, charts: list[tuple[str, go.Figure]]
     ) -> str:
         chart_divs = []
-        for figure in _figures(report):
+        for figure in report.safe_figures():
             div_id = f"chart-{len(charts) + 1}"
             charts.append((div_id, figure))
             chart_divs.append(f'<div id="{div_id}" class="chart" style="min-height:240px"></div>')
         raw = html.escape(report.to_json())
         return (
-            f'<section id="result-{number}"><hr>{_section_body(report)}'
+            f'<section id="result-{number}"><hr>{report.section_html()}'
             + "".join(chart_divs)
             + "<details><summary>Data (JSON, schema "
             + f"{html.escape(report.schema)})</summary><pre>{raw}</pre></details></section>"
@@ -256,7 +211,7 @@ class SharedReport:
             lines += ["", f"**Redacted.** {_md(_REDACTION_NOTE)}"]
         lines += [f"\n> {_md(note)}" for note in self.notes]
         for number, report in enumerate(self.reports, 1):
-            lines += ["", *_report_markdown(number, report)]
+            lines += ["", *report.markdown_lines(number)]
         return "\n".join(lines) + "\n"
 
 
@@ -267,94 +222,14 @@ _REDACTION_NOTE = (
 )
 
 
-def _redact_report(redactor: Redactor, report: Report) -> Report:
+def _redact_report(redactor: Redactor, report: Report) -> Result:
     clean = redactor.data(report.to_dict())
-    data = {k: v for k, v in clean.items() if k not in ("schema", "findings")}
-    findings = [Finding.from_dict(f) for f in clean["findings"]]
-    return Report(
-        schema=report.schema, data=data, findings=findings, title=redactor.text(report.title)
-    )
-
-
-# -- sections -----------------------------------------------------------------------------------
-def _section_body(report: Report) -> str:
-    target = _SECTION_RENDERERS.get(report.schema)
-    if target is not None:
-        module_name, _, function_name = target.partition(":")
-        try:
-            render: Callable[[Report], str] = getattr(
-                importlib.import_module(module_name), function_name
-            )
-            return render(report)
-        except (ImportError, AttributeError, LookupError, TypeError, ValueError):
-            pass  # a result saved by another version: the generic layout still shows it all
-    return generic_html(report)
-
-
-def generic_html(report: Report) -> str:
-    """Any result: its findings, then its data as nested tables (every value escaped)."""
-    return (
-        f"<h2>{html.escape(report.title)}</h2>"
-        + render_findings_html(report.sorted_findings(), heading="Findings")
-        + "<h3>Details</h3>"
-        + _value_html(report.data, 0)
-    )
-
-
-_MAX_ROWS = 200
-_MAX_DEPTH = 4
-
-
-def _value_html(value: Any, depth: int) -> str:
-    if isinstance(value, Mapping):
-        if depth >= _MAX_DEPTH:
-            return _pre_json(value)
-        rows = "".join(
-            f"<tr><th>{html.escape(str(k))}</th><td>{_value_html(v, depth + 1)}</td></tr>"
-            for k, v in list(value.items())[:_MAX_ROWS]
-        )
-        return f"<table>{rows}</table>"
-    if isinstance(value, list):
-        return _list_html(value, depth)
-    return html.escape("—" if value is None else str(value))
-
-
-def _list_html(items: list[Any], depth: int) -> str:
-    if not items:
-        return "—"
-    shown = items[:_MAX_ROWS]
-    more = f"<p>… {len(items) - _MAX_ROWS} more</p>" if len(items) > _MAX_ROWS else ""
-    if all(isinstance(item, Mapping) for item in shown) and depth < _MAX_DEPTH:
-        columns = list(dict.fromkeys(k for item in shown for k in item))[:12]
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-        rows = "".join(
-            "<tr>"
-            + "".join(f"<td>{_value_html(item.get(c), depth + 1)}</td>" for c in columns)
-            + "</tr>"
-            for item in shown
-        )
-        return f"<table><tr>{head}</tr>{rows}</table>{more}"
-    cells = "".join(f"<li>{_value_html(item, depth + 1)}</li>" for item in shown)
-    return f"<ul>{cells}</ul>{more}"
-
-
-def _pre_json(value: Any) -> str:
-    return f"<pre>{html.escape(json.dumps(value, indent=1, ensure_ascii=False, default=str))}</pre>"
+    result = result_type(report.schema).from_dict(clean, report.title)
+    result.title = redactor.text(report.title)
+    return result
 
 
 # -- charts -------------------------------------------------------------------------------------
-def _figures(report: Report) -> list[go.Figure]:
-    from o365diag import report_charts
-
-    builder = report_charts.BUILDERS.get(report.schema)
-    if builder is None:
-        return []
-    try:
-        return builder(report.data)
-    except (AttributeError, LookupError, TypeError, ValueError):
-        return []  # a chart is a bonus; the tables above already carry the data
-
-
 def _charts_script(charts: Sequence[tuple[str, go.Figure]], nonce: str) -> str:
     if not charts:
         return ""
@@ -389,131 +264,3 @@ def _csp_meta(nonce: str) -> str:
         "img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
     )
     return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
-
-
-# -- Markdown -----------------------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-
-
-def _md(text: Any) -> str:
-    """Inline Markdown text: one line, with the characters that format escaped."""
-    flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def _report_markdown(number: int, report: Report) -> list[str]:
-    lines = [
-        f"## {number}. {_md(report.title)}",
-        "",
-        f"Worst: **{report.worst.value}** · {len(report.findings)} finding(s) · "
-        f"schema `{report.schema}`",
-    ]
-    facts = _facts(report)
-    if facts:
-        lines += ["", *(f"- **{_md(label)}:** {_md(value)}" for label, value in facts)]
-    if report.findings:
-        lines += ["", "| Severity | Code | Finding |", "|---|---|---|"]
-        lines += [
-            f"| {f.severity.value} | `{f.code}` | {_md(f.title)} |"
-            for f in report.sorted_findings()
-        ]
-    fixes = [f for f in report.sorted_findings() if f.fix]
-    if fixes:
-        lines += ["", "What to change:", ""]
-        lines += [f"{i}. `{f.code}`: {_md(f.fix)}" for i, f in enumerate(fixes, 1)]
-    transcript = _transcript_tail(report.data.get("transcript"))
-    if transcript:
-        fence = "`" * max(3, _longest_backtick_run(transcript) + 1)
-        lines += ["", "Transcript (last lines):", "", fence, transcript, fence]
-    return lines
-
-
-def _facts(report: Report) -> list[tuple[str, str]]:
-    """The few values a ticket needs first; none when the saved data has another shape."""
-    kind = report.schema.split("/")[0].removeprefix("o365diag.")
-    try:
-        facts = _headers_facts(report) if kind == "headers" else _plain_facts(kind, report.data)
-    except (AttributeError, LookupError, TypeError, ValueError):
-        return []
-    return [(label, str(value)) for label, value in facts if value not in (None, "")]
-
-
-def _headers_facts(report: Report) -> list[tuple[str, Any]]:
-    from o365diag.headers.render import auth_cards
-
-    cards = [(label, value) for label, value, _ in auth_cards(report.to_dict())]
-    transit = report.data.get("total_transit_seconds")
-    hops = report.data.get("hops") or []
-    return [*cards, ("Hops", f"{len(hops)}, total transit {_seconds(transit)}")]
-
-
-def _plain_facts(kind: str, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    if kind == "smtp":
-        failed = next(
-            (
-                s
-                for s in data.get("steps") or []
-                if isinstance(s, Mapping) and s.get("status") == "failed"
-            ),
-            None,
-        )
-        reply = _get(failed, "reply") if failed else None
-        return [
-            ("Target", _join(_get(data, "target", "host"), _get(data, "target", "port"), ":")),
-            ("Profile", _get(data, "target", "profile")),
-            ("Outcome", data.get("outcome")),
-            ("Failed step", failed.get("name") if failed else None),
-            ("Reply", _join(_get(reply, "code"), _get(reply, "text"), " ") if reply else None),
-            ("TLS", _get(data, "tls", "version")),
-        ]
-    if kind == "dns":
-        return [
-            ("Domain", data.get("domain")),
-            ("SPF", _get(data, "spf", "record")),
-            ("DMARC", _get(data, "dmarc", "record")),
-        ]
-    if kind == "spf":
-        return [("Result", data.get("result")), ("Lookups", data.get("lookups"))]
-    if kind == "trace":
-        start, end = _as_list(data.get("time_range")) or [None, None]
-        return [
-            ("Format", data.get("format")),
-            ("Rows", data.get("rows")),
-            ("Time range", _join(start, end, " to ")),
-        ]
-    if kind == "setup":
-        return [("Recommended", _get(data, "recommendation", "option"))]
-    return []
-
-
-def _join(first: Any, second: Any, separator: str) -> str | None:
-    if first is None:
-        return None
-    return f"{first}{separator}{second}" if second is not None else str(first)
-
-
-def _as_list(value: Any) -> list[Any] | None:
-    if isinstance(value, Mapping):
-        return [value.get("start"), value.get("end")]
-    if isinstance(value, list) and len(value) == 2:
-        return value
-    return None
-
-
-def _seconds(value: Any) -> str:
-    return "—" if value is None else f"{float(value):,.0f} s"
-
-
-def _transcript_tail(transcript: Any, limit: int = 25) -> str:
-    if not isinstance(transcript, list):
-        return ""
-    lines = []
-    for entry in transcript[-limit:]:
-        if isinstance(entry, Mapping):
-            arrow = {"send": "->", "recv": "<-"}.get(str(entry.get("dir")), "==")
-            lines.append(f"{arrow} {entry.get('line', '')}")
-    return "\n".join(lines)
-
-
-def _longest_backtick_run(text: str) -> int:
-    return max((len(run) for run in re.findall(r"`+", text)), default=0)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from o365diag.errors import UsageError
+from o365diag.output import write_output
 
 __all__ = ["register", "run"]
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.redaction_map:
         outputs.append((args.redaction_map, json.dumps(shared.redaction_map, indent=2)))
     for target, text in outputs:
-        _write(target, text)
+        write_output(target, text)
     print(
         f"wrote {args.output}: {len(shared.reports)} result(s)"
         + (", redacted" if args.redact else ""),
@@ -95,13 +96,3 @@ def _expand(inputs: list[str]) -> list[str]:
         else:
             names.append(name)
     return names
-
-
-def _write(target: str, text: str) -> None:
-    if target == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(target).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc

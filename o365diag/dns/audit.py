@@ -2,7 +2,7 @@
 
 Every check runs at once over one resolver (one cache), so the wall time is set by the
 longest chain of dependent lookups (the SPF include depth), not by the number of lookups.
-The result is a Report for schema ``o365diag.dns/1``.
+The result is a DomainResult for schema ``o365diag.dns/1``.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from o365diag.dns.records import (
     check_tls_rpt,
 )
 from o365diag.dns.resolver import DEFAULT_TIMEOUT, Outcome, Resolver
+from o365diag.dns.result import DNS_SCHEMA as SCHEMA
+from o365diag.dns.result import DomainResult
 from o365diag.dns.spf import SpfCheck, SpfResult, check_host, parse_ip, valid_domain
 from o365diag.dns.spf_lint import check_findings, parsed_record, spf_data, tree_findings
 from o365diag.dns.spf_tree import spf_tree
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 
 __all__ = ["SCHEMA", "audit_domain", "live_recheck", "normalize_domain", "readiness"]
 
-SCHEMA = "o365diag.dns/1"
 AREAS = ("mx", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "autodiscover", "dnsbl")
 
 
@@ -61,7 +62,7 @@ async def audit_domain(
     timeout: float = DEFAULT_TIMEOUT,
     dnsbl_zones: list[str] | None = None,
     check_dnsbl: bool = True,
-) -> Report:
+) -> DomainResult:
     """Audit ``domain``; ``ips`` are the devices' public addresses. ValueError for bad input."""
     domain = normalize_domain(domain)
     addresses = [str(parse_ip(ip)) for ip in ips]
@@ -115,7 +116,7 @@ async def audit_domain(
         "timeout": resolver.timeout,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    return Report(SCHEMA, data, findings, title=f"Domain check: {domain}")
+    return DomainResult(data=data, findings=findings)
 
 
 async def _spf(domain: str, ips: list[str], resolver: Resolver) -> tuple[Section, list[SpfCheck]]:

@@ -173,9 +173,9 @@ def run_dns(args: argparse.Namespace) -> int:
 
 def run_spf(args: argparse.Namespace) -> int:
     from o365diag.dns.render import spf_text
+    from o365diag.dns.result import SpfCheckResult
     from o365diag.dns.spf import SpfResult, check_host
     from o365diag.dns.spf_lint import check_findings, parsed_record
-    from o365diag.findings import Report
 
     try:
         resolver = _resolver(args)
@@ -183,8 +183,7 @@ def run_spf(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     findings = check_findings(check.domain, [check], parsed_record(check.tree.record))
-    title = f"SPF: {check.ip} as {check.sender}"
-    report = Report("o365diag.spf/1", check.to_dict(), findings, title=title)
+    report = SpfCheckResult(data=check.to_dict(), findings=findings)
     print(report.to_json() if args.json else spf_text(report))
     return 0 if check.result is SpfResult.PASS else 1
 

@@ -19,11 +19,12 @@ from typing import Any
 from o365diag.dns.catalogue import finding, organizational_domain
 from o365diag.dns.dkim_keys import parse_key_record
 from o365diag.dns.resolver import BadDomainName, DnsResult, Resolver
-from o365diag.findings import Finding, Report
+from o365diag.dns.result import DKIM_SCHEMA as SCHEMA
+from o365diag.dns.result import DkimResult
+from o365diag.findings import Finding
 
 __all__ = ["SCHEMA", "SignatureCheck", "verify_message"]
 
-SCHEMA = "o365diag.dkim/1"
 _SIGNATURE_HEADERS = (b"dkim-signature", b"arc-message-signature", b"arc-seal")
 _MAX_SIGNATURES = 20
 
@@ -196,7 +197,7 @@ def _arc(raw: bytes, keys: _Keys) -> tuple[dict[str, Any], list[Finding]]:
     return data, [finding("dkim.arc-fail", values)]
 
 
-async def verify_message(raw: bytes, resolver: Resolver) -> Report:
+async def verify_message(raw: bytes, resolver: Resolver) -> DkimResult:
     """Verify every DKIM-Signature and the ARC chain of one message (bytes of a .eml)."""
     import dkim
 
@@ -218,7 +219,7 @@ async def verify_message(raw: bytes, resolver: Resolver) -> Report:
     if any(n.lower() == b"arc-seal" for n, _ in headers):
         data["arc"], arc_findings = _arc(raw, keys)
         findings.extend(arc_findings)
-    return Report(SCHEMA, data, findings, title="DKIM verification")
+    return DkimResult(data=data, findings=findings)
 
 
 def _signature_finding(check: SignatureCheck) -> Finding:
@@ -248,11 +249,6 @@ def _signature_finding(check: SignatureCheck) -> Finding:
     return finding(code, values)
 
 
-def _unreadable(detail: str) -> Report:
+def _unreadable(detail: str) -> DkimResult:
     data: dict[str, Any] = {"from_domain": None, "signatures": [], "arc": None, "keys": {}}
-    return Report(
-        SCHEMA,
-        data,
-        [finding("dkim.message-unreadable", {"detail": detail})],
-        title="DKIM verification",
-    )
+    return DkimResult(data=data, findings=[finding("dkim.message-unreadable", {"detail": detail})])

@@ -10,7 +10,17 @@ from typing import Any
 
 from o365diag.findings import Report, render_findings_html
 
-__all__ = ["AREA_NAMES", "LIGHTS", "audit_html", "audit_text", "spf_text", "spf_tree_lines"]
+__all__ = [
+    "AREA_NAMES",
+    "LIGHTS",
+    "audit_html",
+    "audit_text",
+    "device_html",
+    "readiness_html",
+    "records_html",
+    "spf_text",
+    "spf_tree_lines",
+]
 
 AREA_NAMES = {
     "mx": "MX",
@@ -103,29 +113,80 @@ def spf_text(report: Report) -> str:
 
 
 def audit_html(report: Report) -> str:
-    """The body of the HTML page: readiness table, SPF tree, device checks, findings."""
+    """The body of the HTML page: readiness per record, the SPF include tree, device checks,
+    findings and the records as DNS has them now."""
     data = report.data
     esc = html.escape
-    cells = "".join(
-        f'<td style="background:{LIGHTS[level]};color:#fff">{esc(AREA_NAMES[area])}<br>'
-        f"{esc(level)}</td>"
-        for area, level in data.get("readiness", {}).items()
-    )
-    parts = [f"<h2>{esc(report.title)}</h2>", f"<table><tr>{cells}</tr></table>"]
+    parts = [f"<h2>{esc(report.title)}</h2>", readiness_html(report)]
     spf = data.get("spf", {})
     if spf.get("record"):
         tree = "\n".join(spf_tree_lines(spf["tree"]))
         parts.append(f"<h3>SPF</h3><pre>{esc(spf['record'])}\n\n{esc(tree)}</pre>")
-    rows = "".join(
-        f"<tr><td>{esc(r['ip'])}</td><td>{esc(r['result'])}</td>"
-        f"<td>{esc(' > '.join(r['path']) or (r.get('problem') or ''))}</td></tr>"
-        for r in data.get("spf_checks", [])
-    )
-    if rows:
-        parts.append(
-            "<h3>Device IPs</h3><table><tr><th>IP</th><th>SPF</th><th>Decided by</th>"
-            f"</tr>{rows}</table>"
-        )
+    parts.append(device_html(report))
     parts.append(render_findings_html(report.sorted_findings(), heading="Findings"))
+    parts.append(records_html(report))
     parts.append(f"<p>{esc(_resolver_line(data))}</p>")
     return "".join(parts)
+
+
+def readiness_html(report: Report) -> str:
+    """One row per record: a coloured light, the verdict and the most important finding."""
+    esc = html.escape
+    rows = []
+    for area, level in report.data.get("readiness", {}).items():
+        worst = next((f for f in report.sorted_findings() if f.code.startswith(area + ".")), None)
+        rows.append(
+            f'<tr><td style="color:{LIGHTS[level]};font-size:1.4em">●</td>'
+            f"<td><b>{esc(AREA_NAMES.get(area, area))}</b></td><td>{esc(level)}</td>"
+            f"<td>{esc(worst.title if worst else '')}</td></tr>"
+        )
+    return (
+        '<table class="o365diag-readiness"><tr><th></th><th>Record</th><th>State</th>'
+        f"<th>Most important finding</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def device_html(report: Report) -> str:
+    """Each device IP's SPF verdict and the term that decided it."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(r['ip'])}</td><td>{esc(r['result'])}</td>"
+        f"<td>{esc(' > '.join(r['path']) or (r.get('problem') or 'no term matched'))}</td></tr>"
+        for r in report.data.get("spf_checks", [])
+    )
+    if not rows:
+        return ""
+    return (
+        "<h4>Device IPs (SPF check_host)</h4><table><tr><th>IP</th><th>SPF</th>"
+        f"<th>Decided by</th></tr>{rows}</table>"
+    )
+
+
+def records_html(report: Report) -> str:
+    """What DNS says now, record by record, next to which the fixes say what to publish."""
+    esc = html.escape
+    data = report.data
+    rows = [("SPF", data["domain"], (data.get("spf") or {}).get("record"))]
+    rows += [
+        ("MX", data["domain"], f"{r['preference']} {r['host']}")
+        for r in (data.get("mx") or {}).get("records", [])
+    ]
+    rows += [
+        ("DKIM", v["name"], f"CNAME {v['cname']}" if v.get("cname") else v.get("record"))
+        for v in (data.get("dkim") or {}).values()
+    ]
+    rows.append(
+        (
+            "DMARC",
+            f"_dmarc.{(data.get('dmarc') or {}).get('location')}",
+            (data.get("dmarc") or {}).get("record"),
+        )
+    )
+    cells = "".join(
+        f"<tr><td>{esc(kind)}</td><td><code>{esc(name)}</code></td>"
+        f"<td><code>{esc(value or '(none)')}</code></td></tr>"
+        for kind, name, value in rows
+    )
+    return (
+        f"<h4>Records now</h4><table><tr><th></th><th>Name</th><th>Value</th></tr>{cells}</table>"
+    )

@@ -24,6 +24,8 @@ import dns.rdata
 import dns.rdatatype
 import dns.resolver
 
+from o365diag.errors import ConfigError, InputError
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "BadDomainName",
@@ -39,11 +41,11 @@ DEFAULT_TIMEOUT = 3.0
 _MAX_IN_FLIGHT = 32
 
 
-class DnsConfigError(ValueError):
+class DnsConfigError(ConfigError):
     """The resolver cannot be set up: a bad --nameserver value or no system configuration."""
 
 
-class BadDomainName(ValueError):
+class BadDomainName(InputError):
     """A name that cannot be put in a DNS query (empty label, label over 63, name over 255)."""
 
 

@@ -28,6 +28,7 @@ from o365diag.dns.spf_syntax import (
     is_spf_record,
     tokenize_macros,
 )
+from o365diag.errors import O365DiagError
 
 __all__ = [
     "MAX_LOOKUPS",
@@ -203,7 +204,7 @@ class SpfCheck:
         }
 
 
-class _Abort(Exception):
+class _Abort(O365DiagError):
     """permerror or temperror: stops the whole evaluation (RFC 7208 sections 2.6.6, 2.6.7)."""
 
     def __init__(self, result: SpfResult, reason: str) -> None:

@@ -10,6 +10,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from o365diag.errors import InputError
+
 __all__ = [
     "LOOKUP_MECHANISMS",
     "MacroToken",
@@ -40,7 +42,7 @@ _IP4_RE = re.compile(rf"{_QNUM}(?:\.{_QNUM}){{3}}")
 _IP6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]+")
 
 
-class SpfSyntaxError(ValueError):
+class SpfSyntaxError(InputError):
     """The record breaks the RFC 7208 grammar; the message says where."""
 
 

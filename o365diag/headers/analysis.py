@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from o365diag.findings import Report
 from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain
+from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
     ExchangeStamps,
@@ -22,7 +22,6 @@ from o365diag.headers.verdict import Verdict, choose_verdict
 
 __all__ = ["SCHEMA", "Analysis", "analyze", "analyze_headers"]
 
-SCHEMA = "o365diag.headers/1"
 # Real messages cross a few dozen servers at most; RFC 5321 §6.3 suggests treating 100
 # Received headers as a mail loop. Past this many, the older hops are counted, not read.
 MAX_HOPS = 1000
@@ -50,16 +49,14 @@ class Analysis:
         return domain_of(value) if isinstance(value, str) else None
 
 
-def analyze(source: bytes | str | HeaderSet, name: str = "") -> Report:
+def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:
     """Analyze headers (text, .eml or .msg bytes, or an already parsed HeaderSet).
 
     Raises InputError (from o365diag.headers.parse) when the input holds no headers at all.
     """
     headers = source if isinstance(source, HeaderSet) else read_header_source(source, name)
     analysis = build_analysis(headers)
-    report = Report(schema=SCHEMA, data=_report_data(analysis), title=_title(analysis))
-    report.findings = diagnose(analysis)
-    return report
+    return HeadersResult(data=_report_data(analysis), findings=diagnose(analysis))
 
 
 analyze_headers = analyze
@@ -126,11 +123,6 @@ def _iso_date(value: str | None) -> str | None:
 
     parsed = parse_date(value)
     return parsed.isoformat() if parsed else None
-
-
-def _title(analysis: Analysis) -> str:
-    subject = analysis.summary.get("subject")
-    return f"Header analysis: {subject}" if subject else "Header analysis"
 
 
 def _report_data(analysis: Analysis) -> dict[str, Any]:

@@ -9,17 +9,21 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["BulkSummary", "LineSummary", "analyze_line", "analyze_one", "iter_messages", "run_bulk"]
+__all__ = [
+    "BulkSummary",
+    "LineSummary",
+    "analyze_bulk",
+    "analyze_line",
+    "analyze_one",
+    "iter_messages",
+]
 
 MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers", ".mbox", ".mbx"})
 _CHUNK = 16
@@ -148,28 +152,22 @@ class BulkSummary:
         return "\n".join(lines).rstrip()
 
 
-def run_bulk(inputs: list[str], out: str, jobs: int | None) -> int:
+def analyze_bulk(
+    inputs: list[str],
+    sink: IO[str],
+    jobs: int | None,
+    progress: Callable[[int], None] | None = None,
+) -> BulkSummary:
+    """Write one JSON line per message to ``sink`` and count them; ``progress`` is called with
+    the running count."""
     workers = max(1, jobs or os.cpu_count() or 1)
     summary = BulkSummary()
-    stdout_is_data = out == "-"
-    with ExitStack() as stack:
-        try:
-            sink: IO[str] = (
-                sys.stdout
-                if stdout_is_data
-                else stack.enter_context(open(out, "w", encoding="utf-8"))
-            )
-        except OSError as exc:
-            print(f"o365diag headers: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-        progress = _Progress(enabled=sys.stderr.isatty())
-        for text, line in _analyze_all(iter_messages(inputs), workers):
-            summary.add(line)
-            sink.write(text + "\n")
-            progress.tick(summary.total)
-        progress.done(summary.total)
-    print(summary.table(), file=sys.stderr if stdout_is_data else sys.stdout)
-    return 0 if summary.total else 2
+    for text, line in _analyze_all(iter_messages(inputs), workers):
+        summary.add(line)
+        sink.write(text + "\n")
+        if progress is not None:
+            progress(summary.total)
+    return summary
 
 
 def _analyze_all(
@@ -180,24 +178,3 @@ def _analyze_all(
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(analyze_line, items, chunksize=_CHUNK)
-
-
-class _Progress:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.last = 0.0
-
-    def tick(self, count: int) -> None:
-        now = time.monotonic()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = count / max(now - self.started, 1e-6)
-            print(f"\ranalyzed {count:,} messages ({rate:,.0f}/s)", end="", file=sys.stderr)
-
-    def done(self, count: int) -> None:
-        if self.enabled:
-            print(
-                f"\ranalyzed {count:,} messages in {time.monotonic() - self.started:.1f} s",
-                file=sys.stderr,
-            )

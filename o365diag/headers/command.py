@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from o365diag.errors import UsageError
+from o365diag.output import add_output_options, emit, open_output
 
 __all__ = ["register", "run"]
 
@@ -21,8 +24,7 @@ def register(subparsers: Any) -> None:
         "an mbox need --jsonl.",
     )
     parser.add_argument("inputs", nargs="+", metavar="FILE", help="file, folder, mbox or '-'")
-    parser.add_argument("--json", action="store_true", help="print JSON (o365diag.headers/1)")
-    parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
+    add_output_options(parser, "o365diag.headers/1")
     parser.add_argument(
         "--jsonl",
         metavar="OUT",
@@ -51,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jsonl and args.live_dns:
         raise UsageError("--live-dns checks one message at a time; drop --jsonl or --live-dns")
     if args.jsonl:
-        from o365diag.headers.bulk import run_bulk
-
-        return run_bulk(args.inputs, args.jsonl, args.jobs or None)
+        return _run_bulk(args)
     if len(args.inputs) != 1 or Path(args.inputs[0]).is_dir():
         raise UsageError("several inputs or a folder need bulk mode: add --jsonl OUT")
     return _run_single(args)
@@ -68,7 +68,6 @@ def _read(source: str) -> bytes:
 def _run_single(args: argparse.Namespace) -> int:
     from o365diag.headers.analysis import analyze
     from o365diag.headers.parse import InputError
-    from o365diag.headers.render import analysis_html, analysis_text
 
     source = args.inputs[0]
     try:
@@ -81,10 +80,41 @@ def _run_single(args: argparse.Namespace) -> int:
         from o365diag.recheck import recheck_live_dns
 
         recheck_live_dns(report, nameserver=args.nameserver, timeout=args.dns_timeout)
-    if args.html:
-        try:
-            Path(args.html).write_text(report.to_html(analysis_html(report)), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
-    print(report.to_json() if args.json else analysis_text(report))
+    emit(report, args)
     return 0
+
+
+def _run_bulk(args: argparse.Namespace) -> int:
+    from o365diag.headers.bulk import analyze_bulk
+
+    progress = _Progress(enabled=sys.stderr.isatty())
+    stdout_is_data = args.jsonl == "-"
+    with ExitStack() as stack:
+        sink = sys.stdout if stdout_is_data else stack.enter_context(open_output(args.jsonl))
+        summary = analyze_bulk(args.inputs, sink, args.jobs or None, progress=progress.tick)
+    progress.done(summary.total)
+    print(summary.table(), file=sys.stderr if stdout_is_data else sys.stdout)
+    return 0 if summary.total else 2
+
+
+class _Progress:
+    """A count on stderr while bulk mode runs (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def tick(self, count: int) -> None:
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = count / max(now - self.started, 1e-6)
+            print(f"\ranalyzed {count:,} messages ({rate:,.0f}/s)", end="", file=sys.stderr)
+
+    def done(self, count: int) -> None:
+        if self.enabled:
+            print(
+                f"\ranalyzed {count:,} messages in {time.monotonic() - self.started:.1f} s",
+                file=sys.stderr,
+            )

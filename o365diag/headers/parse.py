@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from o365diag.errors import O365DiagError
+from o365diag import errors
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -42,7 +42,7 @@ ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 
 
-class InputError(O365DiagError, ValueError):
+class InputError(errors.InputError):
     """The input cannot be analyzed at all (empty, binary, no header in it)."""
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from o365diag.errors import O365DiagError
+
 __all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_names"]
 
 # Plain os.path, not importlib.resources or pathlib: the package ships as files, and every
@@ -28,7 +30,7 @@ _WILDCARD = re.compile(r"[0-9x]+")
 STATUSES = frozenset({"documented", "observed", "unknown"})
 
 
-class KnowledgeError(ValueError):
+class KnowledgeError(O365DiagError, ValueError):
     """A knowledge table is missing or does not follow the table format."""
 
 

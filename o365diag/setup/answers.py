@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from o365diag.addresses import is_non_public
+from o365diag.errors import ConfigError
 
 __all__ = [
     "AUTH_CHOICES",
@@ -43,12 +44,11 @@ _DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()'&-]{0,47}$")
 MAX_VOLUME = 10_000_000
 
 
-class AnswerError(ValueError):
+class AnswerError(ConfigError):
     """An answer cannot be used; ``field`` names it, the message says why (safe to show)."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
+        super().__init__(f"{field_name}: {message}", field=field_name)
 
 
 @dataclass(frozen=True)

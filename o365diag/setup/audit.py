@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 from o365diag.setup.catalogue import finding
 from o365diag.setup.exports import (
     CUTOVER_ONLY_KINDS,
@@ -33,6 +33,8 @@ from o365diag.setup.networks import (
     parse_ip_entry,
 )
 from o365diag.setup.powershell import Bare, Edit, Switch, command
+from o365diag.setup.result import AUDIT_SCHEMA as SCHEMA
+from o365diag.setup.result import AuditResult
 
 __all__ = [
     "SCHEMA",
@@ -43,7 +45,6 @@ __all__ = [
     "load_device_certificate",
 ]
 
-SCHEMA = "o365diag.audit/1"
 _LIST_LIMIT = 20
 
 
@@ -494,7 +495,7 @@ def _summary_findings(ctx: AuditContext, found: list[Finding]) -> Iterator[Findi
         )
 
 
-def audit_exports(ctx: AuditContext) -> Report:
+def audit_exports(ctx: AuditContext) -> AuditResult:
     """Run every rule over already loaded exports."""
     found = [f for rule in RULES for f in rule(ctx)]
     found.extend(_summary_findings(ctx, found))
@@ -512,7 +513,7 @@ def audit_exports(ctx: AuditContext) -> Report:
             ],
         },
     }
-    return Report(SCHEMA, data, found, "Configuration audit")
+    return AuditResult(data=data, findings=found)
 
 
 def audit_files(
@@ -520,7 +521,7 @@ def audit_files(
     *,
     device_ips: Iterable[str] = (),
     device_certs: Iterable[str | Path] = (),
-) -> Report:
+) -> AuditResult:
     """Load the exports and audit them; ExportError when a file or input cannot be used."""
     files = [read_export(p) for p in paths]
     if not files:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from o365diag.errors import InputError
 from o365diag.setup.networks import Network, parse_ip_entry
 
 __all__ = [
@@ -100,7 +101,7 @@ _USER_MARKERS = frozenset(
 _TYPE_NAME = re.compile(r"^(?:System|Microsoft)\.[A-Za-z0-9_.`\[\], ]+$")
 
 
-class ExportError(ValueError):
+class ExportError(InputError):
     """The file is not a ConvertTo-Json export the audit can read (message safe to show)."""
 
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from o365diag.addresses import non_public_kind
-from o365diag.findings import Finding, Report
+from o365diag.findings import Finding
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
 from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
 from o365diag.setup.options import Recommendation, note, recommend
 from o365diag.setup.powershell import Bare, command, pipeline, properties
+from o365diag.setup.result import SetupResult
 
 __all__ = [
     "OPTIONAL_WARNING",
@@ -31,7 +32,6 @@ __all__ = [
     "plan_setup",
 ]
 
-SCHEMA = "o365diag.setup/1"
 SUBMISSION_HOST = "smtp.office365.com"
 HVE_HOST = "smtp-hve.office365.com"
 MICROSOFT_SPF = "spf.protection.outlook.com"
@@ -99,7 +99,7 @@ class SetupPlan:
     def option(self) -> str:
         return self.recommendation.name
 
-    def to_report(self) -> Report:
+    def to_report(self) -> SetupResult:
         data = {
             "answers": self.answers.to_dict(),
             "recommendation": self.recommendation.to_dict(),
@@ -107,8 +107,7 @@ class SetupPlan:
             "dns_records": [r.to_dict() for r in self.dns_records],
             "powershell": [p.to_dict() for p in self.powershell],
         }
-        title = f"Setup: {self.recommendation.option.title}"
-        return Report(SCHEMA, data, list(self.findings), title)
+        return SetupResult(data=data, findings=list(self.findings))
 
     @property
     def required_steps(self) -> list[PowerShellStep]:

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from o365diag.errors import UsageError
+from o365diag.output import add_output_options, emit
 from o365diag.smtp.model import (
     AUTH_MECHANISMS,
     PROFILE_NAMES,
@@ -22,10 +23,10 @@ from o365diag.smtp.model import (
 )
 
 if TYPE_CHECKING:
-    from o365diag.findings import Report
     from o365diag.smtp.config import ProbeConfig, Secret
     from o365diag.smtp.oauth import DeviceCodeSettings, Login
     from o365diag.smtp.probe import Probe
+    from o365diag.smtp.result import SmtpResult
     from o365diag.smtp.simulator import Scenario
 
 __all__ = ["register", "run_simulate", "run_smtp"]
@@ -192,8 +193,7 @@ def _add_session_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=float, help="seconds per step (default 15)")
     group.add_argument("--stop-after", choices=STOP_POINTS, help="end the session after this step")
     group.add_argument("--send", action="store_true", help="send a test message (DATA)")
-    group.add_argument("--json", action="store_true", help="print o365diag.smtp/1 JSON")
-    group.add_argument("--html", metavar="OUT", help="also write an HTML report")
+    add_output_options(group, "o365diag.smtp/1")
     group.add_argument("--no-transcript", action="store_true", help="hide the transcript")
     group.add_argument("--demo", metavar="SCENARIO", help=_SCENARIO_HELP)
     group.add_argument(
@@ -205,25 +205,19 @@ def _add_session_options(parser: argparse.ArgumentParser) -> None:
 def run_smtp(args: argparse.Namespace) -> int:
     import asyncio
 
-    from o365diag.smtp.config import ConfigError
-
     if args.list_scenarios:
         return _list_scenarios(sys.stdout)
-    try:
-        login = None
-        if args.oauth_device_code:
-            login = _sign_in(args)
-        else:
-            _no_oauth_options(args)
-        report = asyncio.run(_smtp_session(args, login))
-        _write_outputs(report, args)
-    except (UsageError, ConfigError) as exc:
-        print(f"o365diag smtp: {exc}", file=sys.stderr)
-        return 2
+    login = None
+    if args.oauth_device_code:
+        login = _sign_in(args)
+    else:
+        _no_oauth_options(args)
+    report = asyncio.run(_smtp_session(args, login))
+    _write_outputs(report, args)
     return 1 if report.data.get("outcome") == "failed" else 0
 
 
-async def _smtp_session(args: argparse.Namespace, login: Login | None) -> Report:
+async def _smtp_session(args: argparse.Namespace, login: Login | None) -> SmtpResult:
     if args.demo:
         return await _demo_session(args, login)
     return await _run_live(_make_probe(_config_from_args(args, login), login), args, login)
@@ -240,7 +234,7 @@ def _make_probe(config: ProbeConfig, login: Login | None) -> Probe:
     return probe
 
 
-async def _demo_session(args: argparse.Namespace, login: Login | None) -> Report:
+async def _demo_session(args: argparse.Namespace, login: Login | None) -> SmtpResult:
     from o365diag.smtp.simulator import Simulator
 
     scenario = _scenario(args.demo)
@@ -466,7 +460,9 @@ def _oauth_step_line(login: Login) -> str:
 
 
 # ---------------------------------------------------------------- live output
-async def _run_live(probe: Probe, args: argparse.Namespace, login: Login | None = None) -> Report:
+async def _run_live(
+    probe: Probe, args: argparse.Namespace, login: Login | None = None
+) -> SmtpResult:
     from o365diag.smtp.render import step_line
 
     live = None if args.json else sys.stdout
@@ -536,22 +532,10 @@ class _Spinner:
         self.stream.flush()
 
 
-def _write_outputs(report: Report, args: argparse.Namespace) -> None:
-    if args.json:
-        print(report.to_json())
-    else:
-        from o365diag.smtp.render import render_text
-
+def _write_outputs(report: SmtpResult, args: argparse.Namespace) -> None:
+    if not args.json:
         print()
-        print(render_text(report, transcript=not args.no_transcript))
-    if args.html:
-        from o365diag.smtp.render import render_html
-
-        try:
-            with open(args.html, "w", encoding="utf-8") as handle:
-                handle.write(report.to_html(render_html(report)))
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.html}: {exc.strerror}") from None
+    emit(report, args, report.to_text(transcript=not args.no_transcript))
 
 
 def _list_scenarios(out: TextIO) -> int:
@@ -573,12 +557,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         return _list_scenarios(sys.stdout)
     try:
         asyncio.run(_serve(args))
-    except UsageError as exc:
-        print(f"o365diag simulate: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:
-        print(f"o365diag simulate: cannot listen: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"cannot listen: {exc.strerror or exc}") from None
     return 0
 
 

@@ -6,6 +6,7 @@ import ipaddress
 import re
 from typing import Literal, NamedTuple
 
+from o365diag.errors import ConfigError, setting
 from o365diag.smtp.model import AUTH_MECHANISMS, STOP_POINTS, TLS_MODES, TLS_VERSIONS
 
 __all__ = [
@@ -24,10 +25,6 @@ TlsMode = Literal["auto", "starttls", "implicit", "none"]
 
 _ADDRESS = re.compile(r"^[^\s<>@\x00-\x1f\x7f]{1,64}@[^\s<>@\x00-\x1f\x7f]{1,255}$")
 _HELO = re.compile(r"^[!-~]{1,255}$")
-
-
-class ConfigError(ValueError):
-    """The settings cannot describe a session (a usage error; the message is safe to show)."""
 
 
 class Secret:
@@ -115,7 +112,7 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ConfigError(
-            f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}"
+            f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}", field="profile"
         ) from None
 
 
@@ -178,31 +175,33 @@ class ProbeConfig(NamedTuple):
         return self._replace(**changes)  # type: ignore[arg-type]
 
     def validate(self) -> ProbeConfig:
-        """Raise ConfigError naming the first setting that cannot work; return self."""
+        """Raise ConfigError naming (``field``) the first setting that cannot work; return self."""
         profile = get_profile(self.profile)
-        _check_address("--from", self.mail_from)
+        _check_address("mail_from", self.mail_from)
         if not self.rcpt_to:
-            raise ConfigError("give at least one recipient (--to)")
+            raise ConfigError("give at least one recipient", field="rcpt_to")
         for rcpt in self.rcpt_to:
-            _check_address("--to", rcpt)
+            _check_address("rcpt_to", rcpt)
         _check_choices(self)
         if self.port is not None and not 0 < self.port < 65536:
-            raise ConfigError(f"port {self.port} is out of range")
+            raise ConfigError(f"{self.port} is out of range (1-65535)", field="port")
         if not self.timeout > 0:
-            raise ConfigError("the timeout must be a positive number of seconds")
+            raise ConfigError("must be a positive number of seconds", field="timeout")
         if self.helo is not None and not _HELO.match(self.helo):
-            raise ConfigError("the HELO name must be printable ASCII without spaces")
+            raise ConfigError("must be printable ASCII without spaces", field="helo")
         if self.stop_after == "data" and not self.send:
-            raise ConfigError("--stop-after data needs --send (DATA is only sent on request)")
+            raise ConfigError(
+                f"data needs {setting('send')} (DATA is only sent on request)", field="stop_after"
+            )
         if self.username and not (self.password or self.token):
-            raise ConfigError("a username needs a password or a token")
+            raise ConfigError("a username needs a password or a token", field="password")
         if self.client_key and not self.client_cert:
-            raise ConfigError("--client-key needs --client-cert")
+            raise ConfigError(f"needs {setting('client_cert')}", field="client_key")
         if self.host is None and profile.host is None and self.domain is None:
-            _check_address("--to", self.rcpt_to[0])
+            _check_address("rcpt_to", self.rcpt_to[0])
         for name, value in (
-            ("--source", self.source_address),
-            ("--connect-address", self.connect_address),
+            ("source_address", self.source_address),
+            ("connect_address", self.connect_address),
         ):
             if value is not None:
                 _check_ip(name, value)
@@ -211,26 +210,29 @@ class ProbeConfig(NamedTuple):
 
 def _check_choices(config: ProbeConfig) -> None:
     if config.auth_mechanism not in AUTH_MECHANISMS:
-        raise ConfigError(f"unknown AUTH mechanism {config.auth_mechanism!r}")
+        raise ConfigError(f"unknown mechanism {config.auth_mechanism!r}", field="auth_mechanism")
     if config.tls_mode is not None and config.tls_mode not in TLS_MODES:
-        raise ConfigError(f"unknown TLS mode {config.tls_mode!r}")
+        raise ConfigError(f"unknown TLS mode {config.tls_mode!r}", field="tls_mode")
     if config.tls_max_version is not None and config.tls_max_version not in TLS_VERSIONS:
-        raise ConfigError(f"unknown TLS version {config.tls_max_version!r}")
+        raise ConfigError(
+            f"unknown TLS version {config.tls_max_version!r}", field="tls_max_version"
+        )
     if config.stop_after is not None and config.stop_after not in STOP_POINTS:
         raise ConfigError(
-            f"unknown step {config.stop_after!r}; choose one of {', '.join(STOP_POINTS)}"
+            f"unknown step {config.stop_after!r}; choose one of {', '.join(STOP_POINTS)}",
+            field="stop_after",
         )
     if config.family not in (0, 4, 6):
-        raise ConfigError("the address family must be 4, 6 or 0 (either)")
+        raise ConfigError("the address family must be 4, 6 or 0 (either)", field="family")
 
 
-def _check_address(option: str, value: str) -> None:
+def _check_address(field: str, value: str) -> None:
     if not _ADDRESS.match(value):
-        raise ConfigError(f"{option}: {value!r} is not a mail address (local@domain)")
+        raise ConfigError(f"{value!r} is not a mail address (local@domain)", field=field)
 
 
-def _check_ip(option: str, value: str) -> None:
+def _check_ip(field: str, value: str) -> None:
     try:
         ipaddress.ip_address(value)
     except ValueError:
-        raise ConfigError(f"{option}: {value!r} is not an IP address") from None
+        raise ConfigError(f"{value!r} is not an IP address", field=field) from None

@@ -7,25 +7,23 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-from o365diag.findings import Finding, Report, Severity
+from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, load_table
 from o365diag.smtp.config import PROFILES
 from o365diag.smtp.model import Reply, StepResult
-from o365diag.smtp.probe import Session
+from o365diag.smtp.result import SCHEMA, SmtpResult
+from o365diag.smtp.session import Session
 from o365diag.smtp.tlsinfo import LEGACY_VERSIONS
 
 __all__ = ["SCHEMA", "build_report", "diagnose", "explain_reply", "local_finding", "match_reply"]
 
-SCHEMA = "o365diag.smtp/1"
 EXPIRY_WARNING_DAYS = 30
 _MICROSOFT_MX = ".mail.protection.outlook.com"
 _SUBMISSION_HOSTS = frozenset({"smtp.office365.com", "smtp-legacy.office365.com"})
 
 
-def build_report(session: Session) -> Report:
-    target = session.target
-    title = f"SMTP connection test: {target.host or '?'}:{target.port} ({target.profile})"
-    return Report(schema=SCHEMA, data=session.to_data(), findings=diagnose(session), title=title)
+def build_report(session: Session) -> SmtpResult:
+    return SmtpResult(data=session.to_data(), findings=diagnose(session))
 
 
 def diagnose(session: Session) -> list[Finding]:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from o365diag.errors import MissingDependency, NetworkError
 from o365diag.smtp.config import Secret
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ _AADSTS_TEXT = re.compile(r"AADSTS\d+:[^\\\r\n\"]*")
 _STILL_WAITING = frozenset({"authorization_pending", "slow_down"})
 
 
-class MsalMissing(RuntimeError):
+class MsalMissing(MissingDependency):
     """MSAL is not installed; the message names the extra to install."""
 
 
@@ -114,7 +115,7 @@ class Login(NamedTuple):
 
 
 # ---------------------------------------------------------------- the flow
-class SignInFailed(Exception):
+class SignInFailed(NetworkError):
     """The sign-in ended without a token; ``code`` is the finding code."""
 
     def __init__(self, code: str, detail: str) -> None:

@@ -2,7 +2,7 @@
 
 ``await probe.step()`` runs the next step and returns its :class:`StepResult` (``None`` once
 the session is over), so a notebook can run one step per click; ``async for result in probe``
-does the same in a loop and :meth:`Probe.run` runs everything and returns the Report.
+does the same in a loop and :meth:`Probe.run` runs everything and returns the SmtpResult.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from aiosmtplib.errors import (
     SMTPDataError,
@@ -25,8 +25,8 @@ from aiosmtplib.esmtp import parse_esmtp_extensions
 from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
-from o365diag.findings import Report
 from o365diag.smtp.config import ProbeConfig
+from o365diag.smtp.diagnose import build_report
 from o365diag.smtp.model import (
     STEP_NAMES,
     PeerCertificate,
@@ -36,7 +36,9 @@ from o365diag.smtp.model import (
     TlsInfo,
     TranscriptLine,
 )
-from o365diag.smtp.resolve import MxRecord, ResolveError, lookup_mx, resolve_host
+from o365diag.smtp.resolve import ResolveError, lookup_mx, resolve_host
+from o365diag.smtp.result import SmtpResult
+from o365diag.smtp.session import Session, Target
 from o365diag.smtp.tlsinfo import build_context, classify_ssl_error, describe_tls
 from o365diag.smtp.transcript import Recorder, TranscriptProtocol
 
@@ -45,56 +47,6 @@ __all__ = ["Probe", "Session", "Target", "run_probe"]
 StepFunc = Callable[[], Awaitable[StepResult]]
 # After these the connection cannot carry a QUIT, so it is closed at once.
 _CONNECTION_UNUSABLE = frozenset({"reply.timeout", "reply.malformed", "connection.reset"})
-
-
-class Target:
-    """Where the session goes; filled in by the resolve and connect steps."""
-
-    __slots__ = ("addresses", "connected", "host", "mx", "port", "profile")
-
-    def __init__(self, host: str | None, port: int, profile: str) -> None:
-        self.host, self.port, self.profile = host, port, profile
-        self.addresses: list[str] = []
-        self.mx: list[MxRecord] = []
-        self.connected: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "host": self.host,
-            "port": self.port,
-            "profile": self.profile,
-            "addresses": list(self.addresses),
-            "mx": [{"preference": r.preference, "host": r.host} for r in self.mx],
-            "connected_address": self.connected,
-        }
-
-
-class Session(NamedTuple):
-    """Everything a finished (or stopped) probe saw; the input of the diagnosis."""
-
-    config: ProbeConfig
-    target: Target
-    steps: list[StepResult]
-    transcript: list[TranscriptLine]
-    tls: TlsInfo | None
-    extensions: dict[str, str]
-    auth_mechanism: str | None
-    helo: str
-    outcome: str
-    stopped_after: str | None
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "target": self.target.to_dict(),
-            "helo": self.helo,
-            "steps": [s.to_dict() for s in self.steps],
-            "transcript": [line.to_dict() for line in self.transcript],
-            "tls": self.tls.to_dict() if self.tls else None,
-            "extensions": [f"{k.upper()} {v}".strip() for k, v in self.extensions.items()],
-            "auth_mechanism": self.auth_mechanism,
-            "outcome": self.outcome,
-            "stopped_after": self.stopped_after,
-        }
 
 
 class _Action(NamedTuple):
@@ -162,7 +114,7 @@ class Probe:
         while (result := await self.step()) is not None:
             yield result
 
-    async def run(self) -> Report:
+    async def run(self) -> SmtpResult:
         """Run the remaining steps and return the Report."""
         async for _ in self:
             pass
@@ -202,9 +154,7 @@ class Probe:
             stopped_after=self._stopped_after(),
         )
 
-    def report(self) -> Report:
-        from o365diag.smtp.diagnose import build_report
-
+    def report(self) -> SmtpResult:
         return build_report(self.session())
 
     # ----------------------------------------------------------------- the plan
@@ -779,7 +729,7 @@ async def fetch_peer_certificate(
         (protocol.transport or transport).close()
 
 
-async def run_probe(config: ProbeConfig) -> Report:
+async def run_probe(config: ProbeConfig) -> SmtpResult:
     """Run a whole session and return its Report."""
     probe = Probe(config)
     try:

@@ -78,7 +78,7 @@ def render_text(report: Report, *, transcript: bool = True) -> str:
     parts = [f"{label:<12} {value}" for label, value in _summary_rows(data)]
     if transcript:
         parts += ["", "Transcript", "----------", render_transcript(_transcript_lines(data))]
-    parts += ["", report.to_text()]
+    parts += ["", Report.to_text(report)]
     return "\n".join(parts)
 
 

@@ -11,10 +11,12 @@ import ipaddress
 import socket
 from typing import NamedTuple
 
+from o365diag.errors import NetworkError
+
 __all__ = ["MxRecord", "ResolveError", "lookup_mx", "resolve_host"]
 
 
-class ResolveError(Exception):
+class ResolveError(NetworkError):
     """A name could not be turned into addresses; ``code`` is the finding code."""
 
     def __init__(self, code: str, detail: str) -> None:

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import UsageError
+from o365diag.output import add_output_options, emit
 from o365diag.tenant.options import add_graph_options, add_pull_options
 
 if TYPE_CHECKING:
     from o365diag.findings import Report
+    from o365diag.result import Result
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import GraphClient, TokenSource
 
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
     logout.set_defaults(func=run_logout)
     check = actions.add_parser("check", help="check permissions, service principal, licence")
     add_graph_options(check)
-    check.add_argument("--json", action="store_true")
+    add_output_options(check, "o365diag.tenant-check/1")
     check.set_defaults(func=run_check)
     parser.set_defaults(func=lambda _args: _help(parser))
     register_signins(subparsers)
@@ -155,15 +157,6 @@ def _throttle(text: str) -> tuple[int, float]:
         raise UsageError("--throttle is REQUESTS/SECONDS, e.g. 100/300") from None
 
 
-def _emit(report: Report, as_json: bool, summary: str) -> None:
-    if as_json:
-        print(report.to_json())
-    else:
-        print(summary)
-        if report.findings:
-            print(report.to_text())
-
-
 def _exit_code(report: Report) -> int:
     from o365diag.findings import Severity
 
@@ -171,13 +164,14 @@ def _exit_code(report: Report) -> int:
     return 1 if incomplete or report.worst >= Severity.ERROR else 0
 
 
-def _failure_report(schema: str, title: str, exc: Exception, data: dict[str, Any]) -> Report:
-    from o365diag.findings import Report, catalogue_finding
+def _failure(result_type: type[Result], exc: Exception, data: dict[str, Any]) -> Result:
+    """The result of a command that could not reach Graph at all: one finding says why."""
+    from o365diag.findings import catalogue_finding
 
     code = getattr(exc, "code", "tenant.graph-error")
     detail = getattr(exc, "detail", str(exc))
     finding = catalogue_finding("tenant_findings", code, {"detail": detail})
-    return Report(schema, data={**data, "complete": False}, findings=[finding], title=title)
+    return result_type(data={**data, "complete": False}, findings=[finding])
 
 
 # ---------------------------------------------------------------- login, status, logout
@@ -263,17 +257,17 @@ def run_logout(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from o365diag.tenant.check import check_tenant
     from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.result import TenantCheckResult
 
     try:
         client, tenant, connection = _client(args, "check")
     except GraphError as exc:
-        report = _failure_report("o365diag.tenant-check/1", "Tenant check", exc, {})
-        _emit(report, args.json, "Tenant check: not signed in")
+        emit(_failure(TenantCheckResult, exc, {"tenant": args.tenant}), args)
         return 1
     sign_in = getattr(client.tokens, "status", None)
     mode = connection.mode if connection else "token"
     report = check_tenant(client, tenant, mode, sign_in() if sign_in else None)
-    _emit(report, args.json, f"Tenant check for {tenant}")
+    emit(report, args)
     return _exit_code(report)
 
 
@@ -306,7 +300,8 @@ def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
 def _run_pull(args: argparse.Namespace, kind: str) -> int:
     """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
     from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.pull import PULL_SCHEMA, plan_pull, pull_range
+    from o365diag.tenant.pull import plan_pull, pull_range
+    from o365diag.tenant.result import PullResult
 
     if not args.out:
         raise UsageError("--graph needs --out DIR (the store folder)")
@@ -316,8 +311,7 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        report = _failure_report(PULL_SCHEMA, "Pull", exc, {"asked": asked})
-        return _finish(report, args)
+        return _finish(_failure(PullResult, exc, {"asked": asked}), args)
     job = plan_pull(
         kind,
         tenant,
@@ -340,14 +334,8 @@ def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value else None
 
 
-def _finish(report: Report, args: argparse.Namespace) -> int:
-    data = report.data
-    summary = (
-        f"{data.get('rows_written', 0):,} rows written in {data.get('pages', 0)} pages "
-        f"({len(data.get('requests', []))} requests, {data.get('retries', 0)} retries, "
-        f"{data.get('throttle_wait_s', 0):.1f} s throttle wait) into {data.get('store', '-')}"
-    )
-    _emit(report, args.json, summary)
+def _finish(report: Result, args: argparse.Namespace) -> int:
+    emit(report, args)
     code = _exit_code(report)
     if code:
         worst = report.sorted_findings()[0] if report.findings else None
@@ -391,7 +379,7 @@ def register_signins(subparsers: Any) -> None:
     )
     parser.add_argument("inputs", nargs="*", metavar="FILE", help="portal CSV/JSON or a store")
     parser.add_argument("--graph", action="store_true", help="pull from Microsoft Graph into --out")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_output_options(parser, "o365diag.signins/1; with --graph o365diag.pull/1")
     add_pull_options(parser, "30d")
     add_graph_options(parser)
     parser.set_defaults(func=run_signins)
@@ -405,7 +393,7 @@ def run_signins(args: argparse.Namespace) -> int:
     from o365diag.tenant.signin_report import signins_report
 
     report = signins_report(args.inputs)
-    print(report.to_json() if args.json else report.to_text())
+    emit(report, args)
     return _exit_code(report)
 
 

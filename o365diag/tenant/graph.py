@@ -168,7 +168,7 @@ class RequestLog:
         )
 
 
-class _Retry(Exception):
+class _Retry(O365DiagError):
     """One attempt failed in a way that another attempt may fix."""
 
     def __init__(self, reason: str, wait: float | None = None, malformed: bool = False) -> None:
@@ -334,7 +334,7 @@ class GraphClient:
         raise _refusal(status, body, answer.getheader("WWW-Authenticate") or "")
 
 
-class _TokenExpired(Exception):
+class _TokenExpired(O365DiagError):
     pass
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import Finding, Report, catalogue_finding
 from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
+from o365diag.tenant.result import PULL_SCHEMA, PullResult
 from o365diag.tenant.store import Store
 from o365diag.tenant.timerange import (
     MAX_AGE,
@@ -52,7 +53,6 @@ __all__ = [
     "pull_range",
 ]
 
-PULL_SCHEMA = "o365diag.pull/1"
 MESSAGE_TRACE_PATH = "/v1.0/admin/exchange/tracing/messageTraces"
 # The event types are a beta filter: v1.0 lists interactive sign-ins only.
 SIGNINS_PATH = "/beta/auditLogs/signIns"
@@ -202,7 +202,7 @@ def pull_message_trace(
     request: TracePullRequest,
     on_progress: Progress | None = None,
     now: datetime | None = None,
-) -> Report:
+) -> PullResult:
     """Message trace into the store (see :func:`pull`)."""
     return pull(MESSAGE_TRACE, client, store, request, on_progress, now)
 
@@ -214,13 +214,13 @@ def pull(
     request: TracePullRequest,
     on_progress: Progress | None = None,
     now: datetime | None = None,
-) -> Report:
+) -> PullResult:
     """Fetch what the store lacks for ``request``; never raises for Graph's refusals or a
     Cancel: they end the pull with a finding."""
     now = now or datetime.now(UTC)
     started = time.perf_counter()
     title = "Message trace" if source.kind == MESSAGE_TRACE_KIND else "Sign-in"
-    report = Report(PULL_SCHEMA, title=f"{title} pull for {request.tenant}")
+    report = PullResult(title=f"{title} pull for {request.tenant}")
     if request.cut:
         report.findings.append(_finding("tenant.range-cut", start=format_instant(request.start)))
     pieces = day_pieces(request.start, request.end)
@@ -615,7 +615,7 @@ class PullJob:
     request: TracePullRequest
     now: datetime
 
-    def run(self, client: GraphClient, on_progress: Progress | None = None) -> Report:
+    def run(self, client: GraphClient, on_progress: Progress | None = None) -> PullResult:
         try:
             report = pull(self.source, client, self.store, self.request, on_progress, self.now)
         finally:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from o365diag.findings import Report, catalogue_finding
+from o365diag.findings import catalogue_finding
+from o365diag.tenant.result import SIGNINS_SCHEMA, SigninsResult
 
 __all__ = ["SIGNINS_SCHEMA", "read_signin_store", "signins_report"]
 
-SIGNINS_SCHEMA = "o365diag.signins/1"
 _TABLE = "tenant_findings"
 _TOP_USERS = 50
 
@@ -33,7 +33,7 @@ def read_signin_store(path: Path) -> Any:
     return SigninData(frame, [{"file": str(path), "kind": "signins-store", "rows": frame.height}])
 
 
-def signins_report(inputs: Sequence[str | Path]) -> Report:
+def signins_report(inputs: Sequence[str | Path]) -> SigninsResult:
     from o365diag.tenant.signins import load_signins, merge_signins
     from o365diag.trace.store import is_store
 
@@ -46,7 +46,7 @@ def signins_report(inputs: Sequence[str | Path]) -> Report:
     return _report(data)
 
 
-def _report(data: Any) -> Report:
+def _report(data: Any) -> SigninsResult:
     import polars as pl
 
     smtp = data.smtp()
@@ -62,7 +62,7 @@ def _report(data: Any) -> Report:
         .sort(["sign_ins", "user_principal_name"], descending=[True, False])
     )
     period = _period(data.frame)
-    report = Report(SIGNINS_SCHEMA, title="SMTP AUTH sign-ins")
+    report = SigninsResult()
     report.data.update(
         {
             "files": data.files,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from o365diag.findings import Finding, Report
+from o365diag.findings import Finding
 from o365diag.trace.anomalies import (
     AnomalySettings,
     detect_anomalies,
@@ -18,7 +18,9 @@ from o365diag.trace.anomalies import (
 )
 from o365diag.trace.failures import failure_reasons, failures_by_sender, failures_over_time
 from o365diag.trace.limits import smtp_auth_limits
-from o365diag.trace.model import TraceData
+from o365diag.trace.model import TraceData, as_records
+from o365diag.trace.report import report_data, report_title
+from o365diag.trace.result import SCHEMA, TraceResult
 from o365diag.trace.volume import (
     auto_interval,
     heatmap,
@@ -33,9 +35,8 @@ from o365diag.trace.volume import (
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["SCHEMA", "TraceAnalysis", "analyze_trace"]
+__all__ = ["SCHEMA", "TraceAnalysis", "analyze_trace", "as_records"]
 
-SCHEMA = "o365diag.trace/1"
 SENDING = ("Outbound", "IntraOrg")
 _LEARN_SHARE = 0.25
 _NEWCOMER_MIN_SPAN = timedelta(days=2)
@@ -75,10 +76,10 @@ class TraceAnalysis:
             return timedelta(0)
         return self.time_range[1] - self.time_range[0]
 
-    def to_report(self) -> Report:
-        from o365diag.trace.report import report_data, report_title
-
-        return Report(SCHEMA, report_data(self), list(self.findings), report_title(self))
+    def to_report(self) -> TraceResult:
+        return TraceResult(
+            data=report_data(self), findings=list(self.findings), title=report_title(self)
+        )
 
 
 def analyze_trace(
@@ -229,13 +230,3 @@ def _newcomers(
     if span < _NEWCOMER_MIN_SPAN:
         return None
     return newcomers(sending, key, time_range[0] + span * _LEARN_SHARE)
-
-
-def as_records(frame: pl.DataFrame | None) -> list[dict[str, Any]] | None:
-    """A small frame as JSON-ready dicts, times as ISO 8601 UTC strings."""
-    import polars.selectors as cs
-
-    if frame is None:
-        return None
-    text = frame.with_columns(cs.datetime().dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
-    return text.to_dicts()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from o365diag.errors import InputError
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -22,6 +24,7 @@ __all__ = [
     "FileInfo",
     "TraceData",
     "TraceInputError",
+    "as_records",
     "display_value",
     "event_schema",
     "message_schema",
@@ -71,7 +74,7 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
-class TraceInputError(ValueError):
+class TraceInputError(InputError):
     """A file cannot be used: unreadable, not a message-trace export, or an unknown format."""
 
 
@@ -195,3 +198,13 @@ class TraceData:
             org_domains=self.org_domains,
             org_domains_inferred=self.org_domains_inferred,
         )
+
+
+def as_records(frame: pl.DataFrame | None) -> list[dict[str, Any]] | None:
+    """A small frame as JSON-ready dicts, times as ISO 8601 UTC strings."""
+    import polars.selectors as cs
+
+    if frame is None:
+        return None
+    text = frame.with_columns(cs.datetime().dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
+    return text.to_dicts()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from o365diag.errors import O365DiagError
 from o365diag.trace.model import TraceInputError
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ SHAPE_LONG = "more fields than the header"
 SHAPE_SHORT = "fewer fields than the header"
 
 
-class _NotUtf8(Exception):
+class _NotUtf8(O365DiagError):
     """A file read as UTF-8 turned out not to be."""
 
 

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import render_cards_html, render_findings_html
-from o365diag.trace.analyze import as_records
-from o365diag.trace.model import display_value
+from o365diag.trace.model import as_records, display_value
 from o365diag.trace.volume import PROBLEM_CATEGORIES, bucket_range, interval_label
 
 if TYPE_CHECKING:

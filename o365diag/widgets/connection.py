@@ -9,7 +9,6 @@ notebook's widget state.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import ipywidgets as widgets
@@ -27,20 +26,21 @@ __all__ = ["ConnectionTestApp", "config_error_text"]
 _WIDTH = "30em"
 _LABELS = {"description_width": "7em"}
 _DEFAULT_PORTS = {"submission": 587, "direct-send": 25, "relay": 25}
-# Command-line flags in the probe's messages, as the form labels them.
-_FLAG_LABELS = {
-    "--from": "From",
-    "--to": "To",
-    "--connect-address": "Connect to",
-    "--stop-after": "Stop after",
-    "--send": "Send a test message",
-    "--host": "Host",
-    "--port": "Port",
-    "--user": "User",
-    "--auth": "AUTH",
-    "--tls": "TLS",
+# The form's label of each setting an error can name (``O365DiagError.field``).
+FIELD_LABELS = {
+    "mail_from": "From",
+    "rcpt_to": "To",
+    "connect_address": "Connect to",
+    "stop_after": "Stop after",
+    "send": "Send a test message",
+    "host": "Host",
+    "port": "Port",
+    "username": "User",
+    "password": "Password",
+    "auth_mechanism": "AUTH",
+    "tls_mode": "TLS",
+    "timeout": "Timeout",
 }
-_FLAG = re.compile(r"--[a-z][a-z-]*")
 # Steps table rows tinted by status, scoped to this app's table. Tints over the theme's own
 # background keep its text colour readable in a light and a dark theme; a long reply wraps
 # inside the table instead of widening it past the page.
@@ -57,8 +57,8 @@ _STEPS_STYLE = (
 
 
 def config_error_text(exc: ConfigError) -> str:
-    """The probe's message with its command-line flags replaced by the form's labels."""
-    return _FLAG.sub(lambda m: _FLAG_LABELS.get(m.group(0), m.group(0)), str(exc))
+    """The error as the form words it: each setting under its label."""
+    return exc.describe(FIELD_LABELS.get)
 
 
 class ConnectionTestApp(AppBase):

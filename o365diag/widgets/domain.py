@@ -14,112 +14,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from o365diag.dns.render import AREA_NAMES, LIGHTS
+from o365diag.dns.render import device_html, readiness_html, records_html
 from o365diag.findings import Report, render_findings_html
+from o365diag.plots import spf_tree_figure
 from o365diag.widgets._base import AppBase, demo_switch, escape, show_figure
 
 __all__ = ["DomainCheckApp", "readiness_html", "spf_tree_figure"]
 
 _WIDTH = "32em"
-
-
-def readiness_html(report: Report) -> str:
-    """One row per record: a coloured light, the verdict and the most important finding."""
-    rows = []
-    for area, level in report.data.get("readiness", {}).items():
-        worst = next((f for f in report.sorted_findings() if f.code.startswith(area + ".")), None)
-        rows.append(
-            f'<tr><td style="color:{LIGHTS[level]};font-size:1.4em">●</td>'
-            f"<td><b>{escape(AREA_NAMES.get(area, area))}</b></td><td>{escape(level)}</td>"
-            f"<td>{escape(worst.title if worst else '')}</td></tr>"
-        )
-    return (
-        '<table class="o365diag-readiness"><tr><th></th><th>Record</th><th>State</th>'
-        f"<th>Most important finding</th></tr>{''.join(rows)}</table>"
-    )
-
-
-def _device_html(report: Report) -> str:
-    rows = "".join(
-        f"<tr><td>{escape(r['ip'])}</td><td>{escape(r['result'])}</td>"
-        f"<td>{escape(' > '.join(r['path']) or (r.get('problem') or 'no term matched'))}</td></tr>"
-        for r in report.data.get("spf_checks", [])
-    )
-    if not rows:
-        return ""
-    return (
-        "<h4>Device IPs (SPF check_host)</h4><table><tr><th>IP</th><th>SPF</th>"
-        f"<th>Decided by</th></tr>{rows}</table>"
-    )
-
-
-def _records_html(report: Report) -> str:
-    """What DNS says now, record by record, next to which the fixes say what to publish."""
-    data = report.data
-    rows = [("SPF", data["domain"], (data.get("spf") or {}).get("record"))]
-    rows += [
-        ("MX", data["domain"], f"{r['preference']} {r['host']}")
-        for r in (data.get("mx") or {}).get("records", [])
-    ]
-    rows += [
-        ("DKIM", v["name"], f"CNAME {v['cname']}" if v.get("cname") else v.get("record"))
-        for v in (data.get("dkim") or {}).values()
-    ]
-    rows.append(
-        (
-            "DMARC",
-            f"_dmarc.{(data.get('dmarc') or {}).get('location')}",
-            (data.get("dmarc") or {}).get("record"),
-        )
-    )
-    cells = "".join(
-        f"<tr><td>{escape(kind)}</td><td><code>{escape(name)}</code></td>"
-        f"<td><code>{escape(value or '(none)')}</code></td></tr>"
-        for kind, name, value in rows
-    )
-    return (
-        f"<h4>Records now</h4><table><tr><th></th><th>Name</th><th>Value</th></tr>{cells}</table>"
-    )
-
-
-def spf_tree_figure(tree: dict[str, Any]) -> Any:
-    """An icicle chart of the SPF include tree: each box a record, sized by its lookups."""
-    import plotly.graph_objects as go
-
-    from o365diag.plots import plain
-
-    ids, parents, labels, values, hover = [], [], [], [], []
-
-    def walk(node: dict[str, Any], parent: str, path: str) -> None:
-        node_id = f"{path}/{node['domain']}"
-        ids.append(node_id)
-        parents.append(parent)
-        labels.append(f"{plain(node['domain'])} ({node['lookups']})")
-        values.append(max(node["total_lookups"], 1))
-        hover.append(plain(node.get("record") or node.get("problem") or "no record"))
-        for child in node.get("children", []):
-            walk(child, node_id, node_id)
-
-    walk(tree, "", "")
-    figure = go.Figure(
-        go.Icicle(
-            ids=ids,
-            parents=parents,
-            labels=labels,
-            values=values,
-            branchvalues="total",
-            hovertext=hover,
-            hovertemplate="%{label}<br>%{hovertext}<extra></extra>",
-            tiling={"orientation": "h"},
-        )
-    )
-    total = tree.get("total_lookups", 0)
-    figure.update_layout(
-        title=f"SPF include tree: {total} of 10 DNS lookups (count in brackets per record)",
-        margin={"t": 40, "l": 0, "r": 0, "b": 0},
-        height=max(220, 70 * len(ids)),
-    )
-    return figure
 
 
 class DomainCheckApp(AppBase):
@@ -239,11 +141,11 @@ class DomainCheckApp(AppBase):
     def show(self, report: Report) -> None:
         self.report = report
         self.readiness.value = f"<h3>{escape(report.title)}</h3>" + readiness_html(report)
-        self.devices.value = _device_html(report)
+        self.devices.value = device_html(report)
         self.findings.value = render_findings_html(
             report.sorted_findings(), heading="Findings", copy=True
         )
-        self.records.value = _records_html(report)
+        self.records.value = records_html(report)
         tree = (report.data.get("spf") or {}).get("tree")
         self.figure = spf_tree_figure(tree) if tree and tree.get("record") else None
         if self.figure is None:

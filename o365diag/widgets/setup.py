@@ -222,7 +222,7 @@ class SetupAssistantApp(AppBase):
 def answer_error_text(exc: AnswerError) -> str:
     """The error under the question's label as the form shows it, not its internal name."""
     labels = {q.name: q.prompt for q in QUESTIONS}
-    label = labels.get(exc.field)
+    label = labels.get(exc.field or "")
     if label is None:
         return str(exc)
     reason = str(exc).removeprefix(f"{exc.field}: ")

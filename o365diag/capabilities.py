@@ -1,0 +1,151 @@
+"""The registry of capabilities: one line each, the only place that lists them.
+
+A capability is a package ``o365diag/<name>/`` with a result module (classes deriving from
+``o365diag.result.Result``), a command module (``register(subparsers)``) and optionally an app.
+The command line, the shared report and the apps iterate over ``CAPABILITIES``; nothing is
+imported until it is used, so ``import o365diag`` and ``o365diag --help`` stay light.
+
+Names are relative to the capability's package: ``"result:HeadersResult"`` is
+``o365diag.headers.result.HeadersResult``; a result key ``"spf"`` is the schema family
+``o365diag.spf`` (its JSON carries ``"schema": "o365diag.spf/<version>"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from o365diag.result import Result, split_schema
+
+__all__ = [
+    "CAPABILITIES",
+    "Capability",
+    "capability",
+    "command_modules",
+    "load_object",
+    "result_from_dict",
+    "result_type",
+]
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability: its package, its result types by schema family, its commands, its app."""
+
+    name: str
+    results: Mapping[str, str]
+    commands: Mapping[str, str]
+    app: str | None = None
+
+    @property
+    def package(self) -> str:
+        return f"o365diag.{self.name}"
+
+    def qualified(self, target: str) -> str:
+        """``"module:Name"`` relative to the package, made absolute."""
+        return target if target.startswith("o365diag.") else f"{self.package}.{target}"
+
+    def schema_families(self) -> list[str]:
+        return [f"o365diag.{kind}" for kind in self.results]
+
+
+def capability(
+    name: str,
+    *,
+    results: Mapping[str, str],
+    commands: Mapping[str, str],
+    app: str | None = None,
+) -> Capability:
+    return Capability(name, dict(results), dict(commands), app)
+
+
+# -- the registry: one line per capability ------------------------------------------------------
+CAPABILITIES: tuple[Capability, ...] = (
+    capability(
+        "headers",
+        results={"headers": "result:HeadersResult"},
+        commands={"headers": "command"},
+        app="o365diag.widgets.headers:HeaderAnalyzerApp",
+    ),
+    capability(
+        "smtp",
+        results={"smtp": "result:SmtpResult"},
+        commands={"smtp": "command", "simulate": "command"},
+        app="o365diag.widgets.connection:ConnectionTestApp",
+    ),
+    capability(
+        "dns",
+        results={
+            "dns": "result:DomainResult",
+            "spf": "result:SpfCheckResult",
+            "dkim": "result:DkimResult",
+        },
+        commands={"dns": "command", "spf": "command", "dkim": "command"},
+        app="o365diag.widgets.domain:DomainCheckApp",
+    ),
+    capability(
+        "trace",
+        results={"trace": "result:TraceResult"},
+        commands={"trace": "command", "synth-trace": "command"},
+        app="o365diag.widgets.trace:TraceExplorerApp",
+    ),
+    capability(
+        "setup",
+        results={"setup": "result:SetupResult", "audit": "result:AuditResult"},
+        commands={"setup": "command", "audit": "command"},
+        app="o365diag.widgets.setup:SetupAssistantApp",
+    ),
+    capability(
+        "tenant",
+        results={
+            "pull": "result:PullResult",
+            "tenant-check": "result:TenantCheckResult",
+            "signins": "result:SigninsResult",
+        },
+        commands={"tenant": "command", "signins": "command", "collect-script": "command"},
+        app="o365diag.widgets.tenant:ConnectPanel",
+    ),
+)
+
+
+# -- lookups ------------------------------------------------------------------------------------
+def load_object(target: str) -> Any:
+    """The object named by an absolute ``"package.module:Name"``."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def command_modules() -> dict[str, str]:
+    """Command name -> the absolute module that registers it."""
+    return {
+        command: cap.qualified(module)
+        for cap in CAPABILITIES
+        for command, module in cap.commands.items()
+    }
+
+
+def _result_targets() -> dict[str, str]:
+    return {
+        f"o365diag.{kind}": cap.qualified(target)
+        for cap in CAPABILITIES
+        for kind, target in cap.results.items()
+    }
+
+
+def result_type(schema: str) -> type[Result]:
+    """The registered result class for a schema (``o365diag.x/N``); ``Result`` if none is."""
+    parsed = split_schema(schema)
+    target = _result_targets().get(parsed[0]) if parsed else None
+    if target is None:
+        return Result
+    found = load_object(target)
+    assert isinstance(found, type) and issubclass(found, Result), target
+    return found
+
+
+def result_from_dict(obj: Mapping[str, Any], name: str = "") -> Result:
+    """A saved result, as its registered type (any version; unknown schemas as ``Result``)."""
+    schema = obj.get("schema")
+    return result_type(schema if isinstance(schema, str) else "").from_dict(obj, name)

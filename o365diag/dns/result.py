@@ -1,0 +1,88 @@
+"""The domain check results: ``o365diag.dns/1`` (a domain), ``o365diag.spf/1`` (one
+check_host) and ``o365diag.dkim/1`` (the signatures of one message)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from o365diag.dns.render import audit_html, audit_text, spf_text
+from o365diag.result import Result
+
+__all__ = [
+    "DKIM_SCHEMA",
+    "DNS_SCHEMA",
+    "SPF_SCHEMA",
+    "DkimResult",
+    "DomainResult",
+    "SpfCheckResult",
+]
+
+DNS_SCHEMA = "o365diag.dns/1"
+SPF_SCHEMA = "o365diag.spf/1"
+DKIM_SCHEMA = "o365diag.dkim/1"
+
+
+@dataclass
+class DomainResult(Result):
+    """Is a domain ready to send through Microsoft 365: records, device IPs, blocklists."""
+
+    SCHEMA: ClassVar[str] = DNS_SCHEMA
+
+    @classmethod
+    def title_from(cls, data: Mapping[str, Any]) -> str:
+        domain = data.get("domain")
+        return f"Domain check: {domain}" if domain else "Domain check"
+
+    def facts(self) -> list[tuple[str, Any]]:
+        return [
+            ("Domain", self.data.get("domain")),
+            ("SPF", (self.data.get("spf") or {}).get("record")),
+            ("DMARC", (self.data.get("dmarc") or {}).get("record")),
+        ]
+
+    def to_text(self) -> str:
+        return audit_text(self)
+
+    def body_html(self) -> str:
+        """Readiness per record, the SPF include tree (as text: it prints and copies), device
+        verdicts, findings and the records as DNS has them now."""
+        return audit_html(self)
+
+
+@dataclass
+class SpfCheckResult(Result):
+    """One SPF evaluation (RFC 7208 check_host) with its trace."""
+
+    SCHEMA: ClassVar[str] = SPF_SCHEMA
+
+    @classmethod
+    def title_from(cls, data: Mapping[str, Any]) -> str:
+        if data.get("ip") and data.get("sender"):
+            return f"SPF: {data['ip']} as {data['sender']}"
+        return "SPF evaluation"
+
+    def facts(self) -> list[tuple[str, Any]]:
+        return [("Result", self.data.get("result")), ("Lookups", self.data.get("lookups"))]
+
+    def to_text(self) -> str:
+        return spf_text(self)
+
+
+@dataclass
+class DkimResult(Result):
+    """The DKIM signatures and ARC chain of one message, verified against DNS."""
+
+    SCHEMA: ClassVar[str] = DKIM_SCHEMA
+
+    @classmethod
+    def title_from(cls, data: Mapping[str, Any]) -> str:
+        return "DKIM verification"
+
+    def facts(self) -> list[tuple[str, Any]]:
+        signatures = self.data.get("signatures") or []
+        return [
+            ("From domain", self.data.get("from_domain")),
+            ("Signatures", len(signatures)),
+        ]
