@@ -291,19 +291,29 @@ def test_refusals_end_the_pull_with_a_finding(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_graph_refuses_a_window_over_ten_days(server: GraphServer) -> None:
+@pytest.mark.parametrize(
+    ("first", "last", "words"),
+    [(12, 0, "10 days"), (95, 88, "last 90 days")],
+    ids=["window-over-10-days", "older-than-90-days"],
+)
+def test_graph_refuses_what_it_does_not_serve_with_its_error_body(
+    server: GraphServer, first: int, last: int, words: str
+) -> None:
+    """Guards the planner: the server really refuses such windows, as Graph does."""
     client = GraphClient(
         GraphSettings(server.url, cafile=str(server.cafile)),
         token_refresher(lambda _r: TOKEN, False),
         ThrottleBudget(100, 300),
     )
+    start, end = NOW - timedelta(days=first), NOW - timedelta(days=last)
     params = {
-        "$filter": f"receivedDateTime ge {(NOW - timedelta(days=12)):%Y-%m-%dT%H:%M:%SZ} "
-        f"and receivedDateTime le {NOW:%Y-%m-%dT%H:%M:%SZ}"
+        "$filter": f"receivedDateTime ge {start:%Y-%m-%dT%H:%M:%SZ} "
+        f"and receivedDateTime le {end:%Y-%m-%dT%H:%M:%SZ}"
     }
     with pytest.raises(GraphError) as caught:
         client.get_json(client.url(TRACE_PATH, params))
-    assert caught.value.code == "tenant.bad-request" and "10 days" in caught.value.detail
+    assert caught.value.code == "tenant.bad-request" and words in caught.value.detail
+    assert caught.value.detail.startswith("BadRequest: ")
     assert TOKEN not in str(caught.value)
 
 
