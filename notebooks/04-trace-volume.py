@@ -56,7 +56,7 @@ DATA = Path.cwd() / "data"
 
 app = TraceExplorerApp(samples_dir=DATA)
 app.paths.value = GRAPH_STORE or "\n".join(
-    str(DATA / name) for name in SAMPLES if (DATA / name).is_file()
+    f"data/{name}" for name in SAMPLES if (DATA / name).is_file()
 )
 app.interval.value = INTERVAL
 app

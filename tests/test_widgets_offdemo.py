@@ -89,6 +89,11 @@ async def test_header_upload_replaces_the_pasted_sample_and_names_the_input() ->
     await _done_after(app, app.run())
     assert "Analyzed: m.eml" in app.status.value
     assert "intra-org-spoof" in app.findings.value
+    app.samples.value = sample
+    app.paste.value += "X-Edited: by hand\n"
+    assert app.samples.value == ""  # edited text is no longer the sample: do not name it
+    await _done_after(app, app.run())
+    assert "Analyzed: pasted text" in app.status.value
 
 
 async def test_header_error_after_a_success_leaves_no_result_and_says_failed() -> None:

@@ -329,7 +329,19 @@ def _secret_from_env(variable: str | None, option: str) -> Secret | None:
     if not value:
         # The name is not echoed: a user may have typed the secret itself by mistake.
         raise UsageError(f"the environment variable named by {option} is not set or empty")
-    return Secret(value)
+    return Secret(_utf8_secret(value, f"the environment variable named by {option}"))
+
+
+def _utf8_secret(value: str, where: str) -> str:
+    """The secret, refused when it cannot be sent: AUTH carries UTF-8, and an environment
+    value that is not UTF-8 arrives with its bytes escaped as surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{where} is not valid UTF-8 text: set it again from a UTF-8 terminal or file"
+        ) from None
+    return value
 
 
 def _token_from_args(args: argparse.Namespace, login: Login | None = None) -> Secret | None:
@@ -345,6 +357,8 @@ def _token_from_args(args: argparse.Namespace, login: Login | None = None) -> Se
                 value = handle.read().strip()
         except OSError as exc:
             raise UsageError(f"cannot read --token-file: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError("--token-file is not UTF-8 text") from None
         if not value:
             raise UsageError("--token-file is empty")
         return Secret(value)
@@ -356,13 +370,16 @@ def _prompt_password(user: str) -> Secret:
 
     from o365diag.smtp.config import Secret
 
-    if sys.stdin is None or not sys.stdin.isatty():
-        value = sys.stdin.readline().rstrip("\r\n") if sys.stdin else ""
-    else:
-        value = getpass.getpass(f"Password for {user}: ")
+    try:
+        if sys.stdin is None or not sys.stdin.isatty():
+            value = sys.stdin.readline().rstrip("\r\n") if sys.stdin else ""
+        else:
+            value = getpass.getpass(f"Password for {user}: ")
+    except UnicodeDecodeError:
+        raise UsageError("the password given on standard input is not valid UTF-8") from None
     if not value:
         raise UsageError("no password given (use --password-env VAR or type it at the prompt)")
-    return Secret(value)
+    return Secret(_utf8_secret(value, "the password given on standard input"))
 
 
 # ---------------------------------------------------------------- OAuth sign-in

@@ -652,7 +652,9 @@ def _decode_challenge(response: SMTPResponse) -> str:
 
 
 def _secret_forms(config: ProbeConfig) -> list[str]:
-    """Every form in which a credential could reach the wire, for the transcript scrubber."""
+    """Every form in which a credential could reach the wire, or come back from a server that
+    repeats it: the value, its base64 (a LOGIN answer), the PLAIN and the XOAUTH2 blobs. The
+    base64 forms lose their padding, so an echo without the ``=`` is found too."""
     user = (config.username or "").encode("utf-8")
     forms: list[str] = []
     for secret in (config.password, config.token):
@@ -665,7 +667,7 @@ def _secret_forms(config: ProbeConfig) -> list[str]:
             b"\0" + user + b"\0" + raw,
             b"user=" + user + b"\x01auth=Bearer " + raw + b"\x01\x01",
         ):
-            forms.append(base64.b64encode(blob).decode("ascii"))
+            forms.append(base64.b64encode(blob).decode("ascii").rstrip("="))
     return forms
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from o365diag.findings import Report, render_findings_html
+from o365diag.findings import MONOSPACE, Report, render_findings_html
 from o365diag.smtp.model import StepResult, TranscriptLine
 
 __all__ = [
@@ -111,7 +111,11 @@ def steps_html(steps: Iterable[Mapping[str, Any]]) -> str:
 def transcript_html(lines: Iterable[TranscriptLine]) -> str:
     from html import escape
 
-    return f"<pre>{escape(render_transcript(lines))}</pre>"
+    # Its own font and wrapping: a dashboard's page styles do not make a <pre> monospace.
+    style = f"font-family:{MONOSPACE};white-space:pre-wrap;overflow-wrap:anywhere"
+    return (
+        f'<pre class="o365diag-transcript" style="{style}">{escape(render_transcript(lines))}</pre>'
+    )
 
 
 def _step_row(step: Mapping[str, Any]) -> str:

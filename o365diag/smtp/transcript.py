@@ -13,13 +13,13 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib.protocol import MAX_RESPONSE_LENGTH, SMTPProtocol
 
 from o365diag.smtp.model import Direction, TranscriptLine
+from o365diag.smtp.scrub import REDACTED, ReplyFilter, Scrubber
 
 __all__ = ["REDACTED", "Recorder", "TranscriptProtocol"]
 
-REDACTED = "<redacted>"
 MAX_LINES = 5000
 MAX_LINE_CHARS = 2000
 DATA_LINES_SHOWN = 40
@@ -33,7 +33,7 @@ class Recorder:
         self.start = time.perf_counter() if clock_start is None else clock_start
         self.lines: list[TranscriptLine] = []
         self.redacting = False
-        self._secrets: list[str] = []
+        self.scrubber = Scrubber()
         self._partial: dict[Direction, str] = {"send": "", "recv": ""}
         self._reply_start: int | None = None
         self._in_data = False
@@ -41,7 +41,7 @@ class Recorder:
         self.dropped = 0
 
     def add_secrets(self, values: Iterable[str]) -> None:
-        self._secrets.extend(v for v in values if len(v) >= 3)
+        self.scrubber.add(values)
 
     def now_ms(self) -> float:
         return (time.perf_counter() - self.start) * 1000.0
@@ -99,14 +99,8 @@ class Recorder:
         if len(self.lines) >= MAX_LINES:
             self.dropped += 1
             return
-        text = self._scrub(text[:MAX_LINE_CHARS])
+        text = self.scrubber.text(text[:MAX_LINE_CHARS])
         self.lines.append(TranscriptLine(self.now_ms(), direction, tls, text, error=error))
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
 
 
 def _redact_auth_line(line: str) -> str:
@@ -118,11 +112,14 @@ def _redact_auth_line(line: str) -> str:
 
 
 class TranscriptProtocol(SMTPProtocol):
-    """aiosmtplib's protocol with a tap on both directions."""
+    """aiosmtplib's protocol with a tap on both directions. What the server sends passes the
+    recorder's :class:`ReplyFilter` first: nothing after it sees a credential the server echoed,
+    nor a byte that is not UTF-8."""
 
     def __init__(self, recorder: Recorder, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.recorder = recorder
+        self._replies = ReplyFilter(recorder.scrubber, MAX_RESPONSE_LENGTH)
         self._tls_seen = False
         self._checked_transport: asyncio.BaseTransport | None = None
 
@@ -148,10 +145,15 @@ class TranscriptProtocol(SMTPProtocol):
         super().write(data)
 
     def data_received(self, data: bytes) -> None:
-        self.recorder.received(data, self.over_tls)
-        super().data_received(data)
+        self._pass_on(self._replies.feed(data))
+
+    def _pass_on(self, data: bytes) -> None:
+        if data:
+            self.recorder.received(data, self.over_tls)
+            super().data_received(data)
 
     def eof_received(self) -> bool:
+        self._pass_on(self._replies.flush())
         self.recorder.info("server closed the connection", tls=self.over_tls)
         return super().eof_received()
 

@@ -22,6 +22,7 @@ from o365diag.trace.model import TraceData, as_records
 from o365diag.trace.report import report_data, report_title
 from o365diag.trace.result import SCHEMA, TraceResult
 from o365diag.trace.volume import (
+    MAX_TIME_BUCKETS,
     auto_interval,
     heatmap,
     parse_interval,
@@ -69,6 +70,8 @@ class TraceAnalysis:
     failures_by_sender: pl.DataFrame
     reasons: pl.DataFrame
     findings: list[Finding] = field(default_factory=list)
+    # The interval asked for, when it was widened to keep the number of buckets bounded.
+    requested_interval: int | None = None
 
     @property
     def span(self) -> timedelta:
@@ -97,8 +100,12 @@ def analyze_trace(
     messages = with_categories(with_message_ids(data.messages))
     time_range = _time_range(messages)
     span = (time_range[1] - time_range[0]) if time_range else timedelta(0)
-    seconds = _interval_seconds(interval, span)
-    anomaly_seconds = _anomaly_interval(span, data.aggregate_only)
+    requested = _interval_seconds(interval, span)
+    seconds = max(requested, auto_interval(span.total_seconds(), MAX_TIME_BUCKETS))
+    anomaly_seconds = max(
+        _anomaly_interval(span, data.aggregate_only),
+        auto_interval(span.total_seconds(), MAX_TIME_BUCKETS),
+    )
     failure_seconds = _failure_interval(seconds, span)
     sending = messages.filter(pl.col("direction").is_in(SENDING))
     relay_rows = sending if sending.height else messages
@@ -127,6 +134,7 @@ def analyze_trace(
         failures_by_sender=failures_by_sender(messages, top),
         reasons=failure_reasons(data.events, top),
     )
+    analysis.requested_interval = requested
     analysis.findings = diagnose(analysis)
     return analysis
 

@@ -9,18 +9,23 @@ month order comes from values above 12, else from ``order``, else a guess that i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["DATE_ORDERS", "DateChoice", "choose_format", "parse_expr"]
+__all__ = ["DATE_ORDERS", "DateChoice", "choose_format", "parse_expr", "plausible_range"]
 
 DATE_ORDERS = ("auto", "mdy", "dmy")
 _PASS_SHARE = 0.98
 _USABLE_SHARE = 0.5
 _SAMPLE_EDGE = 500
 _SAMPLE_SPREAD = 1000
+# Message tracing is younger than this, and no export holds mail from far in the future: a row
+# outside is PowerShell's DateTime.MinValue (1/1/0001), the Unix epoch or a mistyped year.
+EARLIEST_YEAR = 1995
+FUTURE_SLACK = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,12 @@ def parse_expr(
         choice.pattern + "%:z", strict=False, time_unit="us", time_zone="UTC"
     )
     return pl.coalesce(aware, naive)
+
+
+def plausible_range(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The times a trace row may have; rows outside are bad rows ("date out of range")."""
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    return datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC), latest
 
 
 def choose_format(values: pl.Series, order: str = "auto") -> DateChoice | None:

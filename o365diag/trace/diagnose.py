@@ -13,6 +13,7 @@ from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, KnowledgeError, load_table
 from o365diag.trace.limits import sending_limits
 from o365diag.trace.model import display_value
+from o365diag.trace.volume import MAX_TIME_BUCKETS, interval_label
 
 if TYPE_CHECKING:
     import polars as pl
@@ -112,6 +113,19 @@ def _input_rules(a: TraceAnalysis) -> Iterator[Finding]:
     elif data.messages.is_empty() and not data.events.is_empty():
         yield trace_finding("trace.detail-only")
     yield from _short_range(a)
+    yield from _widened_interval(a)
+
+
+def _widened_interval(a: TraceAnalysis) -> Iterator[Finding]:
+    if a.requested_interval is None or a.requested_interval >= a.interval:
+        return
+    values = {
+        "requested": interval_label(a.requested_interval),
+        "interval": interval_label(a.interval),
+        "span": _span(a.span),
+        "buckets": f"{MAX_TIME_BUCKETS:,}",
+    }
+    yield trace_finding("trace.interval-widened", values)
 
 
 def _short_range(a: TraceAnalysis) -> Iterator[Finding]:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["Limits", "sending_limits", "smtp_auth_limits"]
 
 _SENDING_DIRECTIONS = ("Outbound", "IntraOrg")
-_SENDER_GAP_MS = 10**12  # ~31 years: wider than any trace, so windows never span two senders
 
 
 @dataclass(frozen=True)
@@ -99,10 +98,13 @@ def _busiest(frame: pl.DataFrame, period_ms: int, name: str, when: str) -> pl.Da
     import polars as pl
 
     origin = frame.get_column("received").min()
+    # Wider than the trace itself, so no window reaches from one sender into the next.
+    span = frame.select(pl.col("received").max() - pl.col("received").min()).item()
+    gap_ms = int(span.total_seconds() * 1000 if span is not None else 0) + period_ms + 1
     hashed = frame.with_columns(pl.col("sender").hash(seed=0).alias("_group"))
     ordered = hashed.sort("_group", "received").with_columns(
         (
-            pl.col("_group").rle_id().cast(pl.Int64) * _SENDER_GAP_MS
+            pl.col("_group").rle_id().cast(pl.Int64) * gap_ms
             + (pl.col("received") - pl.lit(origin)).dt.total_milliseconds()
         ).alias("_at"),
         pl.col("count").cum_sum().alias("_running"),

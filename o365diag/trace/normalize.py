@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from o365diag.knowledge import load_table
-from o365diag.trace.dates import DateChoice, choose_format, parse_expr
+from o365diag.trace.dates import DateChoice, choose_format, parse_expr, plausible_range
 from o365diag.trace.model import (
     MAX_BAD_EXAMPLES,
     MESSAGE_COLUMNS,
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _SPAM_VERDICT = r"SFV=(SPM|BLK)"
+_EXAMPLE_CHARS = 120
 
 
 @dataclass
@@ -210,13 +211,22 @@ def split_bad_rows(frame: pl.DataFrame, file: str) -> tuple[pl.DataFrame, BadRow
         return frame, bad
     counts = flagged.group_by("_reason").agg(pl.len(), pl.col("_row").min()).sort("_row")
     for reason, count, _first in counts.iter_rows():
+        # Only the text columns: a parsed date of year 0 has no Python datetime.
         rows = flagged.filter(pl.col("_reason") == reason).head(MAX_BAD_EXAMPLES)
+        rows = rows.select("_row", "_value")
         examples = [
-            {"file": file, "row": int(r["_row"]), "reason": reason, "value": r["_value"]}
+            {"file": file, "row": int(r["_row"]), "reason": reason, "value": _shown(r["_value"])}
             for r in rows.iter_rows(named=True)
         ]
         bad.add(str(reason), int(count), examples)
     return frame.filter(pl.col("_reason").is_null()), bad
+
+
+def _shown(value: str | None) -> str | None:
+    """A bad value as an example: cut short, since a hostile file can make it any length."""
+    if value is None or len(value) <= _EXAMPLE_CHARS:
+        return value
+    return f"{value[:_EXAMPLE_CHARS]}… ({len(value):,} characters)"
 
 
 def _finish(frame: pl.DataFrame, schema: Mapping[str, Any], fmt: str, file: str) -> pl.DataFrame:
@@ -264,9 +274,11 @@ def _typed(
 def _date_checks(moment: str) -> list[tuple[pl.Expr, str]]:
     import polars as pl
 
+    earliest, latest = plausible_range()
     return [
         (pl.col("_date_text").is_null(), "missing date"),
         (pl.col(moment).is_null(), "date not recognised"),
+        (~pl.col(moment).is_between(pl.lit(earliest), pl.lit(latest)), "date out of range"),
     ]
 
 

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,12 @@ _EXTRA_FIELDS = 4
 _DELIMITERS = (",", ";", "\t", "|")
 _TZ_IN_HEADER = re.compile(r"\(\s*(?:UTC|GMT)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?)?\s*\)", re.I)
 _PARENTHESES = re.compile(r"\([^)]*\)")
-_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+_MS_DATE = re.compile(r"^/Date\((-?\d{1,16})(?:[+-]\d{4})?\)/$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_INT_DIGITS = 4000
+_MAX_VALUE_DEPTH = 20
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SNIFF_BYTES = 4096
 _HEAD_BYTES = 65536
 _BLANK = b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"
@@ -267,16 +272,20 @@ def _unique_names(headers: Iterable[str]) -> tuple[list[str], dict[str, int]]:
 def _read_json(name: str, body: bytes, encoding: str) -> RawTable:
     import polars as pl
 
-    records = _json_records(name, body.decode("utf-8", errors="replace"))
+    text = body.decode("utf-8", errors="replace")
+    records = _json_records(name, text)
     keys: dict[str, str] = {}
     for record in records:
         for key in record:
             keys.setdefault(key, key)
     if not keys:
         raise TraceInputError(f"{name}: the JSON holds no objects with fields")
-    names, offsets = _unique_names(keys)
+    # A \uD800 escape with no partner decodes to a lone surrogate, which no UTF-8 output (nor
+    # polars) takes; only a file that has such an escape pays for the check.
+    clean = _without_surrogates if _SURROGATE_ESCAPE.search(text) else _unchanged
+    names, offsets = _unique_names(clean(key) or "" for key in keys)
     columns = {
-        column: [_text(record.get(key)) for record in records]
+        column: [clean(_text(record.get(key))) for record in records]
         for column, key in zip(names, keys, strict=True)
     }
     frame = pl.DataFrame(columns, schema={n: pl.String for n in names})
@@ -286,7 +295,7 @@ def _read_json(name: str, body: bytes, encoding: str) -> RawTable:
 
 def _json_records(name: str, text: str) -> list[dict[str, Any]]:
     try:
-        parsed: Any = json.loads(text)
+        parsed: Any = _json_loads(name, text)
     except json.JSONDecodeError:
         parsed = _json_lines(name, text)
     if isinstance(parsed, dict):
@@ -308,26 +317,65 @@ def _json_lines(name: str, text: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
+            items.append(_json_loads(name, line))
         except json.JSONDecodeError as exc:
             raise TraceInputError(f"{name}: not valid JSON (line {number}: {exc.msg})") from exc
     return items
 
 
-def _text(value: Any) -> str | None:
+def _json_loads(name: str, text: str) -> Any:
+    """``json.loads`` that refuses what would exhaust it with one clear error, and keeps a
+    number too long for an int (Python's 4,300-digit limit) as text: a bad value, not a crash."""
+    try:
+        return json.loads(text, parse_int=_int_or_text)
+    except RecursionError:
+        raise TraceInputError(f"{name}: the JSON is nested too deeply to be an export") from None
+
+
+def _int_or_text(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits
+
+
+def _text(value: Any, depth: int = 0) -> str | None:
     """A JSON value as the text a CSV export would hold."""
     if value is None:
         return None
+    if isinstance(value, dict | list) and depth >= _MAX_VALUE_DEPTH:
+        return "(nested too deeply)"
     if isinstance(value, dict):
         # Windows PowerShell 5.1 wraps DateTime values: {"value": "/Date(ms)/", "DateTime": ...}
-        return _text(value.get("value")) if "value" in value else json.dumps(value)
+        return _text(value.get("value"), depth + 1) if "value" in value else _dumps(value)
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, list):
-        return ", ".join(t for t in (_text(v) for v in value) if t is not None)
+        return ", ".join(t for t in (_text(v, depth + 1) for v in value) if t is not None)
     text = str(value)
     match = _MS_DATE.match(text)
-    if match:
-        moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
-        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _ms_date(match.group(1), text) if match else text
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    try:
+        return json.dumps(value)
+    except RecursionError:
+        return "(nested too deeply)"
+
+
+def _ms_date(milliseconds: str, text: str) -> str:
+    """``/Date(ms)/`` in ISO 8601; left as it is when no calendar date has it (then the row
+    is a bad row, "date not recognised")."""
+    try:
+        moment = _EPOCH + timedelta(milliseconds=int(milliseconds))
+    except (OverflowError, ValueError):
+        return text
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _without_surrogates(text: str | None) -> str | None:
+    if text is None or not _LONE_SURROGATE.search(text):
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _unchanged(text: str | None) -> str | None:
     return text

@@ -6,6 +6,7 @@ trace, the reported number in an aggregate report.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "MAX_TIME_BUCKETS",
     "PROBLEM_CATEGORIES",
     "auto_interval",
     "bucket_range",
@@ -39,6 +41,9 @@ PROBLEM_CATEGORIES = ("failed", "spam", "quarantined", "threat")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "w": 604800}
 _AUTO_STEPS = (60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604800)
 MAX_BUCKETS = 800
+# However fine an interval is asked for, no series gets more buckets than this: rows years
+# apart with --interval 1m would otherwise be millions of buckets (gigabytes, minutes).
+MAX_TIME_BUCKETS = 5000
 
 
 def parse_interval(text: str) -> int:
@@ -50,11 +55,13 @@ def parse_interval(text: str) -> int:
 
 
 def auto_interval(span_seconds: float, max_buckets: int = MAX_BUCKETS) -> int:
-    """The finest standard step that keeps the chart under ``max_buckets`` bars."""
+    """The finest standard step that keeps the chart under ``max_buckets`` bars (whole weeks
+    past the largest standard step)."""
     for step in _AUTO_STEPS:
         if span_seconds / step <= max_buckets:
             return step
-    return _AUTO_STEPS[-1]
+    week = _AUTO_STEPS[-1]
+    return week * max(math.ceil(span_seconds / week / max_buckets), 1)
 
 
 def every(seconds: int) -> str:

@@ -56,6 +56,16 @@ def sample_options(
     return options
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as the form shows it: relative to the notebook's folder when inside it, so the
+    page (and a screenshot of it) does not carry this machine's folders."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
 def take_uploads(upload: widgets.FileUpload) -> list[tuple[str, bytes]]:
     """The uploaded files as (name, content), and the widget emptied at once: a notebook saved
     with widget state must not carry a whole export."""
@@ -79,12 +89,12 @@ def in_dashboard() -> bool:
 
 
 def demo_switch(
-    label: str, scenarios: Iterable[Any], scenario: str, demo: bool, width: str
+    label: str, scenarios: Iterable[Any], scenario: str, demo: bool
 ) -> tuple[widgets.Checkbox, widgets.Dropdown]:
     """The "Demo" checkbox and the scenario picker (items with ``name`` and ``title``).
 
     The picker gets a Layout of its own: a Layout shared with other fields would hide them
-    too when live mode hides the picker."""
+    too when live mode hides the picker. It is as wide as its longest scenario title."""
     checkbox = widgets.Checkbox(
         value=demo, description=f"Demo ({label})", indent=False, layout=widgets.Layout(width="auto")
     )
@@ -92,7 +102,7 @@ def demo_switch(
         options=[(f"{s.name}: {s.title}", s.name) for s in scenarios],
         value=scenario,
         description="Scenario:",
-        layout=widgets.Layout(width=width),
+        layout=widgets.Layout(width="auto", max_width="100%"),
     )
     return checkbox, picker
 

@@ -101,7 +101,7 @@ class ConnectionTestApp(AppBase):
     def _build_form(self, demo: bool, scenario: str) -> None:
         text = _text_field
         self.demo, self.scenario = demo_switch(
-            "built-in simulator", SCENARIOS.values(), scenario, demo, _WIDTH
+            "built-in simulator", SCENARIOS.values(), scenario, demo
         )
         self.profile = widgets.ToggleButtons(
             options=[(p.title, p.name) for p in PROFILES.values()],

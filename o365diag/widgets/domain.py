@@ -36,7 +36,7 @@ class DomainCheckApp(AppBase):
         self.report: Report | None = None
         self.figure: Any = None
         self.demo, self.scenario = demo_switch(
-            "built-in example domain", SCENARIOS.values(), scenario, demo, _WIDTH
+            "built-in example domain", SCENARIOS.values(), scenario, demo
         )
         self.domain = _text("Domain:", "contoso.com", DEMO_DOMAIN if demo else "")
         self.ips = _text(

@@ -50,7 +50,8 @@ class HeaderAnalyzerApp(AppBase):
         self.chart = widgets.Output()
         self.tables = widgets.HTML()
         self.views = (self.cards, self.findings, self.chart, self.tables)
-        self.paste.observe(self.input_changed, names="value")
+        self._sample_text = ""
+        self.paste.observe(self._pasted, names="value")
         self.children = [
             self.paste,
             widgets.HBox([self.analyze_button, self.upload, self.samples]),
@@ -67,16 +68,25 @@ class HeaderAnalyzerApp(AppBase):
     def _load_sample(self, change: dict[str, Any]) -> None:
         path = change.get("new")
         if path:
-            self.paste.value = _read(path)
+            self._sample_text = Path(path).read_text(encoding="utf-8", errors="replace")
+            self.paste.value = self._sample_text
+
+    def _pasted(self, change: dict[str, Any]) -> None:
+        """Edited text is not the sample any more: the picker must not name it."""
+        if self.samples.value and change.get("new") != self._sample_text:
+            self._forget_sample()
+        self.input_changed()
+
+    def _forget_sample(self) -> None:
+        self.samples.unobserve(self._load_sample, names="value")
+        self.samples.value = ""
+        self.samples.observe(self._load_sample, names="value")
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         """A new upload is the input now: the paste box and the sample no longer are."""
         if not change.get("new"):
             return  # the upload emptied once read
-        with self.samples.hold_trait_notifications():
-            self.samples.unobserve(self._load_sample, names="value")
-            self.samples.value = ""
-            self.samples.observe(self._load_sample, names="value")
+        self._forget_sample()
         self.paste.value = ""
         self.input_changed()
 
@@ -86,7 +96,7 @@ class HeaderAnalyzerApp(AppBase):
             name, content = uploaded[0]
             return content, name
         sample = self.samples.value
-        if sample and self.paste.value == _read(sample):
+        if sample:  # still the sample's own text: an edit forgets the sample
             return self.paste.value, Path(sample).name
         return self.paste.value, "pasted text"
 
@@ -135,7 +145,3 @@ class HeaderAnalyzerApp(AppBase):
     def clear_results(self) -> None:
         super().clear_results()
         self.figure = None
-
-
-def _read(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8", errors="replace")

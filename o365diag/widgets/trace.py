@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from o365diag.findings import Report, render_cards_html, render_findings_html
-from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
+from o365diag.widgets._base import (
+    AppBase,
+    sample_options,
+    show_figure,
+    shown_path,
+    take_uploads,
+)
 
 if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
@@ -119,7 +125,7 @@ class TraceExplorerApp(AppBase):
     def _sample_chosen(self, change: dict[str, Any]) -> None:
         """The last input wins: a picked sample replaces whatever the paths box held."""
         if change.get("new"):
-            self.paths.value = str(change["new"])
+            self.paths.value = shown_path(change["new"])
             self.input_changed()
 
     def _uploaded(self, change: dict[str, Any]) -> None:
