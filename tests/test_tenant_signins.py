@@ -18,6 +18,8 @@ from tests.graph_server import SIGNINS_PATH, GraphServer, graph_args, synthetic_
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJ0aWQiOiJzaWducy10ZW5hbnQifQ.signins-secret"
 NOW = datetime.now(UTC)
 RECORDS = synthetic_signins(NOW, 400)
+# Ranges are given as instants: a test may run minutes after this module was imported.
+SINCE_15D = (NOW - timedelta(days=15)).isoformat()
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_pull_stores_interactive_and_non_interactive_smtp_sign_ins(
     server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "signins"
-    code, data, _ = run(pull(server, out, "--since", "15d"), capsys)
+    code, data, _ = run(pull(server, out, "--start", SINCE_15D), capsys)
     assert code == 0 and data["complete"]
     expected = expected_smtp(timedelta(days=15))
     assert data["rows_written"] == len(expected)
@@ -83,7 +85,7 @@ def test_the_portal_json_download_gives_the_same_report(
     server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "signins"
-    run(pull(server, out, "--since", "15d"), capsys)
+    run(pull(server, out, "--start", SINCE_15D), capsys)
     from_store = run(["signins", str(out), "--json"], capsys)[1]
     download = tmp_path / "InteractiveSignIns.json"
     download.write_text(json.dumps(expected_smtp(timedelta(days=15))), encoding="utf-8")

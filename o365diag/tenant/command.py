@@ -175,6 +175,10 @@ def _failure(result_type: type[Result], exc: Exception, data: dict[str, Any]) ->
 
 
 # ---------------------------------------------------------------- login, status, logout
+# Entra's answer when a Conditional Access policy blocks the sign-in (e.g. the device code flow).
+_CA_BLOCK = "AADSTS53003"
+
+
 def run_login(args: argparse.Namespace) -> int:
     from o365diag.tenant.auth import MsalTokens
     from o365diag.tenant.graph import GraphError
@@ -191,7 +195,10 @@ def run_login(args: argparse.Namespace) -> int:
         else:
             outcome = tokens.login_device_code(_show, args.wait)
     except GraphError as exc:
-        print(f"o365diag tenant login: {exc.detail}", file=sys.stderr)
+        hint = ""
+        if connection.mode == "delegated" and not args.browser and _CA_BLOCK in exc.detail:
+            hint = " (Conditional Access may block device code sign-in: try --browser)"
+        print(f"o365diag tenant login: {exc.detail}{hint}", file=sys.stderr)
         return 1
     who = outcome.get("account") or f"app {connection.client_id}"
     print(f"Signed in to {connection.tenant} as {who} ({connection.mode}).")

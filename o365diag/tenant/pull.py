@@ -358,7 +358,8 @@ class _Run:
         return self._guarded(every_message, report)
 
     def _detail_candidates(self) -> list[tuple[str, str, str | None]]:
-        """Failed or quarantined rows of the asked range, newest first, not fetched yet."""
+        """The newest N failed or quarantined rows of the asked range whose details the store
+        lacks (a re-run with the same N fetches nothing more)."""
         import polars as pl
 
         files = [
@@ -382,22 +383,23 @@ class _Run:
             .sort("received", descending=True)
             .collect()
         )
-        candidates: list[tuple[str, str, str | None]] = []
-        for trace_id, recipient, sender, _ in rows.iter_rows():
-            if len(candidates) >= self.request.details:
-                break
-            if not self.store.has_details(trace_id, recipient):
-                candidates.append((trace_id, recipient, sender))
-        return candidates
+        newest = rows.head(self.request.details).iter_rows()
+        return [
+            (trace_id, recipient, sender)
+            for trace_id, recipient, sender, _ in newest
+            if not self.store.has_details(trace_id, recipient)
+        ]
 
     def _details_of(self, trace_id: str, recipient: str, sender: str | None) -> None:
+        from urllib.parse import quote
+
         from o365diag.trace.normalize import detail_events
         from o365diag.trace.read import RawTable
 
-        address = recipient.replace("'", "''")
-        path = (
-            f"{MESSAGE_TRACE_PATH}/{trace_id}/getDetailsByRecipient(recipientAddress='{address}')"
-        )
+        # OData doubles a quote inside a string literal; the URL then escapes what it must.
+        address = quote(recipient.replace("'", "''"), safe="@'")
+        function = f"getDetailsByRecipient(recipientAddress='{address}')"
+        path = f"{MESSAGE_TRACE_PATH}/{quote(trace_id, safe='')}/{function}"
         records: list[dict[str, Any]] = []
         for page in self.client.pages(path):
             value = page.get("value")
