@@ -221,8 +221,13 @@ def parse_header_block(text: str) -> HeaderSet:
     found = _WHOLE_FIELD.findall(block)
     unfolded_lines = block.count("\n") - block.count("\n ") - block.count("\n\t") + 1
     if len(found) == unfolded_lines:  # every line starts a field or is folded
+        fields = result.fields
         for name, value in found:
-            _add_field(result, name, _unfold(value) if "\n" in value else value.strip())
+            raw = _unfold(value) if "\n" in value else value.strip()
+            if "=?" in raw:
+                _add_field(result, name, raw)
+            else:  # the common case, inline: this loop runs for every field of every message
+                fields.append(_new_field(HeaderField, (name, raw, raw, len(fields), name.lower())))
     else:
         _split_repairing(result, block)
     return result
