@@ -176,7 +176,9 @@ def _range_findings(
         yield finding(
             "audit.connector-private-ip",
             f"Inbound connector '{connector.name}' lists {entry}, a private range.",
-            fix=f"{narrow}, then add the public egress IP with "
+            fix=f"{narrow}, then add the public address the device's network sends from (the "
+            "FromIP of its messages in the message trace, or ask whoever runs the firewall "
+            "which address it translates the device to) with "
             + command(
                 "Set-InboundConnector",
                 Identity=connector.name,
