@@ -9,6 +9,7 @@ from __future__ import annotations
 from o365diag._lazy import lazy_getattr
 
 __all__ = [
+    "ConnectPanel",
     "ConnectionTestApp",
     "CutoverApp",
     "DomainCheckApp",
@@ -19,6 +20,7 @@ __all__ = [
 ]
 
 _APPS = {
+    "ConnectPanel": "o365diag.widgets.tenant",
     "ConnectionTestApp": "o365diag.widgets.connection",
     "CutoverApp": "o365diag.widgets.cutover",
     "DomainCheckApp": "o365diag.widgets.domain",
