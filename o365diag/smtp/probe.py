@@ -651,7 +651,7 @@ class Probe:
         if name == "auth":
             return "no credentials given"
         if name == "data":
-            return "DATA is only sent with --send"
+            return "DATA is only sent when a test message is asked for"
         return "not run"
 
 
