@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import O365DiagError
+from o365diag.safejson import decoder
 from o365diag.trace.model import TraceInputError
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ _TZ_IN_HEADER = re.compile(r"\(\s*(?:UTC|GMT)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _MS_DATE = re.compile(r"^/Date\((-?\d{1,16})(?:[+-]\d{4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_INT_DIGITS = 4000
 _MAX_VALUE_DEPTH = 20
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -327,13 +327,9 @@ def _json_loads(name: str, text: str) -> Any:
     """``json.loads`` that refuses what would exhaust it with one clear error, and keeps a
     number too long for an int (Python's 4,300-digit limit) as text: a bad value, not a crash."""
     try:
-        return json.loads(text, parse_int=_int_or_text)
+        return decoder().decode(text)
     except RecursionError:
         raise TraceInputError(f"{name}: the JSON is nested too deeply to be an export") from None
-
-
-def _int_or_text(digits: str) -> int | str:
-    return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits
 
 
 def _text(value: Any, depth: int = 0) -> str | None:
