@@ -32,8 +32,9 @@
 # | Setting up a new device | [05 · Setup assistant](05-setup-assistant.ipynb): the sending option, settings, DNS records, PowerShell |
 #
 # > **In JupyterLab, the apps start when their cells run:** choose **Run > Run All Cells** in
-# > the menu bar (or click ⏩ in the toolbar) in any notebook, this one included; the app
-# > appears under the code. In the dashboard (`make dashboard`, Voila) they are already running.
+# > the menu bar (or the toolbar's *Restart the kernel and run all cells* button) in any
+# > notebook, this one included; the app appears under the code. In the dashboard
+# > (`make dashboard`, Voila) they are already running.
 
 # %% tags=["parameters"]
 SYMPTOM = ""  # preselect a symptom by its key, e.g. "junk" (used by automated runs)

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 01 · Header analyzer
 #
-# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
-# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
-# > dashboard (`make dashboard`, Voila) it is already running.
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or the
+# > toolbar's *Restart the kernel and run all cells* button): the app appears under the code
+# > cells, ready to use. In the dashboard (`make dashboard`, Voila) it is already running.
 #
 # Paste the headers of a message that landed in Junk, was quarantined, rejected or arrived late,
 # and get a plain-language diagnosis with the fix.

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 02 · Connection test
 #
-# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
-# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
-# > dashboard (`make dashboard`, Voila) it is already running.
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or the
+# > toolbar's *Restart the kernel and run all cells* button): the app appears under the code
+# > cells, ready to use. In the dashboard (`make dashboard`, Voila) it is already running.
 #
 # Run the SMTP session your printer, scanner or application runs, one step at a time, and see
 # exactly where and why it fails: DNS, TCP, TLS, AUTH, MAIL FROM, RCPT TO, DATA.

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 03 · Domain check
 #
-# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
-# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
-# > dashboard (`make dashboard`, Voila) it is already running.
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or the
+# > toolbar's *Restart the kernel and run all cells* button): the app appears under the code
+# > cells, ready to use. In the dashboard (`make dashboard`, Voila) it is already running.
 #
 # Is your domain ready to send through Microsoft 365 from your printers, scanners and
 # applications, and if not, exactly which DNS record must change?

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 04 · Message trace: volume, failures, anomalies
 #
-# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
-# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
-# > dashboard (`make dashboard`, Voila) it is already running.
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or the
+# > toolbar's *Restart the kernel and run all cells* button): the app appears under the code
+# > cells, ready to use. In the dashboard (`make dashboard`, Voila) it is already running.
 #
 # Load message-trace exports and see, on charts, how much mail each sender, device and relay IP
 # sends, what failed, and what is unusual: a sender whose volume jumps at night (a compromised

@@ -16,9 +16,9 @@
 # %% [markdown]
 # # 05 · Setup assistant
 #
-# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or
-# > click ⏩ in the toolbar): the app appears under the code cells, ready to use. In the
-# > dashboard (`make dashboard`, Voila) it is already running.
+# > **Nothing below yet?** In JupyterLab choose **Run > Run All Cells** in the menu bar (or the
+# > toolbar's *Restart the kernel and run all cells* button): the app appears under the code
+# > cells, ready to use. In the dashboard (`make dashboard`, Voila) it is already running.
 #
 # Setting up a new printer, scanner or application? Answer a few questions about what it can do
 # and what it needs; the assistant picks the way to send through Microsoft 365 and writes

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from o365diag import __version__
 from o365diag.capabilities import command_modules
@@ -56,6 +56,10 @@ class _Parser(argparse.ArgumentParser):
             default=argparse.SUPPRESS,
             help="on an unexpected error, print the full traceback",
         )
+
+    def error(self, message: str) -> NoReturn:
+        """A usage error as one line (the usage text stays behind --help)."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _terminal_width() -> int:

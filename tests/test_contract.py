@@ -150,3 +150,72 @@ def test_the_cli_words_a_field_as_its_option(
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
+
+
+# Bad input for every command: (arguments, words the one line must hold). "{tmp}" is a fresh
+# folder; "{junk}" a file in it that is no input of any kind.
+BAD_INPUT = {
+    "headers": (["{tmp}/missing.eml"], "cannot read"),
+    "smtp": (["--from", "a@example.com", "--to", "b@example.com", "--port", "0"], "--port:"),
+    "simulate": (["--scenario", "nope"], "unknown scenario 'nope'"),
+    "dns": (["not a domain"], "is not a domain name"),
+    "spf": (["--ip", "300.1.1.1", "--mail-from", "a@example.com"], "--ip:"),
+    "dkim": (["{tmp}/missing.eml"], "cannot read"),
+    "trace": (["{junk}"], "junk.csv"),
+    "synth-trace": (["--start", "yesterday", "--out", "{tmp}/out"], "is not an ISO date"),
+    "setup": (["--domain", "example.com"], "missing answers"),
+    "audit": (["{junk}"], "junk.csv"),
+    "report": (["{junk}", "-o", "{tmp}/r.html"], "junk.csv"),
+    "tenant": (["login", "--client-id", "00000000-0000-0000-0000-000000000000"], "--tenant"),
+}
+
+
+def test_bad_input_covers_every_command() -> None:
+    assert set(BAD_INPUT) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_an_unknown_option_is_one_line_too(
+    python: str, cli_env: dict[str, str], command: str
+) -> None:
+    result = subprocess.run(
+        [python, "-m", "o365diag", command, "--no-such-option"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("o365diag") and lines[0].endswith("--help)")
+
+
+@pytest.mark.parametrize("command", sorted(BAD_INPUT))
+def test_every_commands_bad_input_exits_2_with_one_line(
+    python: str, cli_env: dict[str, str], tmp_path: Any, command: str
+) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01 not an export, not headers, not JSON \xff\xfe\n")
+    args, words = BAD_INPUT[command]
+    argv = [a.format(tmp=tmp_path, junk=junk) for a in args]
+    env = {**cli_env, "O365DIAG_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [python, "-m", "o365diag", command, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"o365diag {command}: "), result.stderr
+    assert words in lines[0]
+
+
+def test_verify_plan_has_no_implicit_demo_mode() -> None:
+    from o365diag.setup.verify import VerifyOptions, verify_plan
+
+    assert VerifyOptions().demo is False
+    assert inspect.signature(verify_plan).parameters["options"].default is inspect.Parameter.empty

@@ -30,6 +30,7 @@ from o365diag.dns.result import DomainResult
 from o365diag.dns.spf import SpfCheck, SpfResult, check_host, parse_ip, valid_domain
 from o365diag.dns.spf_lint import check_findings, parsed_record, spf_data, tree_findings
 from o365diag.dns.spf_tree import spf_tree
+from o365diag.errors import InputError
 from o365diag.findings import Finding, Severity
 
 __all__ = ["SCHEMA", "audit_domain", "live_recheck", "normalize_domain", "readiness"]
@@ -38,7 +39,7 @@ AREAS = ("mx", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "autodiscover", "dn
 
 
 def normalize_domain(text: str) -> str:
-    """Lower-case, no trailing dot, IDNA for non-ASCII; ValueError for what cannot be a domain."""
+    """Lower-case, no trailing dot, IDNA for non-ASCII; InputError for what cannot be a domain."""
     domain = text.strip().rstrip(".").lower()
     if "@" in domain:
         domain = domain.rsplit("@", 1)[1]
@@ -46,9 +47,11 @@ def normalize_domain(text: str) -> str:
         try:
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError as exc:
-            raise ValueError(f"{text!r} is not a domain name") from exc
+            raise InputError(f"{text!r} is not a domain name", field="domain") from exc
     if not valid_domain(domain) or any(c in domain for c in " /\\:;,"):
-        raise ValueError(f"{text!r} is not a domain name (expected something like contoso.com)")
+        raise InputError(
+            f"{text!r} is not a domain name (expected something like contoso.com)", field="domain"
+        )
     return domain
 
 

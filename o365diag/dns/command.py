@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from o365diag.errors import UsageError
+from o365diag.output import add_output_options, emit
 
 __all__ = ["register", "run_dkim", "run_dns", "run_spf"]
 
@@ -32,7 +33,6 @@ def _add_resolver_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"per-query timeout (default {_DEFAULT_TIMEOUT:g})",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
 def register(subparsers: Any) -> None:
@@ -72,8 +72,8 @@ def register(subparsers: Any) -> None:
         help="blocklist zone to query (repeatable; default: see docs/dns.md)",
     )
     dns_parser.add_argument("--no-dnsbl", action="store_true", help="skip blocklist checks")
-    dns_parser.add_argument("--html", metavar="OUT", help="also write a standalone HTML report")
     _add_resolver_options(dns_parser)
+    add_output_options(dns_parser, "o365diag.dns/1")
     dns_parser.set_defaults(func=run_dns)
 
     spf_parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -91,6 +91,7 @@ def register(subparsers: Any) -> None:
     )
     spf_parser.add_argument("--helo", default="", metavar="NAME", help="HELO/EHLO name")
     _add_resolver_options(spf_parser)
+    add_output_options(spf_parser, "o365diag.spf/1", html=False)
     spf_parser.set_defaults(func=run_spf)
 
     dkim_parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -100,8 +101,8 @@ def register(subparsers: Any) -> None:
         "which failed and why.",
     )
     dkim_parser.add_argument("message", metavar="MESSAGE")
-    dkim_parser.add_argument("--html", metavar="OUT", help="also write a standalone HTML report")
     _add_resolver_options(dkim_parser)
+    add_output_options(dkim_parser, "o365diag.dkim/1")
     dkim_parser.set_defaults(func=run_dkim)
 
 
@@ -115,17 +116,6 @@ def _exit_code(report: Any) -> int:
     from o365diag.findings import Severity
 
     return 1 if report.worst >= Severity.ERROR else 0
-
-
-def _write_html(path: str | None, page: str) -> str | None:
-    """Write the page; return an error message instead of raising."""
-    if not path:
-        return None
-    try:
-        Path(path).write_text(page, encoding="utf-8")
-    except OSError as exc:
-        return f"cannot write {path}: {exc.strerror or exc}"
-    return None
 
 
 async def _demo_audit(args: argparse.Namespace) -> Any:
@@ -145,46 +135,34 @@ async def _demo_audit(args: argparse.Namespace) -> Any:
 
 def run_dns(args: argparse.Namespace) -> int:
     from o365diag.dns.audit import audit_domain
-    from o365diag.dns.render import audit_html, audit_text
 
     if not args.domain and not args.demo:
         raise UsageError("give a DOMAIN (or --demo SCENARIO)")
-    try:
-        if args.demo:
-            report = asyncio.run(_demo_audit(args))
-        else:
-            job = audit_domain(
-                args.domain,
-                ips=args.ip,
-                selectors=args.selector,
-                resolver=_resolver(args),
-                dnsbl_zones=args.dnsbl,
-                check_dnsbl=not args.no_dnsbl,
-            )
-            report = asyncio.run(job)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    error = _write_html(args.html, report.to_html(audit_html(report)))
-    if error:
-        raise UsageError(error)
-    print(report.to_json() if args.json else audit_text(report))
+    if args.demo:
+        report = asyncio.run(_demo_audit(args))
+    else:
+        job = audit_domain(
+            args.domain,
+            ips=args.ip,
+            selectors=args.selector,
+            resolver=_resolver(args),
+            dnsbl_zones=args.dnsbl,
+            check_dnsbl=not args.no_dnsbl,
+        )
+        report = asyncio.run(job)
+    emit(report, args)
     return _exit_code(report)
 
 
 def run_spf(args: argparse.Namespace) -> int:
-    from o365diag.dns.render import spf_text
     from o365diag.dns.result import SpfCheckResult
     from o365diag.dns.spf import SpfResult, check_host
     from o365diag.dns.spf_lint import check_findings, parsed_record
 
-    try:
-        resolver = _resolver(args)
-        check = asyncio.run(check_host(args.ip, args.mail_from, args.helo, resolver=resolver))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    resolver = _resolver(args)
+    check = asyncio.run(check_host(args.ip, args.mail_from, args.helo, resolver=resolver))
     findings = check_findings(check.domain, [check], parsed_record(check.tree.record))
-    report = SpfCheckResult(data=check.to_dict(), findings=findings)
-    print(report.to_json() if args.json else spf_text(report))
+    emit(SpfCheckResult(data=check.to_dict(), findings=findings), args)
     return 0 if check.result is SpfResult.PASS else 1
 
 
@@ -195,12 +173,6 @@ def run_dkim(args: argparse.Namespace) -> int:
         raw = sys.stdin.buffer.read() if args.message == "-" else Path(args.message).read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.message}: {exc.strerror or exc}") from None
-    try:
-        report = asyncio.run(verify_message(raw, _resolver(args)))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    error = _write_html(args.html, report.to_html())
-    if error:
-        raise UsageError(error)
-    print(report.to_json() if args.json else report.to_text())
+    report = asyncio.run(verify_message(raw, _resolver(args)))
+    emit(report, args)
     return _exit_code(report)

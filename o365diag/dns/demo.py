@@ -22,6 +22,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from o365diag.errors import ConfigError
+
 __all__ = ["DEMO_DOMAIN", "DEMO_IPS", "SCENARIOS", "DemoDns", "Scenario"]
 
 DEMO_DOMAIN = "contoso.example"
@@ -197,7 +199,9 @@ class DemoDns:
 
     def __init__(self, scenario: str = "ready") -> None:
         if scenario not in SCENARIOS:
-            raise ValueError(f"unknown demo scenario {scenario!r}; try: {', '.join(SCENARIOS)}")
+            raise ConfigError(
+                f"unknown demo scenario {scenario!r}; try: {', '.join(SCENARIOS)}", field="demo"
+            )
         self.scenario = SCENARIOS[scenario]
         self.answerer = _Answerer(self.scenario)
         self.port = 0

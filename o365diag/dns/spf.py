@@ -28,7 +28,7 @@ from o365diag.dns.spf_syntax import (
     is_spf_record,
     tokenize_macros,
 )
-from o365diag.errors import O365DiagError
+from o365diag.errors import InputError, O365DiagError
 
 __all__ = [
     "MAX_LOOKUPS",
@@ -598,9 +598,12 @@ async def check_host(
 ) -> SpfCheck:
     """Evaluate SPF for ``ip`` sending as ``sender`` (MAIL FROM; empty means use ``helo``).
 
-    Raises ValueError only for an ``ip`` that is not an IP address.
+    Raises InputError (a ValueError) only for an ``ip`` that is not an IP address.
     """
-    address = parse_ip(ip)
+    try:
+        address = parse_ip(ip)
+    except ValueError as exc:
+        raise InputError(str(exc), field="ip") from None
     local, domain = split_sender(sender, helo)
     domain = domain.rstrip(".") if domain.endswith(".") and len(domain) > 1 else domain
     evaluator = _Evaluator(

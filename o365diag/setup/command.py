@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from o365diag.errors import UsageError
 from o365diag.findings import Severity
+from o365diag.output import add_output_options, emit, write_output
 from o365diag.setup.answers import (
     QUESTIONS,
     AnswerError,
@@ -45,7 +46,7 @@ def _register_setup(subparsers: Any) -> None:
     for question in QUESTIONS:
         _add_question(answers, question)
     out = parser.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print o365diag.setup/1 JSON")
+    add_output_options(out, "o365diag.setup/1", html=False)
     out.add_argument("--markdown", action="store_true", help="print Markdown instead of text")
     out.add_argument("--script", metavar="OUT.ps1", help="also write the PowerShell to a file")
     ver = parser.add_argument_group("verify")
@@ -119,18 +120,13 @@ def _register_audit(subparsers: Any) -> None:
         metavar="CERT",
         help="PEM/DER certificate a device presents (checks the connector name against it)",
     )
-    parser.add_argument("--json", action="store_true", help="print o365diag.audit/1 JSON")
+    add_output_options(parser, "o365diag.audit/1", html=False)
     parser.set_defaults(func=run_audit)
 
 
 # -- setup ----------------------------------------------------------------------------------------
 def run_setup(args: argparse.Namespace) -> int:
-    try:
-        answers = collect_answers(args, sys.stdin, sys.stderr)
-        return _setup(args, answers)
-    except (UsageError, AnswerError) as exc:
-        print(f"o365diag setup: {exc}", file=sys.stderr)
-        return 2
+    return _setup(args, collect_answers(args, sys.stdin, sys.stderr))
 
 
 def _setup(args: argparse.Namespace, answers: SetupAnswers) -> int:
@@ -145,7 +141,7 @@ def _setup(args: argparse.Namespace, answers: SetupAnswers) -> int:
         verify = asyncio.run(_verify(plan, args))
         report.data["verify"] = verify.to_dict()
     if args.script:
-        _write(args.script, plan.script())
+        write_output(args.script, plan.script())
     if args.json:
         print(report.to_json())
     else:
@@ -206,13 +202,6 @@ def _verify_text(verify: Any) -> str:
         parts.append(render_text(verify.smtp))
     parts += [f.to_text() for f in verify.findings]
     return "\n".join(parts)
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # -- answers: flags, then questions on a terminal -------------------------------------------------
@@ -283,16 +272,10 @@ def _hint(question: Question) -> str:
 # -- audit ----------------------------------------------------------------------------------------
 def run_audit(args: argparse.Namespace) -> int:
     from o365diag.setup.audit import audit_files
-    from o365diag.setup.exports import ExportError
 
-    try:
-        report = audit_files(
-            _expand(args.inputs), device_ips=args.device_ip, device_certs=args.device_cert
-        )
-    except ExportError as exc:
-        print(f"o365diag audit: {exc}", file=sys.stderr)
-        return 2
-    print(report.to_json() if args.json else report.to_text())
+    files = _expand(args.inputs)
+    report = audit_files(files, device_ips=args.device_ip, device_certs=args.device_cert)
+    emit(report, args)
     return 1 if report.worst >= Severity.WARNING else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from o365diag.addresses import Network, is_non_public
+from o365diag.errors import InputError
 
 __all__ = [
     "BROAD_PREFIX",
@@ -43,6 +44,6 @@ def parse_ip_entry(text: str) -> list[Network]:
     if "-" in text:
         first, last = (ipaddress.ip_address(part.strip()) for part in text.split("-", 1))
         if first.version != last.version or int(last) < int(first):
-            raise ValueError(f"{text!r} is not a valid address range")
+            raise InputError(f"{text!r} is not a valid address range")
         return list(ipaddress.summarize_address_range(first, last))
     return [ipaddress.ip_network(text, strict=False)]

@@ -38,7 +38,7 @@ _DEMO_SCENARIOS = {
 
 @dataclass
 class VerifyOptions:
-    demo: bool = True
+    demo: bool = False
     nameserver: str | None = None
     timeout: float = 10.0
     recipient: str | None = None
@@ -84,9 +84,12 @@ def demo_scenario(plan: SetupPlan) -> str:
     return _DEMO_SCENARIOS[variant]
 
 
-async def verify_plan(plan: SetupPlan, options: VerifyOptions | None = None) -> VerifyResult:
-    """Run the domain audit and the connection test for ``plan``; never raises for bad input."""
-    options = options or VerifyOptions()
+async def verify_plan(plan: SetupPlan, options: VerifyOptions) -> VerifyResult:
+    """Run the domain audit and the connection test for ``plan``; never raises for bad input.
+
+    ``options`` says whether to run live (the default of VerifyOptions) or against the demo
+    DNS server and simulator: there is no implicit choice.
+    """
     notes: list[Finding] = []
     dns_report = await _domain_audit(plan, options, notes)
     smtp_report = await _connection_test(plan, options, notes)

@@ -264,10 +264,7 @@ async def _demo_session(args: argparse.Namespace, login: Login | None) -> SmtpRe
 def _scenario(name: str) -> Scenario:
     from o365diag.smtp.simulator import get_scenario
 
-    try:
-        return get_scenario(name)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    return get_scenario(name)
 
 
 def _config_from_args(args: argparse.Namespace, login: Login | None) -> ProbeConfig:

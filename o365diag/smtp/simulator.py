@@ -27,6 +27,7 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from o365diag.errors import ConfigError
 from o365diag.smtp.certs import LocalCA
 from o365diag.smtp.config import ProbeConfig, Secret
 
@@ -234,8 +235,8 @@ def get_scenario(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}"
+        raise ConfigError(
+            f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}", field="scenario"
         ) from None
 
 

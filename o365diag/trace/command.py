@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any, TextIO
 
-from o365diag.errors import UsageError
+from o365diag.errors import OutputError, UsageError
+from o365diag.output import add_output_options, write_output
 from o365diag.tenant.options import add_graph_options, add_pull_options
 
 __all__ = ["ProgressBar", "register", "run_synth", "run_trace"]
@@ -42,8 +42,7 @@ def _register_trace(subparsers: Any) -> None:
     parser.add_argument(
         "--interval", default="auto", help="bucket for volume charts: auto, 15m, 1h, 1d ..."
     )
-    parser.add_argument("--json", action="store_true", help="print JSON (o365diag.trace/1)")
-    parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
+    add_output_options(parser, "o365diag.trace/1")
     parser.add_argument(
         "--org-domain",
         action="append",
@@ -137,7 +136,6 @@ def run_trace(args: argparse.Namespace) -> int:
     from o365diag.findings import Severity
     from o365diag.trace.analyze import analyze_trace
     from o365diag.trace.load import load_traces
-    from o365diag.trace.model import TraceInputError
     from o365diag.trace.report import analysis_html, analysis_text
     from o365diag.trace.volume import parse_interval
 
@@ -148,7 +146,7 @@ def run_trace(args: argparse.Namespace) -> int:
     if not args.inputs:
         raise UsageError("give export files, a store folder, or --graph")
     progress = ProgressBar(sys.stderr, enabled=not args.no_progress)
-    try:
+    try:  # the progress line is cleared before any message
         if args.interval != "auto":
             parse_interval(args.interval)
         data = load_traces(
@@ -164,14 +162,9 @@ def run_trace(args: argparse.Namespace) -> int:
         report = analysis.to_report()
         if args.html:
             progress("drawing charts", 0.9)
-            Path(args.html).write_text(report.to_html(analysis_html(analysis)), encoding="utf-8")
-    except TraceInputError as exc:
+            write_output(args.html, report.to_html(analysis_html(analysis)))
+    finally:
         progress.close()
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        progress.close()
-        raise UsageError(f"cannot write {args.html}: {exc.strerror or exc}") from None
-    progress.close()
     print(report.to_json() if args.json else analysis_text(analysis))
     return 1 if report.worst >= Severity.ERROR else 0
 
@@ -179,7 +172,6 @@ def run_trace(args: argparse.Namespace) -> int:
 def run_synth(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from o365diag.trace.model import TraceInputError
     from o365diag.trace.synth import parse_injection, synthesize
     from o365diag.trace.writers import EXPORT_FILES, write_exports
 
@@ -194,10 +186,8 @@ def run_synth(args: argparse.Namespace) -> int:
         injections += [parse_injection(t, "new-sender") for t in args.new_sender]
         frame = synthesize(args.rows, args.days, start=start, seed=args.seed, injections=injections)
         paths = write_exports(frame, args.out, args.formats or list(EXPORT_FILES))
-    except TraceInputError as exc:
-        raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     for path in paths:
         print(path)
     return 0

@@ -20,7 +20,6 @@ from tests.browser.samples import SCANNER_VIA_GATEWAY
 from tests.browser.test_browser_lab import (
     NO_BUSY_PROMPT,
     START_TIMEOUT,
-    open_notebook,
     run_all_cells,
 )
 from tests.browser.test_browser_voila import RENDER_TIMEOUT, open_dashboard
@@ -304,6 +303,15 @@ CHECKED = (
 THEME = "() => jupyterapp.commands.execute('apputils:change-theme', {theme: '%s'})"
 
 
+def open_in_lab(page: Any, lab: Server, path: str, workspace: str) -> None:
+    """Open a notebook in a workspace of its own: JupyterLab moves a second tab on the default
+    workspace to another one by a reload, which would cut the waits below short."""
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{path}?reset", timeout=START_TIMEOUT)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=START_TIMEOUT)
+    page.evaluate("async () => { await jupyterapp.started; await jupyterapp.restored; }")
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=START_TIMEOUT)
+
+
 def switch_theme(page: Any, theme: str, light: bool) -> None:
     page.evaluate(THEME % theme)
     page.wait_for_function(
@@ -314,7 +322,7 @@ def switch_theme(page: Any, theme: str, light: bool) -> None:
 def test_cards_and_findings_are_readable_in_the_dark_and_the_light_theme(
     page: Any, watch: PageWatch, lab_server: Server
 ) -> None:
-    open_notebook(page, lab_server, "notebooks/01-header-analyzer.ipynb")
+    open_in_lab(page, lab_server, "notebooks/01-header-analyzer.ipynb", "dark-theme")
     switch_theme(page, "JupyterLab Dark", light=False)
     try:
         run_all_cells(page)
@@ -355,3 +363,38 @@ def test_exported_report_is_readable_in_the_readers_theme(
     body_text = "body *, .o365diag .finding, .o365diag .finding *, .o365diag td, .o365diag pre"
     result = page.evaluate(LOW_CONTRAST, body_text)
     assert result["checked"] > 20 and result["low"] == []
+
+
+def test_dashboard_in_the_dark_theme_keeps_cards_and_findings_readable(
+    page: Any, voila_server: Server
+) -> None:
+    page.goto(
+        f"{voila_server.url}/voila/render/01-header-analyzer.ipynb?theme=dark",
+        timeout=RENDER_TIMEOUT,
+    )
+    page.get_by_text("Analyzed: 02-direct-send-scanner-not-in-spf.txt").wait_for(
+        timeout=RENDER_TIMEOUT
+    )
+    assert page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
+    result = page.evaluate(LOW_CONTRAST, CHECKED)
+    assert result["checked"] > 20 and result["low"] == []
+
+
+def test_start_here_in_jupyterlab_shows_the_way_before_any_cell_runs(
+    page: Any, lab_server: Server
+) -> None:
+    open_in_lab(page, lab_server, "notebooks/00-start-here.ipynb", "first-minute")
+    first = page.locator(".jp-MarkdownOutput").first
+    first.get_by_text("Run > Run All Cells").wait_for(timeout=START_TIMEOUT)
+    links = first.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    names = [h.split("?")[0].rsplit("/", 1)[-1] for h in links]
+    assert [n for n in names if n.endswith(".ipynb")] == [
+        "01-header-analyzer.ipynb",
+        "02-connection-test.ipynb",
+        "03-domain-check.ipynb",
+        "04-trace-volume.ipynb",
+        "05-setup-assistant.ipynb",
+    ]
+    assert first.is_visible()
+    first.locator("a", has_text="01 · Header analyzer").click()  # opens it in the lab
+    page.locator(".lm-TabBar-tab.lm-mod-current", has_text="01-header-analyzer").wait_for()
