@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from o365diag.errors import InputError
+
 __all__ = [
     "LONE_SURROGATE",
     "MAX_INT_DIGITS",
@@ -40,7 +42,7 @@ def decoder() -> json.JSONDecoder:
     return json.JSONDecoder(parse_int=int_or_text)
 
 
-class TooDeep(ValueError):
+class TooDeep(InputError):
     """The JSON nests deeper than the caller allows (or than Python's parser can follow)."""
 
 
