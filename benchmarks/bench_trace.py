@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks._util import REPO, peak_rss_mb
 
 ROWS = 1_000_000
 DAYS = 30
@@ -249,13 +250,14 @@ def _pandas_figures(pd: Any, results: dict[str, Any]) -> int:
 
 def _child(which: str, path: Path) -> None:
     result = run_o365diag(path) if which == "o365diag" else run_pandas(path)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()  # VmHWM: this process's own peak, not the parent's
     print(json.dumps(result))
 
 
 def _measure(which: str, path: Path) -> dict[str, Any]:
     completed = subprocess.run(
-        [sys.executable, __file__, "--child", which, str(path)],
+        [sys.executable, "-m", "benchmarks.bench_trace", "--child", which, str(path)],
+        cwd=REPO,
         capture_output=True,
         text=True,
         check=True,

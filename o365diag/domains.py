@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
-__all__ = ["domain_of", "organizational_domain", "registrable_domain"]
+__all__ = ["domain_of", "is_always_published", "organizational_domain", "registrable_domain"]
 
 
 @cache
@@ -45,3 +45,16 @@ def registrable_domain(name: str) -> str | None:
     ``report.html`` whose last label is no top-level domain at all."""
     found = _psl().privatesuffix(name.lower().rstrip("."), accept_unknown=False)
     return found if isinstance(found, str) else None
+
+
+def is_always_published(host: str) -> bool:
+    """True for Microsoft 365 names that resolve on every working network (knowledge/
+    dns_microsoft.json): when one does not, the local resolver is at fault, not the spelling."""
+    from o365diag.knowledge import load_table
+
+    entry = load_table("dns_microsoft").lookup("always-published-hosts")
+    if entry is None:
+        return False
+    name = host.strip().rstrip(".").lower()
+    suffixes = tuple(f".{suffix}" for suffix in entry.get("suffixes") or ())
+    return name in (entry.get("value") or ()) or name.endswith(suffixes)

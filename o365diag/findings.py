@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ __all__ = [
     "catalogue_finding",
     "copy_button_html",
     "escape_html",
+    "findings_text",
     "render_cards_html",
     "render_findings_html",
 ]
@@ -111,13 +112,18 @@ class Finding:
             references=tuple(str(r) for r in data.get("references", ())),
         )
 
-    def to_text(self) -> str:
+    def to_text(self, evidence_shown_by: str | None = None) -> str:
+        """The finding as terminal lines; ``evidence_shown_by`` names an earlier finding that
+        already showed the same evidence, which is then referred to instead of repeated."""
         lines = [f"[{_TEXT_MARK[self.severity]}] {self.code}: {self.title}"]
         if self.detail:
             lines.append(f"    {self.detail}")
         if self.fix:
             lines.append(f"    Fix: {self.fix}")
-        lines.extend(f"    > {line}" for line in self.evidence)
+        if evidence_shown_by and self.evidence:
+            lines.append(f"    > (the same evidence as {evidence_shown_by} above)")
+        else:
+            lines.extend(f"    > {line}" for line in self.evidence)
         lines.extend(f"    see {ref}" for ref in self.references)
         return "\n".join(lines)
 
@@ -156,7 +162,7 @@ class Report:
         lines = [self.title, "=" * len(self.title)]
         if not self.findings:
             lines.append("No findings.")
-        lines.extend(f.to_text() for f in self.sorted_findings())
+        lines.extend(findings_text(self.sorted_findings()))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -240,21 +246,35 @@ def copy_button_html(text: str, label: str = "Copy") -> str:
     )
 
 
+def findings_text(findings: Iterable[Finding]) -> list[str]:
+    """Each finding as text, evidence already shown by an earlier finding referred to."""
+    return [f.to_text(shown_by) for f, shown_by in _evidence_owners(findings)]
+
+
+def _evidence_owners(findings: Iterable[Finding]) -> Iterator[tuple[Finding, str | None]]:
+    """Each finding with the code of the earlier finding that showed the same evidence."""
+    first: dict[tuple[str, ...], str] = {}
+    for f in findings:
+        owner = first.setdefault(f.evidence, f.code) if f.evidence else f.code
+        yield f, (owner if owner != f.code else None)
+
+
 def render_findings_html(
     findings: Iterable[Finding], heading: str | None = None, *, copy: bool = False
 ) -> str:
     """Findings as escaped HTML blocks, one per finding, carrying their own scoped style; with
-    ``copy``, each fix has a Copy button (for the apps: a shared page allows no inline script)."""
+    ``copy``, each fix has a Copy button (for the apps: a shared page allows no inline script).
+    Evidence already shown by an earlier finding is referred to, not repeated."""
     parts = [f'<div class="o365diag">{STYLE}']
     if heading:
         parts.append(f"<h3>{escape_html(heading)}</h3>")
-    for f in findings:
-        parts.append(_finding_html(f, copy))
+    for f, shown_by in _evidence_owners(findings):
+        parts.append(_finding_html(f, copy, shown_by))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _finding_html(f: Finding, copy: bool = False) -> str:
+def _finding_html(f: Finding, copy: bool = False, evidence_shown_by: str | None = None) -> str:
     esc = escape_html
     out = [
         f'<div class="finding sev-{f.severity.value}">',
@@ -266,7 +286,9 @@ def _finding_html(f: Finding, copy: bool = False) -> str:
     if f.fix:
         button = copy_button_html(f.fix) if copy else ""
         out.append(f'<div class="fix"><em>Fix:</em> {esc(f.fix)}{button}</div>')
-    if f.evidence:
+    if f.evidence and evidence_shown_by:
+        out.append(f'<div class="code">Evidence: the same as {esc(evidence_shown_by)} above.</div>')
+    elif f.evidence:
         out.append("<pre>" + esc("\n".join(f.evidence)) + "</pre>")
     for ref in f.references:
         if ref.startswith(("https://", "http://")):

@@ -70,20 +70,59 @@ def _horizontal_bars(
 
 
 def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) -> go.Figure:
-    """Horizontal bars: the delay at each Received hop, oldest at the top, skew in purple."""
-    dated = [h for h in hops if h.get("delay_seconds") is not None]
-    delays = [float(h["delay_seconds"]) for h in dated]
-    return _horizontal_bars(
-        [f"{h['index']}. {plain(h.get('by') or h.get('by_ip') or '?')}" for h in dated],
-        delays,
-        [
-            _SKEW_COLOR if h.get("clock_skew") else _SLOW_COLOR if d >= slow_seconds else _OK_COLOR
-            for h, d in zip(dated, delays, strict=True)
-        ],
-        title="Delay per hop (seconds; purple = clock skew, orange = slow)",
-        axis_title="seconds",
-        hover="%{y}<br>%{x:,.0f} s<extra></extra>",
+    """Horizontal bars: how long the message waited before each Received hop, oldest at the top.
+
+    Each bar names the server the message waited on, as the slow-hop finding does, then the one
+    that received it from there ("2. relay.example.com → mx.example.org"). A hop whose
+    clock runs behind (clock skew) has no real delay to draw: its bar is a purple stub, so one
+    wrong clock cannot stretch the axis and flatten every real delay.
+    """
+    from o365diag.headers.waits import held_by_names
+    from o365diag.wording import duration
+
+    rows = [
+        (hop, who, float(hop["delay_seconds"]))
+        for hop, who in zip(hops, held_by_names(hops), strict=True)
+        if hop.get("delay_seconds") is not None
+    ]
+    longest = max((d for hop, _, d in rows if not hop.get("clock_skew")), default=0.0)
+    scale, unit = _delay_unit(longest)
+    stub = max(longest / scale * 0.02, 0.02)
+    values, colors, notes = [], [], []
+    for hop, _, delay in rows:
+        if hop.get("clock_skew"):
+            values.append(stub)
+            colors.append(_SKEW_COLOR)
+            notes.append(f"clock skew: stamped {duration(-delay)} before the previous hop")
+        else:
+            values.append(max(delay, 0.0) / scale)
+            colors.append(_SLOW_COLOR if delay >= slow_seconds else _OK_COLOR)
+            notes.append(f"waited {duration(delay)}")
+    figure = _horizontal_bars(
+        [f"{hop['index']}. {_hop_path(hop, who)}" for hop, who, _ in rows],
+        values,
+        colors,
+        title=f"Wait before each hop, on the server named ({unit}; orange = slow, purple = skew)",
+        axis_title=unit,
+        hover="%{y}<br>%{customdata}<extra></extra>",
     )
+    figure.update_traces(customdata=notes)
+    return figure
+
+
+def _hop_path(hop: Mapping[str, Any], held_by: str) -> str:
+    """ "waited on -> received by": the server the finding names first, then the next one."""
+    receiver = str(hop.get("by") or hop.get("by_ip") or "?")
+    return f"{plain(held_by[:38])} → {plain(receiver[:38])}"
+
+
+def _delay_unit(longest: float) -> tuple[float, str]:
+    """The unit that keeps the axis readable for the longest real delay."""
+    if longest >= 2 * 3600:
+        return 3600.0, "hours"
+    if longest >= 120:
+        return 60.0, "minutes"
+    return 1.0, "seconds"
 
 
 def smtp_steps_figure(steps: Sequence[Mapping[str, Any]]) -> go.Figure | None:
@@ -219,13 +258,19 @@ def trace_volume_figure(analysis: TraceAnalysis) -> go.Figure:
     _bands(figure, analysis.anomalies)
     figure.update_layout(barmode="stack", bargap=0, yaxis={"title": "rows"})
     label = interval_label_text(analysis.interval)
-    return _layout(figure, f"Volume per {label} by status, UTC (shaded: anomalies)")
+    return _layout(figure, f"Volume per {label} by status, UTC ({_shading_note(analysis)})")
 
 
 def interval_label_text(seconds: int) -> str:
-    from o365diag.trace.volume import interval_label
+    """A bucket size as the findings say it: "30 min", "1 h", "1 d"."""
+    from o365diag.wording import duration
 
-    return interval_label(seconds)
+    return duration(seconds)
+
+
+def _shading_note(analysis: TraceAnalysis) -> str:
+    # Anomalies are looked for in their own, often coarser, windows than the bars.
+    return f"shaded: anomalies, looked for per {interval_label_text(analysis.anomaly_interval)}"
 
 
 def _ordered_statuses(volume: Any) -> list[str]:
@@ -267,7 +312,9 @@ def trace_sender_figure(analysis: TraceAnalysis) -> go.Figure:
         )
         mine = analysis.anomalies.filter((pl.col("scope") == "sender") & (pl.col("key") == sender))
         _bands(figure, mine, row, col)
-    title = f"Per sender, rows per {interval_label_text(analysis.interval)} (shaded: anomalies)"
+    title = (
+        f"Per sender, rows per {interval_label_text(analysis.interval)} ({_shading_note(analysis)})"
+    )
     return _layout(figure, title, height=max(260, 200 * rows + 80))
 
 

@@ -94,3 +94,17 @@ async def test_a_microsoft_name_that_does_not_resolve_blames_the_local_dns(
     if expected == "dns.microsoft-host-unresolved":
         assert "spelling is not the problem" in found.detail
         assert "Check the spelling" not in found.fix
+
+
+async def test_microsofts_spf_include_missing_blames_the_resolver_not_the_spelling() -> None:
+    zone = Zone()
+    zone.txt(DOMAIN, "v=spf1 include:spf.protection.outlook.com include:gone.example -all")
+    with DnsTestServer(zone) as server:
+        report = await audit_domain(
+            DOMAIN, resolver=Resolver(server.address, timeout=0.5), check_dnsbl=False
+        )
+    found = {f.code: f for f in report.findings}
+    assert "spf.protection.outlook.com" in found["spf.include-unseen"].title
+    assert "spelling" not in found["spf.include-unseen"].fix
+    missing = [f for f in report.findings if f.code == "spf.include-missing"]
+    assert [f.title for f in missing] == ["include target gone.example has no SPF record"]

@@ -128,3 +128,18 @@ def test_spf_command_explains_a_private_ip(
     assert codes == ["spf.ip-private"], result.stdout
     assert "carrier-grade NAT" in data["findings"][0]["title"]
     assert "ip4:100.64" not in result.stdout
+
+
+def test_header_analysis_never_advises_a_private_sending_ip_for_spf() -> None:
+    from o365diag.headers import analyze
+    from tests.conftest import SAMPLES
+
+    sample = (SAMPLES / "05-intra-org-spoof-010.txt").read_text(encoding="utf-8")
+    public = analyze(sample)
+    private = analyze(sample.replace("198.51.100.201", "10.20.30.40"))
+    public_fix = next(f.fix for f in public.findings if f.code == "spf-fail")
+    assert "ip4:198.51.100.201" in public_fix
+    for item in private.findings:
+        assert "ip4:10.20.30.40" not in item.fix and "public IP 10.20.30.40" not in item.fix
+    spf = next(f for f in private.findings if f.code == "spf-fail")
+    assert "10.20.30.40 is a private (RFC 1918) address" in spf.fix and EGRESS_HINT in spf.fix

@@ -225,3 +225,45 @@ def test_received_spf_quoted_values_and_comments_between_tokens() -> None:
     assert spf.props["envelope-from"] == "first last@example.org"
     assert spf.props["helo"] == "mail.example.org"
     assert spf.props["identity"] == "mailfrom"
+
+
+# --------------------------------------------------------------------------- the two tokenizers
+
+
+def _values() -> list[str]:
+    from benchmarks.header_corpus import generate
+    from o365diag.headers.parse import read_header_source
+    from tests.conftest import SAMPLES
+
+    sources = [p.read_bytes() for p in SAMPLES.iterdir() if p.suffix in (".txt", ".eml")]
+    values = []
+    for data in sources + generate(10, seed=9):
+        values += [
+            f.value
+            for f in read_header_source(data)
+            if "authentication-results" in f.key or f.key == "received-spf"
+        ]
+    return values
+
+
+def test_one_findall_tokenizer_matches_the_full_one() -> None:
+    import random
+
+    from o365diag.headers.authres import _tokenize_in_full, tokenize
+
+    rng = random.Random(5)
+    values = _values()
+    assert len(values) > 50
+    for value in values:
+        assert tokenize(value) == _tokenize_in_full(value)
+    for _ in range(3000):
+        chars = list(rng.choice(values))
+        for _ in range(rng.randint(1, 6)):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice('();"\\ \t\x0c\xa0=x'))
+        text = "".join(chars)
+        assert tokenize(text) == _tokenize_in_full(text), text
+
+
+def test_unicode_white_space_separates_tokens_and_loses_nothing() -> None:
+    parsed = parse_authentication_results("example.com;\xa0spf=pass\x0csmtp.mailfrom=example.net")
+    assert parsed.first("spf").props == {"smtp.mailfrom": "example.net"}  # type: ignore[union-attr]

@@ -123,6 +123,11 @@ def test_msg_without_transport_headers_says_why() -> None:
         "Name <x@example.com> (comment)",
         "undisclosed-recipients:;",
         "not an address",
+        "Scanner <s@example.com>, Other Person <o@example.org>, c@example.net",
+        "a@example.com,, b@example.org,",
+        "Doe, John <j@example.com>",
+        "a@example.com; b@example.org",
+        "<a@[192.0.2.1]>, b@example.org",
     ],
 )
 def test_address_fast_path_agrees_with_the_stdlib_parser(value: str) -> None:

@@ -45,7 +45,8 @@ async def test_paste_and_click_shows_cards_findings_and_chart() -> None:
     assert "slow-hop" in app.findings.value
     assert app.figure is not None
     bars = app.figure.data[0]
-    assert list(bars.x) == [0.0, 2820.0]
+    assert list(bars.x) == [0.0, 47.0]  # 2,820 s, drawn in minutes
+    assert app.figure.layout.xaxis.title.text == "minutes"
     # The Subject carries a script tag: it must come out escaped.
     assert "<script>alert(1)</script>" not in app.findings.value + app.tables.value
 

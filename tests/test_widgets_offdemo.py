@@ -246,6 +246,15 @@ async def test_every_app_offers_copy_buttons_on_fixes_and_the_markdown_summary()
     domain = DomainCheckApp(demo=True)
     await _done_after(domain, domain.run())
     assert any("v=spf1 ip4:198.51.100.7" in text for text in _copied(domain.findings.value))
+    setup = SetupAssistantApp(demo=True)
+    setup.set_answers({"domain": "example.com", "sender": "scanner@example.com", "tls": True})
+    setup.set_answers({"auth": "none", "recipients": "both", "static_ips": "203.0.113.25"})
+    setup.recommend()
+    await _done_after(setup, setup.verify())
+    for view in (setup.configuration, setup.verify_view):
+        fixes = view.value.count('<div class="fix">')
+        assert fixes and view.value.count('<div class="fix"><em>Fix:</em>') == fixes
+        assert view.value.count("o365diag-copy") >= fixes
     start = StartHereApp(symptom="domain")
     assert _copied(start.answer.value) == ["o365diag dns example.com --ip 203.0.113.10"]
     headers.export_bar.export()

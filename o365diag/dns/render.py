@@ -112,9 +112,10 @@ def spf_text(report: Report) -> str:
     return "\n".join(lines)
 
 
-def audit_html(report: Report) -> str:
+def audit_html(report: Report, *, copy: bool = False) -> str:
     """The body of the HTML page: readiness per record, the SPF include tree, device checks,
-    findings and the records as DNS has them now."""
+    findings and the records as DNS has them now (with ``copy``, a Copy button on each fix:
+    for the apps)."""
     data = report.data
     esc = html.escape
     parts = [f"<h2>{esc(report.title)}</h2>", readiness_html(report)]
@@ -123,7 +124,7 @@ def audit_html(report: Report) -> str:
         tree = "\n".join(spf_tree_lines(spf["tree"]))
         parts.append(f"<h3>SPF</h3><pre>{esc(spf['record'])}\n\n{esc(tree)}</pre>")
     parts.append(device_html(report))
-    parts.append(render_findings_html(report.sorted_findings(), heading="Findings"))
+    parts.append(render_findings_html(report.sorted_findings(), heading="Findings", copy=copy))
     parts.append(records_html(report))
     parts.append(f"<p>{esc(_resolver_line(data))}</p>")
     return "".join(parts)

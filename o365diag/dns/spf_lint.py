@@ -13,6 +13,7 @@ from o365diag.dns.catalogue import finding, microsoft_fact
 from o365diag.dns.spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfCheck, SpfResult
 from o365diag.dns.spf_syntax import SpfRecord, SpfSyntaxError
 from o365diag.dns.spf_tree import MAX_RECORDS, SpfTree
+from o365diag.domains import is_always_published
 from o365diag.findings import Finding
 
 __all__ = ["MICROSOFT_INCLUDES", "check_findings", "parsed_record", "spf_data", "tree_findings"]
@@ -149,6 +150,8 @@ def _child_problem(node: SpfTree) -> list[Finding]:
         return [finding("spf.loop", values)]
     if node.dns_failure:
         return [finding("spf.include-lookup-failed", values)]
+    if node.records_found == 0 and node.problem and is_always_published(node.domain):
+        return [finding("spf.include-unseen", values)]
     if node.records_found == 0 and node.problem:
         return [finding("spf.include-missing", values)]
     if node.problem:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from o365diag.headers.alignment import domain_of
-from o365diag.headers.diagnose import diagnose
+from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain
 from o365diag.headers.result import SCHEMA, HeadersResult
@@ -56,7 +56,13 @@ def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:
     """
     headers = source if isinstance(source, HeaderSet) else read_header_source(source, name)
     analysis = build_analysis(headers)
-    return HeadersResult(data=_report_data(analysis), findings=diagnose(analysis))
+    findings = diagnose(analysis)
+    data = _report_data(analysis)
+    lead = most_likely(findings)
+    data["most_likely"] = (
+        None if lead is None else {"code": lead.code, "title": lead.title, "fix": lead.fix}
+    )
+    return HeadersResult(data=data, findings=findings)
 
 
 analyze_headers = analyze
@@ -106,6 +112,9 @@ def _addresses(value: str | None, name: str = "", repairs: list[str] | None = No
     simple = _ONE_ADDRESS.fullmatch(value.strip())
     if simple:  # the usual single address, without the cost of the general parser
         return [simple.group(1) or simple.group(2)]
+    listed = _simple_list(value)
+    if listed is not None:
+        return listed
     if value.count(":") > _MAX_GROUPS or len(value) > _MAX_ADDRESS_CHARS:
         if repairs is not None:
             repairs.append(
@@ -114,6 +123,23 @@ def _addresses(value: str | None, name: str = "", repairs: list[str] | None = No
             )
         return _ANY_ADDRESS.findall(value)
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
+
+
+def _simple_list(value: str) -> list[str] | None:
+    """A plain comma-separated list (no quotes, comments or groups) read part by part, as the
+    general parser would read it; None when any part needs the general parser."""
+    if '"' in value or "(" in value or ":" in value or "\\" in value:
+        return None
+    found = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        simple = _ONE_ADDRESS.fullmatch(part)
+        if simple is None:
+            return None
+        found.append(simple.group(1) or simple.group(2))
+    return found
 
 
 def _iso_date(value: str | None) -> str | None:

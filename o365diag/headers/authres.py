@@ -31,7 +31,10 @@ __all__ = [
 WORD, QUOTED, COMMENT, SEMI = "w", "q", "c", ";"
 Token = tuple[str, str]
 
-_NEXT = re.compile(r'[ \t\r\n]*(?:([^\s;()"]+)|(;)|(")|(\()|(\)))')
+# Comments without nesting or escapes, ';', words, and any single character that needs the
+# full tokenizer (a quote, a parenthesis no comment accounts for, a backslash).
+_FLAT_TOKEN = re.compile(r'\([^()\\]*\)|;|[^\s;()"\\]+|["()\\]')
+_NEXT = re.compile(r'\s*(?:([^\s;()"]+)|(;)|(")|(\()|(\)))')
 _QUOTED_REST = re.compile(r'((?:[^"\\]|\\.)*)(")?', re.DOTALL)
 _FLAT_COMMENT = re.compile(r"\(((?:[^()\\]|\\.)*)\)", re.DOTALL)
 _DOMAIN_REST = re.compile(r'[^\s;()"]*')
@@ -120,6 +123,17 @@ def tokenize(text: str) -> tuple[list[Token], list[str]]:
 
     Quoted strings and comments lose their delimiters and escapes; one pass, linear.
     """
+    plain = _FLAT_TOKEN.findall(text)
+    if not ('"' in plain or "(" in plain or ")" in plain or "\\" in plain):
+        # No quoted string, nested comment, stray parenthesis or escape: one findall did it.
+        return [
+            (COMMENT, t[1:-1].strip()) if t[0] == "(" else (SEMI, t) if t == ";" else (WORD, t)
+            for t in plain
+        ], []
+    return _tokenize_in_full(text)
+
+
+def _tokenize_in_full(text: str) -> tuple[list[Token], list[str]]:
     tokens: list[Token] = []
     problems: list[str] = []
     position = 0

@@ -6,18 +6,22 @@ when a finding applies and fill in what was seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.headers.parse import ENCODED_WORD
+from o365diag.headers.waits import held_by_names
 from o365diag.knowledge import load_table
+from o365diag.wording import duration
 
 if TYPE_CHECKING:
     from o365diag.headers.analysis import Analysis
     from o365diag.headers.received import Hop
 
-__all__ = ["SLOW_HOP_SECONDS", "diagnose", "make_finding"]
+__all__ = ["SLOW_HOP_SECONDS", "diagnose", "finding_rank", "make_finding", "most_likely"]
 
 SLOW_HOP_SECONDS = 300
 MAX_HOP_FINDINGS = 10
@@ -25,6 +29,7 @@ _SPAM_SFV = frozenset({"SPM", "SKS", "SKB"})
 _ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
 _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
+_LAST_RANK = 1000
 
 
 def make_finding(
@@ -50,10 +55,25 @@ def make_finding(
 
 
 def diagnose(analysis: Analysis) -> list[Finding]:
+    """Every rule's findings, the most specific first (the catalogue's ``rank``)."""
     findings: list[Finding] = []
     for rule in RULES:
         findings.extend(rule(analysis))
-    return findings
+    return sorted(findings, key=lambda f: finding_rank(f.code))
+
+
+def finding_rank(code: str) -> int:
+    """Lower leads: a specific cause ranks above the generic finding it explains."""
+    entry = load_table("header_findings").lookup(code)
+    return int(entry.get("rank", _LAST_RANK)) if entry else _LAST_RANK
+
+
+def most_likely(findings: Iterable[Finding]) -> Finding | None:
+    """The one finding to act on first: the worst, and among the worst the most specific."""
+    problems = [f for f in findings if f.severity >= Severity.WARNING]
+    if not problems:
+        return None
+    return min(problems, key=lambda f: (-f.severity.rank, finding_rank(f.code)))
 
 
 def _values(a: Analysis) -> dict[str, Any]:
@@ -93,10 +113,23 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
     if a.verdict.source is None:
         yield make_finding("no-auth-results", values)
         return
-    yield from _spf_findings(auth["spf"]["result"], values, evidence)
-    yield from _dkim_findings(auth["dkim"], values, evidence)
-    yield from _dmarc_findings(auth["dmarc"], values, evidence)
-    yield from _compauth_findings(a, values, evidence)
+    found = [
+        *_spf_findings(auth["spf"]["result"], values, evidence),
+        *_dkim_findings(auth["dkim"], values, evidence),
+        *_dmarc_findings(auth["dmarc"], values, evidence),
+        *_compauth_findings(a, values, evidence),
+    ]
+    kind = non_public_kind(str(values["ip"])) if values["ip"] else None
+    yield from (_private_ip_fix(f, {**values, "ip_kind": kind}) for f in found) if kind else found
+
+
+def _private_ip_fix(item: Finding, values: dict[str, Any]) -> Finding:
+    """A private sending IP can never go into SPF: the catalogue's other fix says what can."""
+    entry = load_table("header_findings").lookup(item.code)
+    other = entry.get("fix_private_ip") if entry else None
+    if not other:
+        return item
+    return dataclasses.replace(item, fix=str(other).format_map(values))
 
 
 def _spf_findings(
@@ -234,7 +267,7 @@ def _spam_detail(a: Analysis) -> str:
     for field in ("sfv", "cat", "scl"):
         entry = next((d for d in a.antispam.decoded if d["field"].lower() == field), None)
         if entry and entry["meaning"]:
-            parts.append(f"{entry['field']}:{entry['value']} = {entry['meaning']}")
+            parts.append(f"{entry['field']}:{entry['value']} = {entry['meaning'].rstrip('.')}")
     dest = a.antispam.get("dest")
     if dest:
         parts.append(f"Mailbox-Delivery dest:{dest}")
@@ -290,11 +323,10 @@ def rule_untrusted(a: Analysis) -> Iterator[Finding]:
 def rule_hops(a: Analysis) -> Iterator[Finding]:
     """Slow hops and clock skew, at most MAX_HOP_FINDINGS of each, then a count of the rest."""
     emitted = {"slow-hop": 0, "clock-skew": 0}
-    previous: Hop | None = None
-    for hop in a.chain.hops:
-        finding = _hop_finding(hop, previous)
-        if hop.timestamp is not None:
-            previous = hop
+    hops = a.chain.hops
+    held_by = held_by_names(_hop_names(hop) for hop in hops)
+    for hop, holder in zip(hops, held_by, strict=True):
+        finding = _hop_finding(hop, holder)
         if finding is None:
             continue
         emitted[finding.code] += 1
@@ -311,21 +343,27 @@ def rule_hops(a: Analysis) -> Iterator[Finding]:
             )
 
 
-def _hop_finding(hop: Hop, previous: Hop | None) -> Finding | None:
+def _hop_names(hop: Hop) -> dict[str, Any]:
+    """The parts of a hop that name servers, as in the JSON ``hops``."""
+    return {
+        "from": hop.from_host,
+        "from_ip": hop.from_ip,
+        "by": hop.by_host,
+        "by_ip": hop.by_ip,
+        "timestamp": hop.timestamp,
+    }
+
+
+def _hop_finding(hop: Hop, held_by: str) -> Finding | None:
     if hop.delay_seconds is None:
         return None
-    held_by = (previous.by_host or previous.by_ip) if previous else None
-    values = {
-        "hop": hop.index,
-        "by": held_by or hop.from_host or "the previous server",
-        "delay": _duration(hop.delay_seconds),
-    }
+    values = {"hop": hop.index, "by": held_by, "delay": duration(abs(hop.delay_seconds))}
     if hop.clock_skew:
         return make_finding(
             "clock-skew",
             values,
             evidence=(hop.raw,),
-            detail=f"Hop {hop.index} is stamped {_duration(-hop.delay_seconds)}"
+            detail=f"Hop {hop.index} is stamped {duration(-hop.delay_seconds)}"
             " before the previous hop; that delay is not counted in the total.",
         )
     if hop.delay_seconds < SLOW_HOP_SECONDS:
@@ -338,17 +376,6 @@ def _hop_finding(hop: Hop, previous: Hop | None) -> Finding | None:
         detail=f"The message waited {values['delay']} on {values['by']} before "
         f"{hop.by_host or hop.by_ip or 'the next server'} received it (hop {hop.index}).",
     )
-
-
-def _duration(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    minutes, sec = divmod(round(seconds), 60)
-    if minutes < 90:
-        return f"{minutes} min {sec} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def rule_attribution(a: Analysis) -> Iterator[Finding]:

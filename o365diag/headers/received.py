@@ -29,6 +29,7 @@ from typing import Any
 __all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_received"]
 
 KEYWORDS = ("from", "by", "via", "with", "id", "for")
+_KEYWORD_SET = frozenset(KEYWORDS)
 # Whole-second stamps (Exchange) after a fractional one (SendGrid) look up to 1 s "early":
 # that is truncation, not a wrong clock.
 SKEW_TOLERANCE_SECONDS = 1.0
@@ -43,9 +44,13 @@ _MAX_IP_PIECES = 64
 
 _PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
 _TOKEN = re.compile(r";|[^\s;]+")
-_SIMPLE_ITEM = re.compile(r"\(([^()\\]*)\)|;|[^\s;()]+")
+# A comment (one level of nesting allowed, as in Postfix's TLS comment), ';', or a word.
+_SIMPLE_TOKEN = re.compile(r"\((?:[^()\\]|\([^()\\]*\))*\)|;|[^\s;()]+")
+
 # "@" splits qmail's "(user@192.0.2.1)" into the user and the address.
 _IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"'@]+")
+# What an address can start with: a digit, a hex digit or ':' (IPv6), 'IPv6:'.
+_IP_FIRST_CHARS = frozenset("0123456789abcdefABCDEF:iI")
 # An address literal with the client port as a fifth number: "[192.0.2.1.63559]".
 _IPV4_AND_PORT = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,3}){3})\.[0-9]{1,5}")
 _IP_SHAPE = re.compile(
@@ -217,26 +222,6 @@ def _lex(text: str, pairs: dict[int, int]) -> list[_Item]:
     return items
 
 
-def _lex_simple(text: str) -> list[_Item] | None:
-    """The same items as _lex in one regular-expression pass, for the usual text whose
-    comments are not nested and hold no escapes; None for anything else."""
-    if "\\" in text:
-        return None
-    items: list[_Item] = []
-    comments = 0
-    for match in _SIMPLE_ITEM.finditer(text):
-        comment = match.group(1)
-        if comment is not None:
-            comments += 1
-            items.append((_COMMENT, comment, match.start()))
-        else:
-            word = match.group()
-            items.append((_SEMI if word == ";" else _WORD, word, match.start()))
-    if comments != text.count("(") or comments != text.count(")"):
-        return None
-    return items
-
-
 def _words(text: str, start: int, end: int) -> list[_Item]:
     return [
         (_SEMI if match.group() == ";" else _WORD, match.group(), match.start())
@@ -256,19 +241,14 @@ def _without_comments(text: str) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------- fields
 
 
-@dataclass
+@dataclass(slots=True, init=False)
 class _Part:
-    words: list[str] = field(default_factory=list)
-    comments: list[str] = field(default_factory=list)
-    head: list[str] = field(default_factory=list)  # the words before the first comment
+    words: list[str]
+    comments: list[str]
+    head_end: int | None  # how many words came before the first comment (None: no comment)
 
-    def add(self, kind: str, text: str) -> None:
-        if kind == _COMMENT:
-            self.comments.append(text)
-            return
-        self.words.append(text)
-        if not self.comments:
-            self.head.append(text)
+    def __init__(self) -> None:  # plain lists, without dataclass default factories: hot path
+        self.words, self.comments, self.head_end = [], [], None
 
     def host(self) -> str | None:
         # "by mx.example.net, id 1" (a comma some servers write after the name) is punctuation
@@ -276,53 +256,108 @@ class _Part:
         return host or None
 
     def phrase(self) -> str | None:
-        chosen = self.head or self.words
+        """The words before the first comment (all of them when a comment came first)."""
+        chosen = self.words[: self.head_end] if self.head_end else self.words
         phrase = " ".join(chosen).rstrip(",") if chosen else None
         return phrase or None
 
 
-def _collect_parts(items: list[_Item]) -> tuple[dict[str, _Part], list[str], list[str]]:
-    """Keyword parts (first occurrence wins), every comment, and keywords seen twice."""
+# What a Received value is made of before the fields are read: the keyword parts, every
+# comment, the keywords seen twice, the date text and whether a parenthesis had no partner.
+_Lexed = tuple[dict[str, _Part], list[str], list[str], str | None, bool]
+
+
+def _read_parts(text: str) -> _Lexed:
+    return _read_parts_simple(text) or _read_parts_general(text)
+
+
+def _read_parts_general(text: str) -> _Lexed:
+    pairs, unbalanced = _paren_pairs(text)
+    items = _lex(text, pairs)
+    field_items, date_text = _split_date(text, items)
+    tokens = [f"({text})" if kind == _COMMENT else text for kind, text, _ in field_items]
+    parts, comments, repeated = _collect_tokens(tokens)
+    return parts, comments, repeated, date_text, unbalanced
+
+
+def _read_parts_simple(text: str) -> _Lexed | None:
+    """What _read_parts_general gives, from one findall, for the usual value: comments nested
+    at most once, no escapes, a ';' before the date. None for anything else."""
+    if "\\" in text:
+        return None
+    tokens = _SIMPLE_TOKEN.findall(text)
+    opens, closes = text.count("("), text.count(")")
+    if (opens or closes) and (opens != closes or "".join(tokens).count("(") != opens):
+        return None  # nested deeper, or unmatched parentheses
+    end = len(tokens)
+    while end and tokens[end - 1] == ";":
+        end -= 1
+    separator = end - 1
+    while separator >= 0 and tokens[separator] != ";":
+        separator -= 1
+    if separator < 0 or any(";" in t for t in tokens[separator:end] if t[0] == "("):
+        return None
+    position = len(text)
+    for _ in range(len(tokens) - end + 1):  # the separator and the ';'s after the date
+        position = text.rfind(";", 0, position)
+    date_text = text[position + 1 :].rstrip().rstrip(";")
+    parts, comments, repeated = _collect_tokens(tokens[:separator])
+    return parts, comments, repeated, date_text, False
+
+
+def _collect_tokens(tokens: list[str]) -> tuple[dict[str, _Part], list[str], list[str]]:
+    """Keyword parts (first occurrence wins), every comment, and keywords seen twice.
+
+    Comments come as "(text)"; a word cannot both start with an unmatched "(" and end with
+    an unmatched ")" (those two would make a pair), so the test below tells them apart.
+    """
     parts: dict[str, _Part] = {}
     repeated: list[str] = []
     comments: list[str] = []
     current = _Part()
-    for kind, text, _ in items:
-        keyword = text.lower() if kind == _WORD else ""
-        if keyword in KEYWORDS:
-            if keyword in parts:
-                repeated.append(keyword)
-                current = _Part()
-            else:
-                current = parts[keyword] = _Part()
-            continue
-        if kind == _COMMENT:
-            comments.append(text)
-        current.add(kind, text)
-    return parts, comments, sorted(set(repeated))
+    for token in tokens:
+        first = token[0]
+        if first == "(" and token[-1] == ")":
+            comment = token[1:-1]
+            comments.append(comment)
+            if current.head_end is None:
+                current.head_end = len(current.words)
+            current.comments.append(comment)
+        elif first != ";":
+            keyword = token.lower() if len(token) <= 4 else ""
+            if keyword in _KEYWORD_SET:
+                if keyword in parts:
+                    repeated.append(keyword)
+                    current = _Part()
+                else:
+                    current = parts[keyword] = _Part()
+                continue
+            current.words.append(token)
+    return parts, comments, sorted(set(repeated)) if repeated else repeated
 
 
 def _ip_of(part: _Part | None) -> str | None:
     """The connecting IP: from the comments first (TCP info), else a literal host."""
     if part is None:
         return None
-    texts = (*part.comments[:_MAX_IP_TEXTS], " ".join(part.words[:_MAX_IP_TEXTS]))
-    for text in texts:
-        found = _first_ip(text)
+    for comment in part.comments[:_MAX_IP_TEXTS]:
+        found = _first_ip(comment)
         if found:
             return found
-    return None
+    return _first_ip(" ".join(part.words[:_MAX_IP_TEXTS]))
 
 
 def _first_ip(text: str) -> str | None:
     previous = ""
     for match in itertools.islice(_IP_PIECE.finditer(text), _MAX_IP_PIECES):
         piece = match.group()
-        skip_helo = previous.lower() in ("helo", "ehlo")
+        skip_helo = len(previous) == 4 and previous.lower() in ("helo", "ehlo")
         previous = piece
-        if skip_helo or len(piece) > 64:
+        if skip_helo or len(piece) > 64 or piece[0] not in _IP_FIRST_CHARS:
             continue
-        found = _as_ip(piece) or _literal_with_port(text, match)
+        found = _as_ip(piece)
+        if found is None and piece.count(".") == 4:
+            found = _literal_with_port(text, match)
         if found:
             return found
     return None
@@ -507,18 +542,34 @@ def _common_date(text: str) -> datetime | None:
     if match is None or month is None:
         return None
     day, _, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    if int(off_h) >= 24 or int(off_m) >= 60:
+    zone = _zone(sign, off_h, off_m)
+    if zone is None:
         return None
-    offset = (-1 if sign == "-" else 1) * timedelta(hours=int(off_h), minutes=int(off_m))
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
         local = datetime(
-            int(year), month, int(day), int(hour), int(minute), int(second), micro,
-            tzinfo=timezone(offset),
-        )  # fmt: skip
-        return local.astimezone(UTC)
+            int(year), month, int(day), int(hour), int(minute), int(second), micro, tzinfo=zone
+        )
+        return local if zone is UTC else local.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
+
+
+_ZONES: dict[str, timezone] = {}
+
+
+def _zone(sign: str, hours: str, minutes: str) -> timezone | None:
+    """The fixed-offset zone of '+hhmm', made once per offset seen (a few dozen exist)."""
+    key = sign + hours + minutes
+    zone = _ZONES.get(key)
+    if zone is None:
+        if int(hours) >= 24 or int(minutes) >= 60:
+            return None
+        offset = (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes))
+        zone = UTC if not offset else timezone(offset)
+        if len(_ZONES) < 2000:  # offsets are few; hostile input cannot grow this without bound
+            _ZONES[key] = zone
+    return zone
 
 
 def _read_tokens(tokens: list[str], parts: _DateParts) -> None:
@@ -659,19 +710,22 @@ def _assemble(parts: _DateParts) -> tuple[datetime | None, list[str]]:
 
 def parse_received(value: str) -> Hop:
     """Parse one unfolded Received value. The Hop has index 0 and no delay."""
-    return Hop(index=0, delay_seconds=None, clock_skew=False, **_hop_fields(value))
+    return _make_hop(_hop_fields(value), 0, None, False)
+
+
+def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: bool) -> Hop:
+    """A Hop filled from its fields at the cost of two dict updates: the frozen dataclass's
+    __init__ sets its 17 attributes one object.__setattr__ at a time (chains are long)."""
+    hop = object.__new__(Hop)
+    hop.__dict__.update(fields)
+    hop.__dict__.update(index=index, delay_seconds=delay, clock_skew=skewed)
+    return hop
 
 
 def _hop_fields(value: str) -> dict[str, Any]:
     """Everything a Hop holds that one Received value tells (not its place in a chain)."""
     text = _as_text(value)
-    items = _lex_simple(text)
-    unbalanced = False
-    if items is None:
-        pairs, unbalanced = _paren_pairs(text)
-        items = _lex(text, pairs)
-    field_items, date_text = _split_date(text, items)
-    parts, comments, repeated = _collect_parts(field_items)
+    parts, comments, repeated, date_text, unbalanced = _read_parts(text)
     timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
     protocol = _phrase(parts, "with")
     return dict(
@@ -760,6 +814,6 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
                 total += max(delay, 0.0)
             previous = timestamp
         skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
-        hops.append(Hop(index=index, delay_seconds=delay, clock_skew=skewed, **fields))
+        hops.append(_make_hop(fields, index, delay, skewed))
     total_seconds = total if dated >= 2 else None
     return Chain(hops=tuple(hops), total_transit_seconds=total_seconds, skipped=skipped)

@@ -6,9 +6,21 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from o365diag.findings import Report, render_cards_html, render_findings_html
+from o365diag.findings import Report, findings_text, render_cards_html, render_findings_html
+from o365diag.headers.diagnose import most_likely
+from o365diag.wording import duration, plural
 
-__all__ = ["analysis_html", "analysis_text", "auth_cards", "hops_html", "stamps_html"]
+__all__ = [
+    "analysis_html",
+    "analysis_text",
+    "auth_cards",
+    "hops_html",
+    "lead_html",
+    "lead_text",
+    "stamps_html",
+]
+
+_NOTHING_FOUND = "No problem in these headers: nothing at warning level or above."
 
 
 def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -65,10 +77,33 @@ def _level_state(level: int | None, threshold: int) -> str:
     return "bad" if level >= threshold else "good"
 
 
+def lead_text(report: Report) -> list[str]:
+    """The answer first: the most likely cause and what to do about it."""
+    lead = most_likely(report.findings)
+    if lead is None:
+        return [_NOTHING_FOUND]
+    lines = [f"Most likely cause: {lead.title} ({lead.code})"]
+    if lead.fix:
+        lines.append(f"  Do this: {lead.fix}")
+    return lines
+
+
+def lead_html(report: Report) -> str:
+    lead = most_likely(report.findings)
+    style = "border-left:.4rem solid #c62828;padding:.4rem .7rem;margin:.5rem 0"
+    if lead is None:
+        return f'<div class="lead" style="{style};border-color:#2e7d32">{_NOTHING_FOUND}</div>'
+    fix = f"<div><em>Do this:</em> {html.escape(lead.fix)}</div>" if lead.fix else ""
+    return (
+        f'<div class="lead" style="{style}"><strong>Most likely cause:</strong> '
+        f"{html.escape(lead.title)} <code>{html.escape(lead.code)}</code>{fix}</div>"
+    )
+
+
 def analysis_text(report: Report) -> str:
     data = report.to_dict()
     summary = data["summary"]
-    lines = [report.title, "=" * min(len(report.title), 100)]
+    lines = [report.title, "=" * min(len(report.title), 100), *lead_text(report), ""]
     for key in ("from", "to", "date", "message_id"):
         value = summary.get(key)
         if value:
@@ -78,32 +113,32 @@ def analysis_text(report: Report) -> str:
     lines.extend(f"  {label:<9} {value}" for label, value, _ in auth_cards(data))
     align = data["authentication"]["alignment"]
     lines.append(
-        f"  aligned   SPF {_text(align['spf_aligned'])}, DKIM {_text(align['dkim_aligned'])}"
+        f"  aligned   SPF {_yes_no(align['spf_aligned'])}, DKIM {_yes_no(align['dkim_aligned'])}"
         f" (From domain {_text(align['from_domain'])})"
     )
     lines.append("")
     lines.extend(_hops_text(data["hops"], data["total_transit_seconds"]))
     lines.append("")
     lines.append("Findings")
-    lines.extend(f.to_text() for f in report.sorted_findings())
+    lines.extend(findings_text(report.sorted_findings()))
     return "\n".join(lines)
 
 
 def _hops_text(hops: Sequence[dict[str, Any]], total: float | None) -> list[str]:
-    lines = [f"Received chain: {len(hops)} hop(s), total transit {_seconds(total)}"]
+    lines = [f"Received chain: {plural(len(hops), 'hop')}, total transit {duration(total)}"]
     for hop in hops[:50]:
         lines.append(
-            f"  {hop['index']:>3}. {_seconds(hop['delay_seconds']):>10}  "
+            f"  {hop['index']:>3}. {duration(hop['delay_seconds']):>10}  "
             f"{hop['from'] or hop['from_ip'] or '?'} -> {hop['by'] or '?'}"
             f"{'  [skew]' if hop.get('clock_skew') else ''}"
         )
     if len(hops) > 50:
-        lines.append(f"  ... {len(hops) - 50} more hop(s) in the JSON output")
+        lines.append(f"  ... {plural(len(hops) - 50, 'more hop')} in the JSON output")
     return lines
 
 
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} s"
+def _yes_no(value: bool | None) -> str:
+    return "—" if value is None else ("yes" if value else "no")
 
 
 def analysis_html(report: Report) -> str:
@@ -111,6 +146,7 @@ def analysis_html(report: Report) -> str:
     data = report.to_dict()
     parts = [
         f"<h2>{html.escape(report.title)}</h2>",
+        lead_html(report),
         render_cards_html(auth_cards(data)),
         render_findings_html(report.sorted_findings(), heading="Findings"),
         "<h3>Received chain</h3>",
@@ -140,14 +176,14 @@ def hops_html(hops: Sequence[dict[str, Any]], total: float | None) -> str:
                     hop["by"],
                     hop["with"],
                     hop["timestamp"],
-                    _seconds(delay) + (" (skew)" if hop.get("clock_skew") else ""),
+                    duration(delay) + (" (skew)" if hop.get("clock_skew") else ""),
                 )
             )
             + f'<td style="min-width:8em">{bar}</td></tr>'
         )
     head = "".join(f"<th>{h}</th>" for h in ("#", "from", "by", "with", "time (UTC)", "delay", ""))
     return (
-        f"<p>Total transit: {html.escape(_seconds(total))}</p>"
+        f"<p>Total transit: {html.escape(duration(total))}</p>"
         f"<table><tr>{head}</tr>{''.join(rows)}</table>"
     )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from o365diag.headers.render import analysis_html, analysis_text, auth_cards
 from o365diag.result import Result
+from o365diag.wording import duration
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -33,8 +34,13 @@ class HeadersResult(Result):
         cards = [(label, value) for label, value, _ in auth_cards(self.to_dict())]
         transit = self.data.get("total_transit_seconds")
         hops = self.data.get("hops") or []
-        total = "—" if transit is None else f"{float(transit):,.0f} s"
-        return [*cards, ("Hops", f"{len(hops)}, total transit {total}")]
+        total = duration(None if transit is None else float(transit))
+        lead = self.data.get("most_likely") or {}
+        return [
+            ("Most likely cause", lead.get("title")),
+            *cards,
+            ("Hops", f"{len(hops)}, total transit {total}"),
+        ]
 
     def to_text(self) -> str:
         return analysis_text(self)

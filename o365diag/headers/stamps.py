@@ -100,7 +100,8 @@ def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     if name in stamps.values:
         return
     if name == "sfs" or name == "ara":
-        ids = _SFS_ID.findall(value)
+        # SFS wraps each rule id in parentheses; ARA separates them with "|".
+        ids = _SFS_ID.findall(value) if name == "sfs" else [i for i in value.split("|") if i]
         stamps.values[name] = ids
         stamps.decoded.append(_describe(name, value, header, f"{len(ids)} rule ids"))
         return
@@ -119,13 +120,20 @@ def _describe(name: str, value: str, header: str, note: str | None = None) -> di
     table = _VALUE_TABLES.get(name)
     value_entry = load_table(table).lookup(value) if table and value else None
     best = value_entry or field_entry
+    # A field whose values are free text (CIP, CTRY, H, PTR ...) means what the field means; a
+    # coded value missing from its table is unknown, even though the field is documented.
+    free_text = table is None and field_entry is not None
+    meaning = value_entry.meaning if value_entry else note
+    if meaning is None and (free_text or not value) and field_entry is not None:
+        meaning = field_entry.meaning
+    unknown_code = table is not None and value_entry is None and bool(value)
     return {
         "field": name.upper(),
         "value": value,
         "header": header,
         "field_meaning": field_entry.meaning if field_entry else None,
-        "meaning": value_entry.meaning if value_entry else note,
-        "status": best.status if best else "unknown",
+        "meaning": meaning,
+        "status": "unknown" if unknown_code or not best else best.status,
         "source": best.source if best else None,
     }
 

@@ -605,15 +605,20 @@ def _dkim_records(answers: SetupAnswers) -> list[DnsRecord]:
 
 
 def _dmarc_record(answers: SetupAnswers) -> DnsRecord:
-    value = "v=DMARC1; p=none"
-    if answers.dmarc_rua:
-        value += f"; rua=mailto:{answers.dmarc_rua}"
+    # "Read the reports" needs a report address: without one, p=none tells nobody anything.
+    rua = answers.dmarc_rua or f"dmarc-reports@{answers.domain}"
+    where = (
+        ""
+        if answers.dmarc_rua
+        else f" The reports go to {rua}: create that mailbox (or a shared mailbox or alias), "
+        "or give your DMARC report service's address instead."
+    )
     return DnsRecord(
         "TXT",
         f"_dmarc.{answers.domain}",
-        value,
+        f"v=DMARC1; p=none; rua=mailto:{rua}",
         "Start with p=none and read the reports, then move to p=quarantine and p=reject. "
-        "If a DMARC record exists, keep it.",
+        f"If a DMARC record exists, keep it.{where}",
     )
 
 

@@ -208,6 +208,6 @@ def plan_html(plan: SetupPlan) -> str:
         f"<th>Value</th><th>Why</th></tr>{records}</table>"
         f"<h4>Exchange Online PowerShell {copy_button_html(plan.script())}</h4>{steps}"
         + _optional_html(plan)
-        + render_findings_html(plan.to_report().sorted_findings(), heading="Findings")
+        + render_findings_html(plan.to_report().sorted_findings(), heading="Findings", copy=True)
         + "</div>"
     )

@@ -8,7 +8,7 @@ result ends with the header check to do on the first real test message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from o365diag.findings import Finding, Report, Severity
@@ -114,13 +114,15 @@ async def _domain_audit(
     ips = _device_addresses(plan)
     try:
         if not options.demo:
-            return await audit_domain(
+            report = await audit_domain(
                 plan.answers.domain,
                 ips=ips,
                 nameserver=options.nameserver,
                 timeout=options.timeout,
                 check_dnsbl=options.check_dnsbl,
             )
+            _mark_planned_stages(report, plan)
+            return report
         from o365diag.setup.demo_zone import zone_for_plan
 
         zone = zone_for_plan(plan)
@@ -132,6 +134,7 @@ async def _domain_audit(
                 timeout=options.timeout,
                 check_dnsbl=False,
             )
+        _mark_planned_stages(report, plan)
         report.data["demo_zone"] = {
             "nameserver": nameserver,
             "queries": len(zone.queries),
@@ -141,6 +144,30 @@ async def _domain_audit(
     except (ValueError, DnsConfigError) as exc:
         notes.append(finding("setup.verify-skipped", f"Domain audit not run: {exc}"))
         return None
+
+
+# The first stage of a rollout that the plan itself recommends: found in the published records,
+# they are the plan working, not a problem (the plan says when to move on).
+_PLANNED_STAGES = {
+    "dmarc.p-none": "as this plan starts: move to quarantine once reports show only your senders",
+    "spf.softfail-all": "as this plan starts: move to -all once DKIM and DMARC pass",
+}
+
+
+def _mark_planned_stages(report: Report, plan: SetupPlan) -> None:
+    """Findings about records exactly as the plan wrote them become information, marked so."""
+    from o365diag.dns.audit import readiness
+
+    planned = {f"{r.name} TXT {r.value}" for r in plan.dns_records if r.type == "TXT"}
+    report.findings = [_as_planned(f, planned) for f in report.findings]
+    report.data["readiness"] = readiness(report.findings)
+
+
+def _as_planned(item: Finding, planned: set[str]) -> Finding:
+    note = _PLANNED_STAGES.get(item.code)
+    if note is None or not any(line in planned for line in item.evidence):
+        return item
+    return replace(item, severity=Severity.INFO, title=f"{item.title} ({note})")
 
 
 # -- the connection test --------------------------------------------------------------------------

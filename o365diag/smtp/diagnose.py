@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 
+from o365diag.domains import is_always_published
 from o365diag.findings import Finding, Severity
 from o365diag.knowledge import Entry, load_table
 from o365diag.smtp.config import PROFILES
@@ -32,7 +33,7 @@ def diagnose(session: Session) -> list[Finding]:
         if not step.failed:
             continue
         if step.reply is not None:
-            findings.append(explain_reply(step, session.config.profile))
+            findings.append(explain_reply(step, session.config.profile, _known_values(session)))
         elif step.error_code:
             code = _resolution_code(step.error_code, session.target.host)
             findings.append(local_finding(code, step.detail, step=step.name))
@@ -42,8 +43,14 @@ def diagnose(session: Session) -> list[Finding]:
 
 
 # ---------------------------------------------------------------- server replies
-def explain_reply(step: StepResult, profile: str) -> Finding:
-    """A finding for a failed step's reply: what it means at this step, for this profile."""
+def explain_reply(
+    step: StepResult, profile: str, known: Mapping[str, str | None] | None = None
+) -> Finding:
+    """A finding for a failed step's reply: what it means at this step, for this profile.
+
+    ``known`` fills the catalogue's placeholders (``<mailbox>``, ``<sender>``) with what the
+    session already knows, so a fix can be pasted as it is.
+    """
     assert step.reply is not None
     reply = step.reply
     entry = match_reply(reply, step.name, profile)
@@ -63,10 +70,27 @@ def explain_reply(step: StepResult, profile: str) -> Finding:
         severity=_severity_for(reply, entry),
         title=str(entry.get("title") or meaning),
         detail=" ".join(part for part in (detail, meaning, note) if part),
-        fix=str(entry.get("fix", "")),
+        fix=_filled(str(entry.get("fix", "")), known or {}),
         evidence=(*_reply_evidence(reply), f"catalogue: {entry.key} ({entry.status})"),
         references=_references(entry),
     )
+
+
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _filled(text: str, known: Mapping[str, str | None]) -> str:
+    """Placeholders replaced by known addresses (only plain ones: they go into PowerShell)."""
+    for placeholder, value in known.items():
+        if value and _PLAIN_ADDRESS.match(value):
+            text = text.replace(placeholder, value)
+    return text
+
+
+def _known_values(session: Session) -> dict[str, str | None]:
+    config = session.config
+    mailbox = config.username if config.username and "@" in config.username else None
+    return {"<mailbox>": mailbox, "<sender>": config.mail_from or None}
 
 
 def match_reply(reply: Reply, step: str, profile: str) -> Entry | None:
@@ -161,16 +185,6 @@ def _resolution_code(code: str, host: str | None) -> str:
     if code == "dns.no-address" and host and is_always_published(host):
         return "dns.microsoft-host-unresolved"
     return code
-
-
-def is_always_published(host: str) -> bool:
-    """True for Microsoft 365 endpoints that resolve on every working network."""
-    entry = load_table("dns_microsoft").lookup("always-published-hosts")
-    if entry is None:
-        return False
-    name = host.strip().rstrip(".").lower()
-    suffixes = tuple(f".{suffix}" for suffix in entry.get("suffixes") or ())
-    return name in (entry.get("value") or ()) or name.endswith(suffixes)
 
 
 def local_finding(

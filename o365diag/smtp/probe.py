@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -271,7 +272,8 @@ class Probe:
         host = self.target.host
         if config.connect_address:
             self.target.addresses = [config.connect_address]
-            detail = f"{host}: using the given address {config.connect_address}"
+            where = " (this machine)" if _is_loopback(config.connect_address) else ""
+            detail = f"{host}: using the given address {config.connect_address}{where}"
         else:
             self.target.addresses = await resolve_host(
                 host,
@@ -618,21 +620,39 @@ class Probe:
                 skipped.append(StepResult(name, "skipped", detail=self._skip_reason(name)))
         return skipped
 
+    def _failed_before(self, name: str) -> bool:
+        """True when a step that comes before ``name`` in a session failed."""
+        position = STEP_NAMES.index(name)
+        return any(
+            r.failed and r.name in STEP_NAMES and STEP_NAMES.index(r.name) < position
+            for r in self.results
+            if r.name != "quit"
+        )
+
     def _skip_reason(self, name: str) -> str:
         config = self.config
         if self._blocked:
             return f"not run: {self._blocked}"
-        if any(r.failed for r in self.results if r.name != "quit"):
+        if self._failed_before(name):
             return "not run: an earlier step failed"
         if config.stop_after and STEP_NAMES.index(name) > STEP_NAMES.index(config.stop_after):
             return f"not run: stopped after {config.stop_after}"
         if name in ("starttls", "ehlo-tls"):
             return f"not used (TLS mode {config.effective_tls_mode})"
+        if name == "auth" and config.profile != "submission":
+            return f"not used: {config.profile} sends without AUTH (the MX endpoint offers none)"
         if name == "auth":
             return "no credentials given"
         if name == "data":
             return "DATA is only sent with --send"
         return "not run"
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _local_failure(name: str, code: str, detail: str) -> StepResult:

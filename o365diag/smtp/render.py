@@ -82,8 +82,9 @@ def render_text(report: Report, *, transcript: bool = True) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report) -> str:
-    """An HTML fragment (escaped): summary, steps, transcript and findings."""
+def render_html(report: Report, *, copy: bool = False) -> str:
+    """An HTML fragment (escaped): summary, steps, transcript and findings (with ``copy``, a
+    Copy button on each fix: for the apps)."""
     data = report.to_dict()
     from html import escape as esc
 
@@ -95,7 +96,7 @@ def render_html(report: Report) -> str:
         f"{steps_html(data.get('steps', []))}"
         f"<details open><summary>Transcript</summary>"
         f"{transcript_html(_transcript_lines(data))}</details>"
-        f"{render_findings_html(report.sorted_findings(), heading='Findings')}"
+        f"{render_findings_html(report.sorted_findings(), heading='Findings', copy=copy)}"
     )
 
 

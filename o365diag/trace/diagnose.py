@@ -14,6 +14,7 @@ from o365diag.knowledge import Entry, KnowledgeError, load_table
 from o365diag.trace.limits import sending_limits
 from o365diag.trace.model import display_value
 from o365diag.trace.volume import MAX_TIME_BUCKETS, interval_label
+from o365diag.wording import duration, plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,6 +30,8 @@ _FAILURE_RATE = 0.2
 _TENANT_FAILED_RATE = 0.1
 _TENANT_FAILED_MIN = 20
 _STRONG_RATIO = 10.0
+# Below half a message per bucket the baseline is "none", and a ratio against it means nothing.
+_ALMOST_NONE = 0.5
 _OUTBOUND_SPAM_ERROR = 10
 _NEW_SENDER_BUSY = 100
 _PENDING_AGE = timedelta(hours=4)
@@ -93,11 +96,14 @@ def _input_rules(a: TraceAnalysis) -> Iterator[Finding]:
             + (f" ({e['value']!r})" if e.get("value") else "")
             for e in data.bad_rows.examples
         )
-        yield trace_finding(
-            "trace.bad-rows", {"count": data.bad_rows.count, "reasons": reasons}, evidence=evidence
-        )
+        values = {"rows": plural(data.bad_rows.count, "row"), "reasons": reasons}
+        yield trace_finding("trace.bad-rows", values, evidence=evidence)
     if data.duplicates:
-        yield trace_finding("trace.duplicates", {"count": data.duplicates})
+        values = {
+            "rows": plural(data.duplicates, "row"),
+            "duplicates": plural(data.duplicates, "duplicate row"),
+        }
+        yield trace_finding("trace.duplicates", values)
     if data.org_domains_inferred:
         yield trace_finding("trace.org-domains-inferred", {"domains": ", ".join(data.org_domains)})
     for info in data.files:
@@ -167,11 +173,20 @@ def _anomaly_rules(a: TraceAnalysis) -> Iterator[Finding]:
             severity = Severity.WARNING
         window = f"{display_value(row['start'])} to {display_value(row['end'])} UTC"
         evidence = (
-            f"{window} ({a.anomaly_interval // 60} min buckets): {row['observed']:,} observed, "
+            f"{window} (anomalies are looked for per {duration(a.anomaly_interval)}): "
+            f"{row['observed']:,} observed, "
             f"{row['expected']:,.1f} expected, score {row['score']:,.1f}",
             f"baseline: {a.baseline_method}",
         )
-        yield trace_finding(code, row, severity=severity, evidence=evidence)
+        yield trace_finding(code, {**row, **_usual(row)}, severity=severity, evidence=evidence)
+
+
+def _usual(row: dict[str, Any]) -> dict[str, str]:
+    """How much mail is usual, and how big the jump is, in words that hold near zero."""
+    expected = float(row["expected"])
+    if expected < _ALMOST_NONE:
+        return {"usual": "almost none", "jump": "from almost none"}
+    return {"usual": f"about {expected:,.1f}", "jump": f"{float(row['ratio']):,.1f}x"}
 
 
 def _newcomer_rules(a: TraceAnalysis) -> Iterator[Finding]:
@@ -188,7 +203,13 @@ def _newcomer_rules(a: TraceAnalysis) -> Iterator[Finding]:
         )
         busy = bool((table.get_column("rows") >= _NEW_SENDER_BUSY).any())
         severity = Severity.WARNING if code == "trace.new-sender" and busy else None
-        values = {"count": len(keys), "since": since, "keys": _listed(keys)}
+        noun = "new sender" if code == "trace.new-sender" else "new source IP"
+        values = {
+            "count": len(keys),
+            "items": plural(len(keys), noun),
+            "since": since,
+            "keys": _listed(keys),
+        }
         yield trace_finding(code, values, severity=severity, evidence=evidence)
 
 

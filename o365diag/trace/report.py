@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from o365diag.findings import render_cards_html, render_findings_html
 from o365diag.trace.model import as_records, display_value
 from o365diag.trace.volume import PROBLEM_CATEGORIES, bucket_range, interval_label
+from o365diag.wording import plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -25,7 +26,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def report_title(a: TraceAnalysis) -> str:
-    return f"Message trace: {a.data.format or 'no data'}, {a.data.messages.height:,} rows"
+    return f"Message trace: {a.data.format or 'no data'}, {plural(a.data.messages.height, 'row')}"
 
 
 def report_data(a: TraceAnalysis) -> dict[str, Any]:
@@ -169,6 +170,7 @@ def _text_anomalies(anomalies: pl.DataFrame) -> list[str]:
 def analysis_html(a: TraceAnalysis, figures: bool = True) -> str:
     """The body of a standalone page: cards, findings, charts (plotly.js inline), tables."""
     parts = [
+        f"<h2>{html.escape(report_title(a))}</h2>",
         render_cards_html(cards(a)),
         render_findings_html(a.to_report().sorted_findings(), heading="Findings"),
     ]

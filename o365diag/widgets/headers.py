@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from o365diag.findings import Report, render_cards_html, render_findings_html
 from o365diag.headers.analysis import analyze
 from o365diag.headers.parse import InputError
-from o365diag.headers.render import auth_cards, hops_html, stamps_html
+from o365diag.headers.render import auth_cards, hops_html, lead_html, stamps_html
 from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
 
 __all__ = ["HeaderAnalyzerApp"]
@@ -120,7 +120,8 @@ class HeaderAnalyzerApp(AppBase):
             return
         self.report = report
         data = report.to_dict()
-        self.cards.value = render_cards_html(auth_cards(data))
+        # The answer first: the most likely cause and what to do, above the cards.
+        self.cards.value = lead_html(report) + render_cards_html(auth_cards(data))
         self.findings.value = render_findings_html(
             report.sorted_findings(), heading="Findings", copy=True
         )

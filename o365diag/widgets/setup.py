@@ -156,10 +156,10 @@ class SetupAssistantApp(AppBase):
         self.verify_result = result
         parts = [f"<h4>Verify ({escape(result.mode)})</h4>"]
         if result.dns is not None:
-            parts.append(audit_html(result.dns))
+            parts.append(audit_html(result.dns, copy=True))
         if result.smtp is not None:
-            parts.append(render_html(result.smtp))
-        parts.append(render_findings_html(result.findings, heading="Next"))
+            parts.append(render_html(result.smtp, copy=True))
+        parts.append(render_findings_html(result.findings, heading="Next", copy=True))
         self.verify_view.value = "".join(parts)
 
     def clear_results(self) -> None:
