@@ -62,6 +62,13 @@ def assert_utf8(text: str) -> None:
     text.encode("utf-8")  # strict: a lone surrogate would raise here
 
 
+def survives_as_utf8(call: Callable[[], str], limit: float = FAST) -> None:
+    """``survives``, and the text it made (when it made one) is valid UTF-8."""
+    text = survives(call, limit)
+    if text is not None:
+        assert_utf8(text)
+
+
 # -- shared pieces --------------------------------------------------------------------------------
 HOSTILE_WORDS = [
     "",
@@ -396,9 +403,7 @@ def test_fuzz_trace_loaders(data: bytes, interval: str) -> None:
         analysis = analyze_trace(load_traces([("fuzz.csv", data)]), interval=interval)
         return analysis.to_report().to_json()
 
-    text = survives(load_and_analyze, SLOW)
-    if text is not None:
-        assert_utf8(text)
+    survives_as_utf8(load_and_analyze, SLOW)
 
 
 # -- configuration audit ---------------------------------------------------------------------------
@@ -452,9 +457,7 @@ def test_fuzz_audit_exports(objects: list[dict[str, Any]], encoding: str, wrap: 
         exported = parse_export(data, "fuzz.json")
         return audit_exports(AuditContext([exported], (), ())).to_json()
 
-    result = survives(load_and_audit)
-    if result is not None:
-        assert_utf8(result)
+    survives_as_utf8(load_and_audit)
 
 
 # -- saved results for `o365diag report` -----------------------------------------------------------
@@ -515,9 +518,7 @@ def test_fuzz_report_loader(saved: Any, redact: bool, depth: int) -> None:
         shared = SharedReport.build(results, redact=redact, notes=notes)
         return shared.to_html() + shared.to_markdown()
 
-    page = survives(load_and_render, SLOW)
-    if page is not None:
-        assert_utf8(page)
+    survives_as_utf8(load_and_render, SLOW)
 
 
 # -- DNS records -----------------------------------------------------------------------------------
