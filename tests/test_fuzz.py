@@ -142,15 +142,14 @@ json_leaf = st.one_of(
 )
 
 
-def json_values(max_leaves: int = 40) -> st.SearchStrategy[Any]:
-    return st.recursive(
-        json_leaf,
-        lambda children: st.one_of(
-            st.lists(children, max_size=6),
-            st.dictionaries(short_text, children, max_size=6),
-        ),
-        max_leaves=max_leaves,
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(children, max_size=6), st.dictionaries(short_text, children, max_size=6)
     )
+
+
+def json_values(max_leaves: int = 40) -> st.SearchStrategy[Any]:
+    return st.recursive(json_leaf, _containers, max_leaves=max_leaves)
 
 
 def json_text(value: Any) -> str:
