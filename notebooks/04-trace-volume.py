@@ -41,6 +41,8 @@ SAMPLES = ["messagetrace-v2.csv", "messagetrace-detail.csv"]  # files in noteboo
 INTERVAL = "auto"  # bar width of the volume chart: auto, 5m, 15m, 1h, 6h, 1d
 SENDER = ""  # after loading, show only this sender ("" for all)
 AUTO_RUN = True  # analyse the samples straight away
+GRAPH_STORE = ""  # a store folder written by `o365diag trace --graph` (or the panel below) to load instead
+STORE_FOR_PULLS = "tenant-store"  # where the Connect panel below stores what it pulls
 
 # %%
 from pathlib import Path
@@ -53,7 +55,9 @@ pio.renderers.default = "plotly_mimetype+notebook"
 DATA = Path.cwd() / "data"
 
 app = TraceExplorerApp(samples_dir=DATA)
-app.paths.value = "\n".join(f"data/{name}" for name in SAMPLES if (DATA / name).is_file())
+app.paths.value = GRAPH_STORE or "\n".join(
+    f"data/{name}" for name in SAMPLES if (DATA / name).is_file()
+)
 app.interval.value = INTERVAL
 app
 
@@ -63,6 +67,28 @@ if AUTO_RUN and app.paths.value:
 if SENDER and app.analysis is not None:
     app.sender.value = SENDER.lower()
     await app.task
+
+# %% [markdown]
+# ## Or pull the trace from your tenant
+#
+# Instead of exporting by hand, sign in once and pull message trace from Microsoft Graph
+# (read-only). Your admin grants the app `ExchangeMessageTrace.Read.All` once and creates the
+# message-trace service principal (see `docs/tenant.md`). Fill in the tenant and the app ID,
+# click **Sign in** (a code to enter in any browser), then **Pull**: the rows go into a local
+# store folder, page by page, and the app above loads it when the pull ends. **Cancel** stops
+# it; a second pull fetches only what is missing. No token is shown or saved in the notebook.
+
+# %%
+from o365diag.widgets import ConnectPanel
+
+
+def load_pulled_store(folder, _report):
+    app.paths.value = str(folder)
+    app.run()
+
+
+connect = ConnectPanel(out=STORE_FOR_PULLS, on_pulled=load_pulled_store)
+connect
 
 # %% [markdown]
 # ## The charts, for sharing

@@ -97,7 +97,16 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands={"setup": "command", "audit": "command"},
         app="o365diag.widgets.setup:SetupAssistantApp",
     ),
-    capability("tenant", results={}, commands={"tenant": "command"}),
+    capability(
+        "tenant",
+        results={
+            "pull": "result:PullResult",
+            "tenant-check": "result:TenantCheckResult",
+            "signins": "result:SigninsResult",
+        },
+        commands={"tenant": "command", "signins": "command", "collect-script": "command"},
+        app="o365diag.widgets.tenant:ConnectPanel",
+    ),
 )
 
 

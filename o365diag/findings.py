@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from o365diag.knowledge import KnowledgeError, load_table
 
 __all__ = [
     "Finding",
@@ -15,6 +19,7 @@ __all__ = [
     "catalogue_finding",
     "copy_button_html",
     "escape_html",
+    "fill_template",
     "findings_text",
     "render_cards_html",
     "render_findings_html",
@@ -314,15 +319,32 @@ def render_cards_html(cards: Iterable[tuple[str, str, str]]) -> str:
     return f'<div class="cards" style="display:flex;flex-wrap:wrap">{cells}</div>'
 
 
-class _Blank(dict[str, Any]):
-    """format_map values: a value nobody supplied reads as ``missing`` instead of a KeyError."""
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Set (to anything) by the test suite: a template naming a value the caller did not pass is
+# then an error instead of a visible ``{name}`` left in the text.
+STRICT_ENV = "O365DIAG_STRICT_PLACEHOLDERS"
 
-    def __init__(self, values: Mapping[str, Any], missing: str) -> None:
-        super().__init__(values)
-        self.missing = missing
 
-    def __missing__(self, key: str) -> str:
-        return self.missing
+def fill_template(template: str, values: Mapping[str, Any], missing: str = "(unknown)") -> str:
+    """``{name}`` placeholders filled from ``values``; ``{{`` and ``}}`` are braces.
+
+    Only ``{identifier}`` is a placeholder, so PowerShell's ``@{Add='<ip>'}`` stays as written.
+    A value given as None reads as ``missing``; a name not given at all stays visible as
+    ``{name}`` (and raises KnowledgeError when O365DIAG_STRICT_PLACEHOLDERS is set).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        token, name = match.group(0), match.group(1)
+        if name is None:
+            return token[0]
+        if name not in values:
+            if os.environ.get(STRICT_ENV):
+                raise KnowledgeError(f"the text names {{{name}}} but no value was given for it")
+            return token
+        value = values[name]
+        return missing if value is None else str(value)
+
+    return _PLACEHOLDER.sub(replace, template)
 
 
 def catalogue_finding(
@@ -342,20 +364,19 @@ def catalogue_finding(
     """A finding from the catalogue entry ``code`` of knowledge table ``table``.
 
     The entry gives the default severity, the title, the meaning (used as detail) and the fix;
-    ``{name}`` placeholders in them are filled from ``values``. Arguments given here win.
+    ``{name}`` placeholders in them are filled from ``values`` (see ``fill_template``).
+    Arguments given here win.
     """
-    from o365diag.knowledge import load_table
-
     entry = load_table(table).lookup(code)
     if entry is None:
         raise KeyError(f"finding code {code!r} is not in {table}.json")
-    fields = _Blank({k: v for k, v in (values or {}).items() if v is not None}, missing)
+    fields = dict(values or {})
     return Finding(
         code=code,
         severity=severity or Severity(entry.get("severity", "info")),
-        title=title or str(entry.get("title", code)).format_map(fields),
-        detail=detail or entry.meaning.format_map(fields),
-        fix=fix if fix is not None else str(entry.get("fix", "")).format_map(fields),
+        title=title or fill_template(str(entry.get("title", code)), fields, missing),
+        detail=detail or fill_template(entry.meaning, fields, missing),
+        fix=fix if fix is not None else fill_template(str(entry.get("fix", "")), fields, missing),
         evidence=tuple(evidence)[:max_evidence],
         references=tuple(dict.fromkeys((*references, entry.source))),
     )

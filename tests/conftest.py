@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_headers"
 NOTEBOOKS = REPO / "notebooks"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# A finding text naming a value its caller did not give is an error in every test (and in the
+# CLI runs they start), not a silent "(unknown)".
+os.environ.setdefault("O365DIAG_STRICT_PLACEHOLDERS", "1")
 
 
 @pytest.fixture

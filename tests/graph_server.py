@@ -77,6 +77,7 @@ class GraphServer:
         expire_after: int | None = None,
         details: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None,
         service_principal: bool = True,
+        compact: bool = False,
     ) -> None:
         self.ca = ca or LocalCA("o365diag test Graph CA")
         self.cafile = self.ca.write_ca(folder)
@@ -89,6 +90,7 @@ class GraphServer:
         self.mode = mode
         self.expire_after = expire_after
         self.service_principal = service_principal
+        self.retry_after = "1"  # seconds, in the 429 answers that carry one
         self.details = dict(details or {})
         self.requests: list[str] = []
         self.authorizations: list[str] = []
@@ -96,6 +98,9 @@ class GraphServer:
         self._token_uses: dict[str, int] = {}
         self._rows = sorted(records, key=lambda r: r["receivedDateTime"], reverse=True)
         self._encoded = [json.dumps(r, separators=(",", ":")).encode() for r in self._rows]
+        self.row_count = len(self._rows)
+        if compact:  # the benchmark's millions of rows: times only, no equality filters
+            self._rows = [{"receivedDateTime": r["receivedDateTime"]} for r in self._rows]
         self._signins = sorted(signins, key=lambda r: r["createdDateTime"], reverse=True)
         self._matches: dict[str, list[int]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -348,7 +353,7 @@ def _handler_for(server: GraphServer) -> type[BaseHTTPRequestHandler]:
                 number = len(server.requests)
                 fault = server.faults.pop(number, None)
             if fault in ("429", "503"):
-                headers = {"Retry-After": "1"} if fault == "429" else {}
+                headers = {"Retry-After": server.retry_after} if fault == "429" else {}
                 body = graph_error(
                     "TooManyRequests" if fault == "429" else "ServiceUnavailable", "Try later."
                 )
@@ -391,3 +396,46 @@ def _handler_for(server: GraphServer) -> type[BaseHTTPRequestHandler]:
             self.connection.close()
 
     return Handler
+
+
+def synthetic_signins(now: datetime, count: int = 400) -> list[dict[str, Any]]:
+    """Graph signIn objects over the last 20 days: SMTP AUTH from devices and apps (some
+    failing with 50126, some non-interactive), and other client apps that a pull must skip."""
+    devices = ["scanner@example.com", "erp@example.com", "printer-2@example.com"]
+    people = ["alice@example.com", "bob@example.com"]
+    records = []
+    for n in range(count):
+        smtp = n % 3 != 2
+        user = devices[n % len(devices)] if smtp else people[n % len(people)]
+        failed = smtp and n % 7 == 0
+        interactive = n % 4 != 0
+        records.append(
+            {
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "createdDateTime": _iso(now - timedelta(minutes=71 * n + 13)),
+                "userPrincipalName": user,
+                "userDisplayName": user.split("@")[0],
+                "userId": f"11111111-0000-4000-8000-{n % 5:012d}",
+                "appId": "00000002-0000-0ff1-ce00-000000000000",
+                "appDisplayName": "Office 365 Exchange Online",
+                "clientAppUsed": "Authenticated SMTP" if smtp else "Browser",
+                "ipAddress": f"203.0.113.{10 + n % 5}",
+                "correlationId": f"22222222-0000-4000-8000-{n:012d}",
+                "isInteractive": interactive,
+                "signInEventTypes": ["interactiveUser" if interactive else "nonInteractiveUser"],
+                "status": {
+                    "errorCode": 50126 if failed else 0,
+                    "failureReason": "Invalid username or password." if failed else None,
+                },
+                "location": {"city": "Springfield", "countryOrRegion": "US"},
+                "resourceDisplayName": "Office 365 Exchange Online",
+            }
+        )
+    return records
+
+
+def graph_args(command: str, server: GraphServer, out: Path, *extra: str) -> list[str]:
+    """A pull's command line against ``server`` with the token from $GRAPH_TOKEN."""
+    connection = ["--graph-url", server.url, "--cafile", str(server.cafile)]
+    token = ["--token-env", "GRAPH_TOKEN", "--tenant", "contoso.example"]
+    return [command, "--graph", *connection, *token, "--out", str(out), "--json", *extra]

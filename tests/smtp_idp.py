@@ -31,7 +31,16 @@ CLIENT_ID = "00000000-0000-4000-8000-00000000c11e"
 SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # What the token endpoint does once the user has had a chance to act.
-VERDICTS = ("approve", "decline", "expire", "never", "confidential-app", "no-consent", "html")
+VERDICTS = (
+    "approve",
+    "decline",
+    "expire",
+    "never",
+    "confidential-app",
+    "no-consent",
+    "html",
+    "ca-blocked",
+)
 # What Microsoft Entra answers at the token endpoint for two common app registration mistakes.
 _TOKEN_ERRORS = {
     "confidential-app": (
@@ -42,6 +51,10 @@ _TOKEN_ERRORS = {
     "no-consent": (
         "invalid_grant",
         "AADSTS65001: The user or administrator has not consented to use the application.",
+    ),
+    "ca-blocked": (
+        "invalid_grant",
+        "AADSTS53003: Access has been blocked by Conditional Access policies.",
     ),
 }
 

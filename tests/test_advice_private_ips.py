@@ -143,3 +143,12 @@ def test_header_analysis_never_advises_a_private_sending_ip_for_spf() -> None:
         assert "ip4:10.20.30.40" not in item.fix and "public IP 10.20.30.40" not in item.fix
     spf = next(f for f in private.findings if f.code == "spf-fail")
     assert "10.20.30.40 is a private (RFC 1918) address" in spf.fix and EGRESS_HINT in spf.fix
+
+
+def test_the_configuration_audit_says_where_to_find_the_public_address() -> None:
+    from o365diag.setup.audit import audit_files
+    from tests.test_audit_rules import BAD
+
+    report = audit_files(BAD)
+    private = [f for f in report.findings if f.code == "audit.connector-private-ip"]
+    assert private and all(EGRESS_HINT in f.fix for f in private)

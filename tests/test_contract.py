@@ -167,6 +167,8 @@ BAD_INPUT = {
     "audit": (["{junk}"], "junk.csv"),
     "report": (["{junk}", "-o", "{tmp}/r.html"], "junk.csv"),
     "tenant": (["login", "--client-id", "00000000-0000-0000-0000-000000000000"], "--tenant"),
+    "signins": (["{junk}"], "junk.csv"),
+    "collect-script": (["-o", "{tmp}/no/such/folder/collect.ps1"], "cannot write"),
 }
 
 

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from o365diag.findings import Finding, Report, Severity, render_cards_html
+from o365diag.knowledge import load_table
 
 
 def _finding(severity: Severity, code: str = "x") -> Finding:
@@ -90,3 +94,33 @@ def test_escape_html_matches_the_standard_library() -> None:
     for _ in range(2000):
         text = "".join(rng.choice("ab<>&\"' é\x00;") for _ in range(24))
         assert escape_html(text) == html.escape(text)
+
+
+def test_powershell_hash_literals_in_a_fix_are_not_placeholders() -> None:
+    from o365diag.findings import catalogue_finding, fill_template
+
+    assert fill_template("@{Add='<ip>'} for {ip}", {"ip": "192.0.2.1"}) == (
+        "@{Add='<ip>'} for 192.0.2.1"
+    )
+    assert fill_template("{{literal}} {x}", {"x": None}) == "{literal} (unknown)"
+    entry = load_table("setup_findings").lookup("audit.connector-ip-mismatch")
+    assert entry is not None
+    names = set(re.findall(r"\{([A-Za-z_]\w*)\}", str(entry.get("fix"))))
+    fix = catalogue_finding(
+        "setup_findings", "audit.connector-ip-mismatch", dict.fromkeys(names, "x")
+    ).fix
+    assert "@{Add=" in fix and "(unknown)" not in fix
+
+
+def test_a_value_the_caller_did_not_give_is_never_silently_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from o365diag.findings import fill_template
+    from o365diag.knowledge import KnowledgeError
+
+    with pytest.raises(KnowledgeError, match=r"\{mailbox\}"):
+        fill_template("Set-Mailbox -Identity {mailbox}", {})
+    monkeypatch.delenv("O365DIAG_STRICT_PLACEHOLDERS")
+    assert fill_template("Set-Mailbox -Identity {mailbox}", {}) == (
+        "Set-Mailbox -Identity {mailbox}"
+    )

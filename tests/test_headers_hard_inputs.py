@@ -173,3 +173,13 @@ def test_both_commands_refuse_the_storage_msg_in_one_line(
         assert "Traceback" not in stderr
         assert len(stderr.strip().splitlines()) == 1
         assert "not a stream" in stderr
+
+
+def test_a_message_saved_with_its_mbox_envelope_line_is_not_malformed() -> None:
+    report = analyze(
+        "From sender@example.org Mon Dec  7 00:00:00 2026\n"
+        "From: App <app@example.org>\nSubject: saved from a mailbox file\n"
+    )
+    assert report.data["input"]["stray_lines"] == 0
+    assert "malformed-header" not in report.codes()
+    assert report.data["summary"]["from_address"] == "app@example.org"

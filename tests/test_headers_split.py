@@ -34,6 +34,8 @@ def _line_by_line(text: str) -> tuple[list[tuple[str, str]], list[str], bool, bo
             fields[-1][1].append(line.strip())
         else:
             stray.append(line)
+    if stray and stray[0].startswith("From ") and stray[0][5:6] not in ("", ":", " ", "\t"):
+        stray = stray[1:]  # an mbox envelope line ("From sender date") is no stray line
     joined = [(name, " ".join(p for p in parts if p)) for name, parts in fields]
     return joined, stray, repaired, had_body
 

@@ -207,3 +207,20 @@ async def test_source_address_is_used_and_a_foreign_one_fails() -> None:
     assert _failure(foreign) == ("connect", "connect.failed")
     failed = next(s for s in foreign.data["steps"] if s["status"] == "failed")
     assert failed["detail"].startswith("cannot connect to 127.0.0.1")
+
+
+def test_the_smtp_nameserver_is_parsed_like_the_domain_checks() -> None:
+    from o365diag.smtp.resolve import make_resolver
+
+    resolver = make_resolver("[::1]:5353", 1.0)
+    assert (resolver.nameservers, resolver.port) == (["::1"], 5353)
+    resolver = make_resolver("2001:db8::53", 1.0)
+    assert (resolver.nameservers, resolver.port) == (["2001:db8::53"], 53)
+
+
+async def test_a_bracketed_nameserver_with_a_port_reaches_the_dns_server(dns: DnsServer) -> None:
+    host, port = dns.nameserver.rsplit(":", 1)
+    async with Simulator("direct-send") as sim:
+        config = sim.client_config(host=None, connect_address=None, nameserver=f"[{host}]:{port}")
+        report = await Probe(config).run()
+    assert report.data["target"]["mx"] == [{"preference": 10, "host": MX_HOST}]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import subprocess
 
 import pytest
 
 from o365diag.findings import Severity
+from o365diag.knowledge import load_table
 from o365diag.smtp.probe import Probe
 from o365diag.smtp.simulator import DEMO_USER, SCENARIOS, Simulator
 
@@ -115,3 +117,22 @@ async def test_refused_recipient_does_not_stop_the_other_recipients() -> None:
     finding = next(f for f in report.findings if f.code == "smtp.5.7.1")
     assert "partner@example.net" in finding.detail
     assert "own tenant" in finding.detail  # the direct-send note
+
+
+def test_importing_the_simulator_leaves_aiosmtpds_logger_alone(
+    python: str, cli_env: dict[str, str]
+) -> None:
+    code = (
+        "import logging, o365diag.smtp.simulator; "
+        "log = logging.getLogger('mail.log'); print(len(log.handlers), log.level, log.disabled)"
+    )
+    result = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, env=cli_env, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["0", "0", "False"]
+
+
+def test_the_simulators_refusals_are_the_catalogues_words() -> None:
+    texts = {str(e.get("text")) for e in load_table("smtp_replies").entries}
+    refusals = [s.behaviour.auth_reply for s in SCENARIOS.values() if s.behaviour.auth_reply]
+    assert refusals and all(r.split(" ", 2)[2] in texts for r in refusals)

@@ -281,3 +281,17 @@ def test_a_wrong_secret_is_a_clear_refusal(
     err = capfd.readouterr().err
     assert code == 1 and "AADSTS7000215" in err and "not-the-secret" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_device_code_blocked_by_conditional_access_points_to_the_browser(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("O365DIAG_HOME", str(tmp_path / "home"))
+    scopes = tuple(f"https://127.0.0.1/{s}" for s in GRAPH_SCOPES)
+    with IdentityProvider(tmp_path, verdict="ca-blocked", scopes=scopes) as idp:
+        argv = ["tenant", "login", "--tenant", TENANT, "--client-id", CLIENT_ID]
+        argv += ["--authority", idp.authority, "--cafile", str(idp.cafile), "--timeout", "5"]
+        argv += ["--graph-url", "https://127.0.0.1", "--wait", "10"]
+        code = main(argv)
+    err = capfd.readouterr().err.strip().splitlines()
+    assert code == 1 and "AADSTS53003" in err[-1] and "try --browser" in err[-1]

@@ -24,7 +24,8 @@ def test_every_tenant_finding_code_is_documented() -> None:
     assert [c for c in codes() if f"`{c}`" not in PAGE] == []
 
 
-def test_every_code_is_used_by_the_package_and_renders() -> None:
+def test_every_code_is_used_by_the_package_and_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("O365DIAG_STRICT_PLACEHOLDERS")  # missing values on purpose
     source = "".join(
         p.read_text(encoding="utf-8") for p in (REPO / "o365diag" / "tenant").glob("*.py")
     )

@@ -190,18 +190,24 @@ def parse_nameserver(spec: str) -> tuple[str, int]:
     if spec.startswith("["):
         host, sep, rest = spec[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
-            raise DnsConfigError(f"bad nameserver {spec!r}: expected [IPv6]:PORT")
+            raise DnsConfigError(
+                f"bad nameserver {spec!r}: expected [IPv6]:PORT", field="nameserver"
+            )
         port_text = rest[1:]
     elif spec.count(":") == 1:
         host, port_text = spec.split(":")
     try:
         address = str(ipaddress.ip_address(host))
     except ValueError as exc:
-        raise DnsConfigError(f"bad nameserver {spec!r}: HOST must be an IP address") from exc
+        raise DnsConfigError(
+            f"bad nameserver {spec!r}: HOST must be an IP address", field="nameserver"
+        ) from exc
     port = 53
     if port_text:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise DnsConfigError(f"bad nameserver {spec!r}: PORT must be 1-65535")
+            raise DnsConfigError(
+                f"bad nameserver {spec!r}: PORT must be 1-65535", field="nameserver"
+            )
         port = int(port_text)
     return address, port
 

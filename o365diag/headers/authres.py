@@ -243,6 +243,9 @@ def _pairs(segment: list[Token]) -> tuple[list[_Item], list[str]]:
             items.append(("word", text, ""))
             continue
         name, equals, value = text.partition("=")
+        if value and not key:  # the usual "name=value" in one word
+            items.append(("pair", name, value))
+            continue
         if key and not _joins(key, name):
             items.append(("word", key, ""))
             key = ""

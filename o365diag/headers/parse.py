@@ -47,6 +47,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
 # RFC 5322 §4.5.3 (obsolete syntax) allows white space between the name and the colon.
 _FIELD_START = re.compile(r"([!-9;-~]{1,200})[ \t]*:[ \t]?")
+# "From sender date" of mbox; "From : a@example.com" (obsolete syntax) is a header field.
+_ENVELOPE_LINE = re.compile(r"From [^\s:]")
 _FIELD_LINE = re.compile(r"^([!-9;-~]{1,200})[ \t]*:", re.MULTILINE)
 ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
@@ -223,8 +225,13 @@ def parse_header_block(text: str) -> HeaderSet:
     found = _WHOLE_FIELD.findall(block)
     unfolded_lines = block.count("\n") - block.count("\n ") - block.count("\n\t") + 1
     if len(found) == unfolded_lines:  # every line starts a field or is folded
+        fields = result.fields
         for name, value in found:
-            _add_field(result, name, _unfold(value) if "\n" in value else value.strip())
+            raw = _unfold(value) if "\n" in value else value.strip()
+            if "=?" in raw:
+                _add_field(result, name, raw)
+            else:  # the common case, inline: this loop runs for every field of every message
+                fields.append(_new_field(HeaderField, (name, raw, raw, len(fields), name.lower())))
     else:
         _split_repairing(result, block)
     return result
@@ -255,7 +262,10 @@ def _first_field(text: str, result: HeaderSet) -> int | None:
             break
         position = start.end()
     end = start.start() if start else len(text)
-    result.stray_lines.extend(line for line in text[:end].split("\n") if line.strip())
+    lines = [line for line in text[:end].split("\n") if line.strip()]
+    if lines and _ENVELOPE_LINE.match(lines[0]):
+        del lines[0]  # the mbox envelope line a saved message may start with: not damage
+    result.stray_lines.extend(lines)
     return start.start() if start else None
 
 

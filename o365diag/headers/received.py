@@ -46,6 +46,7 @@ _PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
 _TOKEN = re.compile(r";|[^\s;]+")
 # A comment (one level of nesting allowed, as in Postfix's TLS comment), ';', or a word.
 _SIMPLE_TOKEN = re.compile(r"\((?:[^()\\]|\([^()\\]*\))*\)|;|[^\s;()]+")
+_FLAT_TOKEN = re.compile(r"[^\s;()]+|\([^()\\]*\)|;")  # the same without nesting: faster
 
 # "@" splits qmail's "(user@192.0.2.1)" into the user and the address.
 _IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"'@]+")
@@ -285,10 +286,12 @@ def _read_parts_simple(text: str) -> _Lexed | None:
     at most once, no escapes, a ';' before the date. None for anything else."""
     if "\\" in text:
         return None
-    tokens = _SIMPLE_TOKEN.findall(text)
+    tokens = _FLAT_TOKEN.findall(text)
     opens, closes = text.count("("), text.count(")")
     if (opens or closes) and (opens != closes or "".join(tokens).count("(") != opens):
-        return None  # nested deeper, or unmatched parentheses
+        tokens = _SIMPLE_TOKEN.findall(text)  # a comment inside a comment, as Postfix writes
+        if opens != closes or "".join(tokens).count("(") != opens:
+            return None  # nested deeper, or unmatched parentheses
     end = len(tokens)
     while end and tokens[end - 1] == ";":
         end -= 1

@@ -210,7 +210,9 @@ def _range_finding(
         return finding(
             "audit.connector-private-ip",
             f"Inbound connector '{connector.name}' lists {entry}, a private range.",
-            fix=f"{narrow}, then add the public egress IP with {add_public}",
+            fix=f"{narrow}, then add the public address the device's network sends from (the "
+            "FromIP of its messages in the message trace, or ask whoever runs the firewall "
+            f"which address it translates the device to) with {add_public}",
             evidence=evidence,
         )
     count = address_count(networks)

@@ -48,10 +48,11 @@ EXPORT_COMMANDS: dict[str, str] = {
     "OrganizationConfig": "Get-OrganizationConfig | ConvertTo-Json -Depth 5",
     "User": "Get-User -ResultSize Unlimited | Select-Object UserPrincipalName,"
     "WindowsEmailAddress,RecipientTypeDetails,AuthenticationPolicy | ConvertTo-Json -Depth 5",
+    "AcceptedDomain": "Get-AcceptedDomain | ConvertTo-Json -Depth 5",
 }
 KINDS: tuple[str, ...] = tuple(EXPORT_COMMANDS)
-# Kinds only the cutover readiness reads; the audit does not ask for them.
-CUTOVER_ONLY_KINDS: tuple[str, ...] = ("User",)
+# Kinds the cutover readiness (and the org domains) read; the audit does not ask for them.
+CUTOVER_ONLY_KINDS: tuple[str, ...] = ("User", "AcceptedDomain")
 
 _CAS_MARKERS = frozenset(
     {
@@ -276,6 +277,8 @@ _KIND_TESTS = (
     ("AuthenticationPolicy", lambda n: any(k.startswith("allowbasicauth") for k in n)),
     ("OrganizationConfig", lambda n: bool(n & _ORG_MARKERS)),
     ("User", _is_user),
+    # Get-AcceptedDomain (o365diag collect-script exports it with the rest).
+    ("AcceptedDomain", lambda n: "domainname" in n and "domaintype" in n),
 )
 
 

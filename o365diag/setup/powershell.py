@@ -28,7 +28,7 @@ __all__ = [
 
 _SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 _BARE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_CMDLET = re.compile(r"^[A-Z][a-z]+-[A-Za-z0-9]+$")
+_CMDLET = re.compile(r"^[A-Z][A-Za-z]+-[A-Za-z0-9]+$")  # ConvertTo-Json too
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _CONTROL_SPLIT = re.compile(f"({_CONTROL.pattern})")

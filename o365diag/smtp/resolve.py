@@ -11,9 +11,14 @@ import ipaddress
 import socket
 from typing import NamedTuple
 
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+from o365diag.dns.resolver import parse_nameserver
 from o365diag.errors import NetworkError
 
-__all__ = ["MxRecord", "ResolveError", "lookup_mx", "resolve_host"]
+__all__ = ["MxRecord", "ResolveError", "lookup_mx", "make_resolver", "resolve_host"]
 
 
 class ResolveError(NetworkError):
@@ -30,21 +35,12 @@ class MxRecord(NamedTuple):
     host: str
 
 
-def _nameserver_parts(nameserver: str) -> tuple[str, int]:
-    host, _, port = (
-        nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
-    )
-    if not host:
-        host, port = nameserver, ""
-    return host, int(port) if port else 53
-
-
-def _resolver(nameserver: str | None, timeout: float) -> object:
-    import dns.asyncresolver
-
+def make_resolver(nameserver: str | None, timeout: float) -> dns.asyncresolver.Resolver:
+    """dnspython's resolver for ``nameserver`` (``HOST[:PORT]``, IPv6 as ``[2001:db8::1]:53``,
+    parsed as the domain check parses it) or the system's configuration."""
     resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
     if nameserver:
-        host, port = _nameserver_parts(nameserver)
+        host, port = parse_nameserver(nameserver)
         resolver.nameservers = [host]
         resolver.port = port
     resolver.lifetime = timeout
@@ -54,12 +50,9 @@ def _resolver(nameserver: str | None, timeout: float) -> object:
 
 async def lookup_mx(domain: str, *, nameserver: str | None, timeout: float) -> list[MxRecord]:
     """MX records of ``domain``, best preference first."""
-    import dns.exception
-    import dns.resolver
-
-    resolver = _resolver(nameserver, timeout)
+    resolver = make_resolver(nameserver, timeout)
     try:
-        answer = await resolver.resolve(domain, "MX")  # type: ignore[attr-defined]
+        answer = await resolver.resolve(domain, "MX")
     except dns.resolver.NXDOMAIN:
         raise ResolveError("dns.no-mx", f"{domain} does not exist (NXDOMAIN)") from None
     except dns.resolver.NoAnswer:
@@ -116,15 +109,12 @@ async def _resolve_with_system(host: str, port: int, family: int, timeout: float
 async def _resolve_with_dnspython(
     host: str, family: int, nameserver: str, timeout: float
 ) -> list[str]:
-    import dns.exception
-    import dns.resolver
-
-    resolver = _resolver(nameserver, timeout)
+    resolver = make_resolver(nameserver, timeout)
     kinds = {4: ("A",), 6: ("AAAA",)}.get(family, ("A", "AAAA"))
     found: list[str] = []
     for kind in kinds:
         try:
-            answer = await resolver.resolve(host, kind)  # type: ignore[attr-defined]
+            answer = await resolver.resolve(host, kind)
         except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
             continue
         except dns.exception.DNSException as exc:

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import binascii
 import json
-import logging
 import secrets
 import shutil
 import ssl
@@ -28,6 +27,7 @@ from typing import Any
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from o365diag.errors import ConfigError
+from o365diag.knowledge import load_table
 from o365diag.smtp.certs import LocalCA
 from o365diag.smtp.config import ProbeConfig, Secret
 
@@ -56,16 +56,23 @@ _BANNER_NAMES = {
 }
 _MAX_SIZE = 157286400
 
-_AUTH_DISABLED = (
-    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is "
-    "disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more "
-    "information."
-)
-_BASIC_RETIRED = "550 5.7.30 Basic authentication is not supported for Client Submission."
-_LEGACY_TLS = (
-    "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your "
-    "client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls"
-)
+
+def known_reply(key: str, code: int | None = None, suffix: str = "") -> str:
+    """A reply as Exchange Online words it, from the catalogue ``smtp_replies`` (entry
+    ``key``), so the simulator and the diagnosis read the same text."""
+    entry = load_table("smtp_replies").lookup(key)
+    if entry is None:
+        raise KeyError(f"{key} is not in smtp_replies.json")
+    enhanced = entry.get("enhanced")
+    if isinstance(enhanced, list):
+        enhanced = enhanced[-1]
+    number = code if code is not None else entry.get("code")
+    return f"{number} {enhanced} {entry.get('text')}{suffix}"
+
+
+_AUTH_DISABLED = known_reply("E07")
+_BASIC_RETIRED = known_reply("E12")
+_LEGACY_TLS = known_reply("E01")
 
 
 @dataclass(frozen=True)
@@ -226,10 +233,6 @@ def _scenarios() -> dict[str, Scenario]:
 
 SCENARIOS: dict[str, Scenario] = _scenarios()
 
-# aiosmtpd warns through logging on every AUTH (a deprecated attribute it sets itself); without
-# a handler Python would print that on stderr, so give its logger a silent one.
-logging.getLogger("mail.log").addHandler(logging.NullHandler())
-
 
 def get_scenario(name: str) -> Scenario:
     try:
@@ -381,15 +384,31 @@ class Simulator:
         return ProbeConfig(**settings)
 
 
+class _QuietSession(Session):
+    """aiosmtpd's session without the deprecation warning aiosmtpd itself triggers on every
+    successful AUTH (it sets ``login_data``): the server's logger is left as it is."""
+
+    @property
+    def login_data(self) -> Any:
+        return self._login_data
+
+    @login_data.setter
+    def login_data(self, value: Any) -> None:
+        self._login_data = value
+
+
 class _SimulatedSMTP(SMTP):
     """aiosmtpd's server with Microsoft 365's wording where the two differ."""
 
     AuthLoginUsernameChallenge = "Username:"
     AuthLoginPasswordChallenge = "Password:"
 
+    def _create_session(self) -> Session:
+        return _QuietSession(self.loop)
+
     async def smtp_AUTH(self, arg: str) -> None:
         if not _over_tls(self):
-            await self.push("504 5.7.4 Unrecognized authentication type")
+            await self.push(known_reply("E05"))
             return
         await super().smtp_AUTH(arg)
 
@@ -430,7 +449,7 @@ class _Handler:
         responses: list[str],
     ) -> list[str]:
         if hostname.lower().rstrip(".") in self.own_names:
-            return ["550 5.7.506 Access Denied, Bad HELO"]
+            return [known_reply("E39", 550)]
         tls = _over_tls(server)
         if tls and self.behaviour.legacy_tls and _tls_version(server) in ("TLSv1", "TLSv1.1"):
             return [_LEGACY_TLS]
@@ -478,7 +497,7 @@ class _Handler:
         )
 
     def _auth_failed(self, server: SMTP) -> str:
-        return f"535 5.7.3 Authentication unsuccessful [{server.hostname}]"
+        return known_reply("E06", suffix=f" [{server.hostname}]")
 
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
         blob: bytes | object = _b64(args[1]) if len(args) > 1 else await server.challenge_auth("")
@@ -521,10 +540,10 @@ class _Handler:
             if not _over_tls(server):
                 return "530 5.7.0 Must issue a STARTTLS command first"
             if not session.authenticated:
-                return f"530 5.7.57 Client not authenticated to send mail. [{server.hostname}]"
+                return known_reply("E13", suffix=f" [{server.hostname}]")
             login = getattr(session.auth_data, "login", b"").decode("utf-8", "replace")
             if address.lower() != login.lower():
-                return "550 5.7.60 SMTP; Client does not have permissions to send as this sender"
+                return known_reply("E14")
         if self.behaviour.mail_reply:
             return self.behaviour.mail_reply.format(peer=_peer_ip(session))
         return None
@@ -542,9 +561,9 @@ class _Handler:
             if self._connector_matches(server, session):
                 pass
             elif self._has_connector:
-                return "550 5.7.64 TenantAttribution; Relay Access Denied"
+                return known_reply("E22")
             else:
-                return "550 5.7.1 Unable to relay"
+                return known_reply("E24")
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient OK"
 

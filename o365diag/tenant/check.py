@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from o365diag.findings import Finding, Report, catalogue_finding
+from o365diag.findings import Finding, catalogue_finding
 from o365diag.tenant.graph import GraphClient, GraphError
 from o365diag.tenant.pull import MESSAGE_TRACE_PATH
+from o365diag.tenant.result import CHECK_SCHEMA, TenantCheckResult
 from o365diag.tenant.timerange import format_instant
 
 __all__ = ["CHECK_SCHEMA", "SIGNINS_PATH", "TRACE_APP_ID", "check_tenant"]
 
-CHECK_SCHEMA = "o365diag.tenant-check/1"
 TRACE_APP_ID = "8bd644d1-64a1-4d4b-ae52-2e0cbf64e373"
 SIGNINS_PATH = "/beta/auditLogs/signIns"
 _TABLE = "tenant_findings"
@@ -21,9 +21,9 @@ _TABLE = "tenant_findings"
 
 def check_tenant(
     client: GraphClient, tenant: str, mode: str, sign_in: dict[str, Any] | None = None
-) -> Report:
+) -> TenantCheckResult:
     """``sign_in`` is what ``tenant status`` shows (None with a token from the environment)."""
-    report = Report(CHECK_SCHEMA, title=f"Tenant check for {tenant}")
+    report = TenantCheckResult(title=f"Tenant check for {tenant}")
     checks: dict[str, str] = {}
     if sign_in is not None:
         report.findings.extend(_sign_in_findings(sign_in))

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import UsageError
-from o365diag.tenant.options import add_graph_options
+from o365diag.output import add_output_options, emit
+from o365diag.tenant.options import add_graph_options, add_pull_options
 
 if TYPE_CHECKING:
     from o365diag.findings import Report
+    from o365diag.result import Result
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import GraphClient, TokenSource
 
@@ -46,9 +48,11 @@ def register(subparsers: Any) -> None:
     logout.set_defaults(func=run_logout)
     check = actions.add_parser("check", help="check permissions, service principal, licence")
     add_graph_options(check)
-    check.add_argument("--json", action="store_true")
+    add_output_options(check, "o365diag.tenant-check/1")
     check.set_defaults(func=run_check)
     parser.set_defaults(func=lambda _args: _help(parser))
+    register_signins(subparsers)
+    register_collect(subparsers)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -126,11 +130,12 @@ def _token_tenant(token: str) -> str | None:
 
 def _client(args: argparse.Namespace, kind: str) -> tuple[GraphClient, str, Connection | None]:
     from o365diag.tenant.graph import GraphClient, GraphSettings, budget_for
+    from o365diag.tenant.pull import THROTTLE
 
     connection = None if args.token_env else _connection(args)
     tokens = _tokens(args, connection)
     tenant = _tenant_of(args, tokens, connection)
-    limit, period = _throttle(args.throttle)
+    limit, period = _throttle(args.throttle) if args.throttle else THROTTLE.get(kind, (100, 300.0))
     settings = GraphSettings(
         graph_url=args.graph_url
         or (connection.graph_url if connection else None)
@@ -152,15 +157,6 @@ def _throttle(text: str) -> tuple[int, float]:
         raise UsageError("--throttle is REQUESTS/SECONDS, e.g. 100/300") from None
 
 
-def _emit(report: Report, as_json: bool, summary: str) -> None:
-    if as_json:
-        print(report.to_json())
-    else:
-        print(summary)
-        if report.findings:
-            print(report.to_text())
-
-
 def _exit_code(report: Report) -> int:
     from o365diag.findings import Severity
 
@@ -168,16 +164,21 @@ def _exit_code(report: Report) -> int:
     return 1 if incomplete or report.worst >= Severity.ERROR else 0
 
 
-def _failure_report(schema: str, title: str, exc: Exception, data: dict[str, Any]) -> Report:
-    from o365diag.findings import Report, catalogue_finding
+def _failure(result_type: type[Result], exc: Exception, data: dict[str, Any]) -> Result:
+    """The result of a command that could not reach Graph at all: one finding says why."""
+    from o365diag.findings import catalogue_finding
 
     code = getattr(exc, "code", "tenant.graph-error")
     detail = getattr(exc, "detail", str(exc))
     finding = catalogue_finding("tenant_findings", code, {"detail": detail})
-    return Report(schema, data={**data, "complete": False}, findings=[finding], title=title)
+    return result_type(data={**data, "complete": False}, findings=[finding])
 
 
 # ---------------------------------------------------------------- login, status, logout
+# Entra's answer when a Conditional Access policy blocks the sign-in (e.g. the device code flow).
+_CA_BLOCK = "AADSTS53003"
+
+
 def run_login(args: argparse.Namespace) -> int:
     from o365diag.tenant.auth import MsalTokens
     from o365diag.tenant.graph import GraphError
@@ -194,7 +195,10 @@ def run_login(args: argparse.Namespace) -> int:
         else:
             outcome = tokens.login_device_code(_show, args.wait)
     except GraphError as exc:
-        print(f"o365diag tenant login: {exc.detail}", file=sys.stderr)
+        hint = ""
+        if connection.mode == "delegated" and not args.browser and _CA_BLOCK in exc.detail:
+            hint = " (Conditional Access may block device code sign-in: try --browser)"
+        print(f"o365diag tenant login: {exc.detail}{hint}", file=sys.stderr)
         return 1
     who = outcome.get("account") or f"app {connection.client_id}"
     print(f"Signed in to {connection.tenant} as {who} ({connection.mode}).")
@@ -260,67 +264,76 @@ def run_logout(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from o365diag.tenant.check import check_tenant
     from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.result import TenantCheckResult
 
     try:
         client, tenant, connection = _client(args, "check")
     except GraphError as exc:
-        report = _failure_report("o365diag.tenant-check/1", "Tenant check", exc, {})
-        _emit(report, args.json, "Tenant check: not signed in")
+        emit(_failure(TenantCheckResult, exc, {"tenant": args.tenant}), args)
         return 1
     sign_in = getattr(client.tokens, "status", None)
     mode = connection.mode if connection else "token"
     report = check_tenant(client, tenant, mode, sign_in() if sign_in else None)
-    _emit(report, args.json, f"Tenant check for {tenant}")
+    emit(report, args)
     return _exit_code(report)
 
 
 # ---------------------------------------------------------------- trace --graph
 def run_trace_pull(args: argparse.Namespace) -> int:
-    from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.pull import (
-        PULL_SCHEMA,
-        TracePullRequest,
-        canonical_status,
-        pull_message_trace,
-    )
-    from o365diag.tenant.store import Store, filters_key
-    from o365diag.tenant.timerange import asked_range
-
     if args.inputs:
         raise UsageError("--graph pulls from Graph: give no input files with it")
-    if not args.out:
-        raise UsageError("--graph needs --out DIR (the store folder)")
     if args.details < 0:
         raise UsageError("--details takes a number of messages, 0 or more")
+    return _run_pull(args, "messageTrace")
+
+
+def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
+    from o365diag.tenant.pull import canonical_status
+
+    if kind != "messageTrace":
+        return {}
     try:
         status = canonical_status(args.status) if args.status else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    now = datetime.now(UTC)
-    start, end, cut = asked_range(
-        since=args.since, start=args.start, end=args.end, now=now, default_since="10d"
-    )
-    filters = {
+    return {
         "sender": _lower(args.sender),
         "recipient": _lower(args.recipient),
         "status": status,
         "from_ip": args.from_ip,
     }
-    asked = {"start": start.isoformat(), "end": end.isoformat(), "filters": filters}
+
+
+def _run_pull(args: argparse.Namespace, kind: str) -> int:
+    """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
+    from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.pull import plan_pull, pull_range
+    from o365diag.tenant.result import PullResult
+
+    if not args.out:
+        raise UsageError("--graph needs --out DIR (the store folder)")
+    filters = _pull_filters(args, kind)
+    pull_range(kind, args.since, args.start, args.end, datetime.now(UTC))  # usage errors first
+    asked = {"since": args.since, "start": args.start, "end": args.end, "filters": filters}
     try:
-        client, tenant, _ = _client(args, "messageTrace")
+        client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        report = _failure_report(PULL_SCHEMA, "Message trace pull", exc, {"asked": asked})
-        return _finish(report, args)
-    request = TracePullRequest(start, end, tenant, filters, args.details, cut=cut, since=args.since)
-    store = Store(Path(args.out), tenant, "messageTrace", filters_key(filters), filters)
+        return _finish(_failure(PullResult, exc, {"asked": asked}), args)
+    job = plan_pull(
+        kind,
+        tenant,
+        args.out,
+        since=args.since,
+        start=args.start,
+        end=args.end,
+        filters=filters,
+        details=getattr(args, "details", 0),
+    )
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:
-        report = pull_message_trace(client, store, request, line, now=now)
+        report = job.run(client, line)
     finally:
         line.close()
-        client.close()
-    report.data["store"] = str(Path(args.out))
     return _finish(report, args)
 
 
@@ -328,14 +341,8 @@ def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value else None
 
 
-def _finish(report: Report, args: argparse.Namespace) -> int:
-    data = report.data
-    summary = (
-        f"{data.get('rows_written', 0):,} rows written in {data.get('pages', 0)} pages "
-        f"({len(data.get('requests', []))} requests, {data.get('retries', 0)} retries, "
-        f"{data.get('throttle_wait_s', 0):.1f} s throttle wait) into {data.get('store', '-')}"
-    )
-    _emit(report, args.json, summary)
+def _finish(report: Result, args: argparse.Namespace) -> int:
+    emit(report, args)
     code = _exit_code(report)
     if code:
         worst = report.sorted_findings()[0] if report.findings else None
@@ -365,3 +372,64 @@ class _ProgressLine:
         if self._shown:
             sys.stderr.write("\r" + " " * 110 + "\r")
             sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- signins
+def register_signins(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "signins",
+        help="SMTP AUTH sign-ins: pull them from Graph, or read the Entra portal's downloads",
+        description="With --graph: pull the SMTP AUTH sign-ins (clientAppUsed 'Authenticated "
+        "SMTP'), interactive and non-interactive, into a Parquet store (needs Entra ID P1/P2). "
+        "Without: read the Entra admin center's sign-in downloads (CSV or JSON, detected by "
+        "their columns) or such a store, and summarise who still signs in with SMTP AUTH.",
+    )
+    parser.add_argument("inputs", nargs="*", metavar="FILE", help="portal CSV/JSON or a store")
+    parser.add_argument("--graph", action="store_true", help="pull from Microsoft Graph into --out")
+    add_output_options(parser, "o365diag.signins/1; with --graph o365diag.pull/1")
+    add_pull_options(parser, "30d")
+    add_graph_options(parser)
+    parser.set_defaults(func=run_signins)
+
+
+def run_signins(args: argparse.Namespace) -> int:
+    if args.graph:
+        return _run_pull(args, "signIns")
+    if not args.inputs:
+        raise UsageError("give sign-in downloads (CSV or JSON), a store folder, or --graph")
+    from o365diag.tenant.signin_report import signins_report
+
+    report = signins_report(args.inputs)
+    emit(report, args)
+    return _exit_code(report)
+
+
+# ---------------------------------------------------------------- collect-script
+def register_collect(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "collect-script",
+        help="write a read-only PowerShell script that exports the Exchange settings to audit",
+        description="Write one read-only ExchangeOnlineManagement script that exports the "
+        "transport config, CAS mailboxes, users' authentication policies, authentication "
+        "policies, organization config, connectors, connection filter and accepted domains "
+        "as ConvertTo-Json files into one folder; then run: o365diag audit FOLDER.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.set_defaults(func=run_collect_script)
+
+
+def run_collect_script(args: argparse.Namespace) -> int:
+    from o365diag import __version__
+    from o365diag.tenant.collect import collect_script
+
+    script = collect_script(__version__)
+    if not args.output:
+        sys.stdout.write(script)
+        return 0
+    try:
+        # UTF-8 with a BOM: Windows PowerShell 5.1 reads a file without one as ANSI.
+        Path(args.output).write_text(script, encoding="utf-8-sig", newline="\r\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"Wrote {args.output}. Run it in PowerShell, then: o365diag audit o365diag-export")
+    return 0

@@ -41,7 +41,7 @@ def add_graph_options(parser: Any) -> None:
     # Test and tuning knobs: how long to back off when Graph gives no Retry-After.
     group.add_argument("--backoff-base", type=float, default=2.0, help=argparse.SUPPRESS)
     group.add_argument("--backoff-cap", type=float, default=60.0, help=argparse.SUPPRESS)
-    group.add_argument("--throttle", default="100/300", help=argparse.SUPPRESS)
+    group.add_argument("--throttle", help=argparse.SUPPRESS)
 
 
 def add_pull_options(parser: Any, default_since: str) -> None:

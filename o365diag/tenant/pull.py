@@ -1,11 +1,11 @@
-"""Pull message trace from Graph into the store: windows, pages, days, details, progress.
+"""Pull from Graph into the store: windows, pages, days, details, progress.
 
-:func:`pull_message_trace` fetches only the days the store lacks (plus days that still held
-Pending or GettingStatus rows), one window of at most 10 days at a time, pages of the
-largest size Graph serves, and writes each page's rows at once (normalized exactly as the
-Graph JSON export is by the file loaders). A failure or a Cancel stops the pull; what was
-stored is kept and the state says which days are complete. The result is a Report with the
-``o365diag.pull/1`` schema.
+:func:`pull` (``MESSAGE_TRACE`` or ``SIGN_INS``) fetches only the days the store lacks (plus
+days that still held Pending or GettingStatus messages), one window of at most 10 days at a
+time, pages of the largest size Graph serves, and writes the rows at once (normalized
+exactly as the file loaders normalize the same objects). A failure or a Cancel stops the pull;
+what was stored is kept and the state says which days are complete. The result is a Report
+with the ``o365diag.pull/1`` schema. A :class:`Source` says what differs between the two.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import Finding, Report, catalogue_finding
 from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
+from o365diag.tenant.result import PULL_SCHEMA, PullResult
 from o365diag.tenant.store import Store
 from o365diag.tenant.timerange import (
     MAX_AGE,
@@ -32,18 +34,33 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "MESSAGE_TRACE",
     "MESSAGE_TRACE_PATH",
     "PULL_SCHEMA",
+    "SIGNINS_PATH",
+    "SIGN_INS",
+    "SMTP_CLIENT_APP",
+    "SOURCES",
+    "THROTTLE",
+    "PullJob",
     "PullProgress",
+    "Source",
     "TracePullRequest",
     "canonical_status",
+    "plan_pull",
+    "pull",
     "pull_message_trace",
+    "pull_range",
 ]
 
-PULL_SCHEMA = "o365diag.pull/1"
 MESSAGE_TRACE_PATH = "/v1.0/admin/exchange/tracing/messageTraces"
+# The event types are a beta filter: v1.0 lists interactive sign-ins only.
+SIGNINS_PATH = "/beta/auditLogs/signIns"
+SMTP_CLIENT_APP = "Authenticated SMTP"
 MAX_PAGE = 5000
-KIND = "messageTrace"
+# Pages are normalized and written in batches of about this many rows: the loaders' fixed
+# cost per call (date format detection...) is paid once per batch, memory stays bounded.
+BATCH_ROWS = 20_000
 FINDINGS_TABLE = "tenant_findings"
 _UNSETTLED = ("Pending", "GettingStatus")
 _DETAIL_STATUSES = ("Failed", "Quarantined")
@@ -75,6 +92,7 @@ _FILTER_FIELDS = {
     "recipient": "recipientAddress",
     "status": "status",
     "from_ip": "fromIP",
+    "client_app": "clientAppUsed",
 }
 # Graph's exchangeMessageTraceStatus values (v1.0 adds recalled behind include-unknown-enum).
 _GRAPH_STATUSES = (
@@ -98,13 +116,27 @@ def canonical_status(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What one kind of pull asks Graph for and how its rows are stored."""
+
+    kind: str
+    path: str
+    time_field: str  # the Graph property the range filters on
+    time_column: str  # the same instant in the normalized frame
+    page_size: int  # the largest page Graph serves
+    passes: tuple[str | None, ...]  # one listing per extra clause (None: no clause)
+    normalize: Callable[[list[Any], _Tally, str], pl.DataFrame]
+    unsettled: Callable[[pl.DataFrame], int]
+
+
+@dataclass(frozen=True)
 class TracePullRequest:
     start: datetime
     end: datetime
     tenant: str
     filters: Mapping[str, str | None] = field(default_factory=dict)
     details: int = 0
-    page_size: int = MAX_PAGE
+    page_size: int | None = None  # None: the source's largest
     cut: bool = False  # the range was cut to the last 90 days
     since: str | None = None
 
@@ -155,6 +187,11 @@ class _Tally:
     outside: int = 0
     per_day: dict[date, list[int]] = field(default_factory=dict)  # day -> [rows, unsettled]
 
+    def count_bad(self, by_reason: Mapping[str, int]) -> None:
+        for reason, count in by_reason.items():
+            self.bad += count
+            self.bad_reasons[reason] = self.bad_reasons.get(reason, 0) + count
+
 
 Progress = Callable[[PullProgress], None]
 
@@ -165,11 +202,25 @@ def pull_message_trace(
     request: TracePullRequest,
     on_progress: Progress | None = None,
     now: datetime | None = None,
-) -> Report:
+) -> PullResult:
+    """Message trace into the store (see :func:`pull`)."""
+    return pull(MESSAGE_TRACE, client, store, request, on_progress, now)
+
+
+def pull(
+    source: Source,
+    client: GraphClient,
+    store: Store,
+    request: TracePullRequest,
+    on_progress: Progress | None = None,
+    now: datetime | None = None,
+) -> PullResult:
     """Fetch what the store lacks for ``request``; never raises for Graph's refusals or a
     Cancel: they end the pull with a finding."""
     now = now or datetime.now(UTC)
-    report = Report(PULL_SCHEMA, title=f"Message trace pull for {request.tenant}")
+    started = time.perf_counter()
+    title = "Message trace" if source.kind == MESSAGE_TRACE_KIND else "Sign-in"
+    report = PullResult(title=f"{title} pull for {request.tenant}")
     if request.cut:
         report.findings.append(_finding("tenant.range-cut", start=format_instant(request.start)))
     pieces = day_pieces(request.start, request.end)
@@ -178,17 +229,19 @@ def pull_message_trace(
     windows = group_windows((p.start, p.end) for p in wanted)
     progress = PullProgress(windows=len(windows))
     tally = _Tally()
-    state = _Run(client, store, request, on_progress or (lambda _p: None), progress, tally)
+    state = _Run(source, client, store, request, on_progress or (lambda _p: None), progress, tally)
     complete = state.run(windows, wanted, report)
     if complete and request.details > 0:
         complete = state.fetch_details(report)
     _fill(report, request, windows, client, tally, pieces, wanted, complete)
+    report.data["elapsed_s"] = round(time.perf_counter() - started, 3)
     return report
 
 
 class _Run:
     def __init__(
         self,
+        source: Source,
         client: GraphClient,
         store: Store,
         request: TracePullRequest,
@@ -196,7 +249,7 @@ class _Run:
         progress: PullProgress,
         tally: _Tally,
     ) -> None:
-        self.client, self.store, self.request = client, store, request
+        self.source, self.client, self.store, self.request = source, client, store, request
         self.show, self.progress, self.tally = show, progress, tally
         self.started = time.monotonic()
         self.details_fetched = 0
@@ -229,54 +282,50 @@ class _Run:
         return True
 
     def _window(self, window: Window, covered: float, total: float) -> None:
-        params = {
-            "$filter": _filter(window, self.request.filters),
-            "$top": str(self.request.page_size),
-        }
-        for page in self.client.pages(MESSAGE_TRACE_PATH, params):
-            oldest = self._page(page, window)
-            if oldest is not None:
-                done = covered + (window.end - max(oldest, window.start)).total_seconds()
-                self._show(done / total, f"{window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}")
-        self._show((covered + (window.end - window.start).total_seconds()) / total, "window done")
+        source = self.source
+        span = (window.end - window.start).total_seconds()
+        label = f"{window.start:%Y-%m-%d}..{window.end:%Y-%m-%d}"
+        for number, clause in enumerate(source.passes):
+            params = {
+                "$filter": _filter(source.time_field, window, self.request.filters, clause),
+                "$top": str(self.request.page_size or source.page_size),
+            }
+            share = span / len(source.passes)
+            buffer: list[Any] = []
+            try:
+                for page in self.client.pages(source.path, params):
+                    records = _records(page)
+                    buffer.extend(records)
+                    if len(buffer) >= BATCH_ROWS:
+                        self._store(buffer, window)
+                        buffer = []
+                    self.progress.rows = self.tally.rows + len(buffer)
+                    oldest = _oldest(records, source.time_field)
+                    if oldest is not None:
+                        within = (window.end - max(oldest, window.start)).total_seconds() / span
+                        self._show((covered + share * (number + within)) / total, label)
+            finally:  # what came before a failure or a Cancel is kept
+                self._store(buffer, window)
+        self._show((covered + span) / total, "window done")
 
-    def _page(self, page: dict[str, Any], window: Window) -> datetime | None:
-        records = page.get("value")
-        if not isinstance(records, list):
-            raise GraphError("tenant.malformed-page", "a page has no list of rows ('value')")
+    def _store(self, records: list[Any], window: Window) -> None:
         if not records:
-            return None
-        frame = self._normalize(records)
-        inside = frame.filter(
-            (frame["received"] >= window.start) & (frame["received"] < window.end)
-        )
+            return
+        column = self.source.time_column
+        frame = self.source.normalize(records, self.tally, self.request.tenant)
+        inside = frame.filter((frame[column] >= window.start) & (frame[column] < window.end))
         self.tally.outside += frame.height - inside.height
         self._write(inside)
-        oldest = frame.get_column("received").min()
-        return oldest if isinstance(oldest, datetime) else None
-
-    def _normalize(self, records: list[Any]) -> pl.DataFrame:
-        from o365diag.trace.normalize import graph_messages
-
-        raw = _raw_page(records)
-        part = graph_messages(raw, "graph-messagetrace", "auto")
-        self.tally.bad += part.bad.count
-        for reason, count in part.bad.by_reason.items():
-            self.tally.bad_reasons[reason] = self.tally.bad_reasons.get(reason, 0) + count
-        assert part.messages is not None
-        return part.messages.with_columns(_file_label(self.request.tenant))
 
     def _write(self, frame: pl.DataFrame) -> None:
-        import polars as pl
-
         if frame.is_empty():
             return
-        days = frame.get_column("received").dt.date()
+        days = frame.get_column(self.source.time_column).dt.date()
         for (day,), rows in frame.with_columns(days.alias("_day")).group_by("_day"):
             assert isinstance(day, date)
             rows = rows.drop("_day")
             self.store.write_day(day, rows)
-            unsettled = rows.filter(pl.col("status").is_in(_UNSETTLED)).height
+            unsettled = self.source.unsettled(rows)
             counts = self.tally.per_day.setdefault(day, [0, 0])
             counts[0] += rows.height
             counts[1] += unsettled
@@ -309,7 +358,8 @@ class _Run:
         return self._guarded(every_message, report)
 
     def _detail_candidates(self) -> list[tuple[str, str, str | None]]:
-        """Failed or quarantined rows of the asked range, newest first, not fetched yet."""
+        """The newest N failed or quarantined rows of the asked range whose details the store
+        lacks (a re-run with the same N fetches nothing more)."""
         import polars as pl
 
         files = [
@@ -333,22 +383,23 @@ class _Run:
             .sort("received", descending=True)
             .collect()
         )
-        candidates: list[tuple[str, str, str | None]] = []
-        for trace_id, recipient, sender, _ in rows.iter_rows():
-            if len(candidates) >= self.request.details:
-                break
-            if not self.store.has_details(trace_id, recipient):
-                candidates.append((trace_id, recipient, sender))
-        return candidates
+        newest = rows.head(self.request.details).iter_rows()
+        return [
+            (trace_id, recipient, sender)
+            for trace_id, recipient, sender, _ in newest
+            if not self.store.has_details(trace_id, recipient)
+        ]
 
     def _details_of(self, trace_id: str, recipient: str, sender: str | None) -> None:
+        from urllib.parse import quote
+
         from o365diag.trace.normalize import detail_events
         from o365diag.trace.read import RawTable
 
-        address = recipient.replace("'", "''")
-        path = (
-            f"{MESSAGE_TRACE_PATH}/{trace_id}/getDetailsByRecipient(recipientAddress='{address}')"
-        )
+        # OData doubles a quote inside a string literal; the URL then escapes what it must.
+        address = quote(recipient.replace("'", "''"), safe="@'")
+        function = f"getDetailsByRecipient(recipientAddress='{address}')"
+        path = f"{MESSAGE_TRACE_PATH}/{quote(trace_id, safe='')}/{function}"
         records: list[dict[str, Any]] = []
         for page in self.client.pages(path):
             value = page.get("value")
@@ -375,6 +426,50 @@ def _details_frame(rows: list[dict[str, Any]], raw_table: Any, detail_events: An
     part = detail_events(raw, "graph-messagetrace-detail", "auto")
     events: pl.DataFrame = part.events
     return events
+
+
+def _records(page: dict[str, Any]) -> list[Any]:
+    records = page.get("value")
+    if not isinstance(records, list):
+        raise GraphError("tenant.malformed-page", "a page has no list of rows ('value')")
+    return records
+
+
+def _oldest(records: list[Any], time_field: str) -> datetime | None:
+    """The time of a page's last row (Graph lists newest first), for the progress only."""
+    last = records[-1] if records else None
+    text = last.get(time_field) if isinstance(last, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _normalize_trace(records: list[Any], tally: _Tally, tenant: str) -> pl.DataFrame:
+    from o365diag.trace.normalize import graph_messages
+
+    part = graph_messages(_raw_page(records), "graph-messagetrace", "auto")
+    tally.count_bad(part.bad.by_reason)
+    assert part.messages is not None
+    return part.messages.with_columns(_file_label(tenant))
+
+
+def _unsettled_trace(rows: pl.DataFrame) -> int:
+    import polars as pl
+
+    return rows.filter(pl.col("status").is_in(_UNSETTLED)).height
+
+
+def _normalize_signins(records: list[Any], tally: _Tally, tenant: str) -> pl.DataFrame:
+    from o365diag.tenant.signins import signins_frame_from_graph
+    from o365diag.trace.model import BadRows
+
+    bad = BadRows()
+    frame = signins_frame_from_graph(records, bad_rows=bad)
+    tally.count_bad(bad.by_reason)
+    return frame.with_columns(_file_label(tenant))
 
 
 def _raw_page(records: list[Any]) -> Any:
@@ -407,14 +502,18 @@ def _file_label(tenant: str) -> pl.Expr:
     return pl.lit(f"graph:{tenant}").alias("file")
 
 
-def _filter(window: Window, filters: Mapping[str, str | None]) -> str:
+def _filter(
+    field_name: str, window: Window, filters: Mapping[str, str | None], clause: str | None
+) -> str:
     parts = [
-        f"receivedDateTime ge {format_instant(window.start)}",
-        f"receivedDateTime le {format_instant(_ceil_second(window.end))}",
+        f"{field_name} ge {format_instant(window.start)}",
+        f"{field_name} le {format_instant(_ceil_second(window.end))}",
     ]
     for name, value in filters.items():
         if value:
             parts.append(f"{_FILTER_FIELDS[name]} eq '{value.replace(chr(39), chr(39) * 2)}'")
+    if clause:
+        parts.append(clause)
     return " and ".join(parts)
 
 
@@ -475,3 +574,97 @@ def _fill(
             "bad_rows": tally.bad,
         }
     )
+
+
+MESSAGE_TRACE_KIND = "messageTrace"
+MESSAGE_TRACE = Source(
+    kind=MESSAGE_TRACE_KIND,
+    path=MESSAGE_TRACE_PATH,
+    time_field="receivedDateTime",
+    time_column="received",
+    page_size=MAX_PAGE,
+    passes=(None,),
+    normalize=_normalize_trace,
+    unsettled=_unsettled_trace,
+)
+SIGN_INS = Source(
+    kind="signIns",
+    path=SIGNINS_PATH,
+    time_field="createdDateTime",
+    time_column="created",
+    page_size=1000,
+    passes=(
+        "signInEventTypes/any(t: t eq 'interactiveUser')",
+        "signInEventTypes/any(t: t eq 'nonInteractiveUser')",
+    ),
+    normalize=_normalize_signins,
+    unsettled=lambda _rows: 0,
+)
+
+SOURCES = {MESSAGE_TRACE.kind: MESSAGE_TRACE, SIGN_INS.kind: SIGN_INS}
+# Graph's documented budgets: message trace 100 requests per 5 minutes per tenant (list and
+# details together); sign-in logs 5 requests per 10 seconds per app and tenant.
+THROTTLE = {MESSAGE_TRACE.kind: (100, 300.0), SIGN_INS.kind: (5, 10.0)}
+DEFAULT_SINCE = {MESSAGE_TRACE.kind: "10d", SIGN_INS.kind: "30d"}
+
+
+@dataclass
+class PullJob:
+    """One pull, planned: what to ask for and where it goes (the CLI and the panel share it)."""
+
+    source: Source
+    store: Store
+    request: TracePullRequest
+    now: datetime
+
+    def run(self, client: GraphClient, on_progress: Progress | None = None) -> PullResult:
+        try:
+            report = pull(self.source, client, self.store, self.request, on_progress, self.now)
+        finally:
+            client.close()
+        report.data["store"] = str(self.store.root)
+        return report
+
+
+def pull_range(
+    kind: str, since: str | None, start: str | None, end: str | None, now: datetime
+) -> tuple[datetime, datetime, bool]:
+    """``(start, end, cut)`` of a pull; UsageError for a range that cannot work."""
+    from o365diag.tenant.timerange import asked_range
+
+    return asked_range(
+        since=since,
+        start=start,
+        end=end,
+        now=now,
+        default_since=DEFAULT_SINCE[kind],
+        max_age=MAX_AGE if kind == MESSAGE_TRACE.kind else None,
+    )
+
+
+def plan_pull(
+    kind: str,
+    tenant: str,
+    out: str | Path,
+    *,
+    since: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    filters: Mapping[str, str | None] | None = None,
+    details: int = 0,
+) -> PullJob:
+    """The range (the 90-day cut for message trace), the store and the request of a pull;
+    UsageError for a range or filter that cannot work."""
+    from o365diag.tenant.store import filters_key
+
+    source = SOURCES[kind]
+    now = datetime.now(UTC)
+    first, last, cut = pull_range(kind, since, start, end, now)
+    given = dict(filters or {})
+    if source is SIGN_INS:
+        given = {"client_app": SMTP_CLIENT_APP}
+    store = Store(Path(out), tenant, kind, filters_key(given), given)
+    request = TracePullRequest(
+        first, last, tenant, given, details if source is MESSAGE_TRACE else 0, cut=cut, since=since
+    )
+    return PullJob(source, store, request, now)

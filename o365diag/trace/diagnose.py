@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from o365diag.findings import Finding, Severity
+from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.knowledge import Entry, KnowledgeError, load_table
 from o365diag.trace.limits import sending_limits
 from o365diag.trace.model import display_value
@@ -46,11 +46,6 @@ _ANOMALY_CODES = {
 }
 
 
-class _Missing(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 def trace_finding(
     code: str,
     values: dict[str, Any] | None = None,
@@ -60,18 +55,15 @@ def trace_finding(
     fix: str | None = None,
 ) -> Finding:
     """A Finding from the trace catalogue entry ``code``, its templates filled from ``values``."""
-    entry = load_table("trace_findings").lookup(code)
-    if entry is None:
-        raise KeyError(f"finding code {code!r} is not in trace_findings.json")
-    fields = _Missing({k: display_value(v) for k, v in (values or {}).items()})
-    return Finding(
-        code=code,
-        severity=severity or Severity(entry.get("severity", "info")),
-        title=str(entry.get("title", code)).format_map(fields),
-        detail=entry.meaning.format_map(fields),
-        fix=fix if fix is not None else str(entry.get("fix", "")).format_map(fields),
-        evidence=evidence[: _MAX_LISTED + 2],
-        references=(entry.source,),
+    return catalogue_finding(
+        "trace_findings",
+        code,
+        {k: display_value(v) for k, v in (values or {}).items()},
+        severity=severity,
+        fix=fix,
+        evidence=evidence,
+        max_evidence=_MAX_LISTED + 2,
+        missing="?",
     )
 
 

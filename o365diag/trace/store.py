@@ -34,6 +34,7 @@ __all__ = [
     "is_store",
     "read_store",
     "store_kind",
+    "store_tenant_folders",
     "tenant_folder_name",
 ]
 
@@ -70,7 +71,7 @@ def store_kind(root: Path) -> str | None:
     return None
 
 
-def _roots(path: Path) -> tuple[Path, list[Path]]:
+def store_tenant_folders(path: Path) -> tuple[Path, list[Path]]:
     """The store root and the tenant folders to read."""
     if path.name.startswith("tenant="):
         return path.parent, [path]
@@ -83,7 +84,7 @@ def read_store(path: Path) -> Part:
 
     from o365diag.trace.normalize import Part
 
-    root, tenants = _roots(path)
+    root, tenants = store_tenant_folders(path)
     kind = store_kind(root)
     if kind not in (None, KIND_MESSAGE_TRACE):
         raise TraceInputError(f"{path} is a store of {kind}, not of message trace")

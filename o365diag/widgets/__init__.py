@@ -9,6 +9,7 @@ from __future__ import annotations
 from o365diag._lazy import lazy_getattr
 
 __all__ = [
+    "ConnectPanel",
     "ConnectionTestApp",
     "DomainCheckApp",
     "HeaderAnalyzerApp",
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 _APPS = {
+    "ConnectPanel": "o365diag.widgets.tenant",
     "ConnectionTestApp": "o365diag.widgets.connection",
     "DomainCheckApp": "o365diag.widgets.domain",
     "HeaderAnalyzerApp": "o365diag.widgets.headers",

@@ -270,7 +270,8 @@ def test_trace_dashboard_draws_each_chart_once_and_a_new_load_resets_the_sender(
 
 # WCAG 2.x contrast of every visible text in cards, findings, tables and errors against the
 # background it is drawn on (translucent layers composed over the ones beneath); the charts'
-# SVG text has colours of its own on the chart's own background, and is left out.
+# SVG text has colours of its own on the chart's own background, and is left out, as are the
+# coloured dots of the domain check's traffic lights (a marker next to the state in words).
 LOW_CONTRAST = """selector => {
     const rgba = s => { const p = s.match(/[\\d.]+/g).map(Number);
         return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
@@ -292,7 +293,8 @@ LOW_CONTRAST = """selector => {
         return (hi + 0.05) / (lo + 0.05); };
     const texts = [...document.querySelectorAll(selector)].filter(e => e instanceof HTMLElement
         && e.offsetParent !== null
-        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()));
+        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())
+        && e.textContent.trim() !== '\u25cf');
     return { checked: texts.length, low: texts.map(e => [e.textContent.trim().slice(0, 50),
         Math.round(ratio(e) * 100) / 100]).filter(r => r[1] < 4.5) };
 }"""
@@ -365,18 +367,26 @@ def test_exported_report_is_readable_in_the_readers_theme(
     assert result["checked"] > 20 and result["low"] == []
 
 
-def test_dashboard_in_the_dark_theme_keeps_cards_and_findings_readable(
-    page: Any, voila_server: Server
+@pytest.mark.parametrize(
+    ("notebook", "ready"),
+    [
+        ("01-header-analyzer", "Analyzed: 02-direct-send-scanner-not-in-spf.txt"),
+        ("02-connection-test", "Tested: demo scenario auth-disabled (submission)"),
+        ("03-domain-check", "Checked: contoso.example"),
+        ("04-trace-volume", "Analyzed: messagetrace-v2.csv, messagetrace-detail.csv"),
+        ("05-setup-assistant", "Verifying (demo): done."),
+    ],
+)
+def test_dashboard_in_the_dark_theme_keeps_every_app_readable(
+    page: Any, voila_server: Server, notebook: str, ready: str
 ) -> None:
     page.goto(
-        f"{voila_server.url}/voila/render/01-header-analyzer.ipynb?theme=dark",
-        timeout=RENDER_TIMEOUT,
+        f"{voila_server.url}/voila/render/{notebook}.ipynb?theme=dark", timeout=RENDER_TIMEOUT
     )
-    page.get_by_text("Analyzed: 02-direct-send-scanner-not-in-spf.txt").wait_for(
-        timeout=RENDER_TIMEOUT
-    )
+    page.get_by_text(ready).wait_for(timeout=RENDER_TIMEOUT)
     assert page.evaluate("() => document.body.dataset.jpThemeLight") == "false"
-    result = page.evaluate(LOW_CONTRAST, CHECKED)
+    checked = f"{CHECKED}, .o365diag-steps td, .o365diag-card, .o365diag-card *, .widget-html *"
+    result = page.evaluate(LOW_CONTRAST, checked)
     assert result["checked"] > 20 and result["low"] == []
 
 
