@@ -362,14 +362,52 @@ trace_value = st.one_of(
 )
 
 
+# Get-MessageTraceV2's columns: with these the loader recognises the export and goes on to the
+# dates, sizes and the analysis, where most of the hostile values bite.
+V2_COLUMNS = [
+    "Received",
+    "SenderAddress",
+    "RecipientAddress",
+    "Subject",
+    "Status",
+    "ToIP",
+    "FromIP",
+    "Size",
+    "MessageId",
+    "MessageTraceId",
+]
+DATE_VALUES = [
+    "6/16/2025 6:10:41 PM",
+    "6/17/2025 7:00:00 AM",
+    "1/1/0001 12:00:00 AM",
+    "1/1/0000 12:00:00 AM",
+    "6/16/1970 6:10:41 PM",
+    "6/16/2205 6:10:41 PM",
+    "2/30/2025 1:00:00 PM",
+    "13/13/2025 25:00:00",
+]
+
+
+def trace_row(columns: list[str]) -> st.SearchStrategy[list[str]]:
+    """One row with a value for each column, a date (maybe an impossible one) where one goes."""
+    date = st.sampled_from(DATE_VALUES)  # the ragged row brings the other junk
+    return st.tuples(
+        *(date if column in ("Received", "Date (UTC)") else trace_value for column in columns)
+    ).map(list)
+
+
 def csv_field(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
 @st.composite
 def trace_csv(draw: st.DrawFn) -> bytes:
-    columns = draw(st.lists(st.sampled_from(TRACE_HEADERS), min_size=1, max_size=8, unique=True))
-    rows = draw(st.lists(st.lists(trace_value, min_size=0, max_size=len(columns) + 2), max_size=6))
+    some_columns = st.lists(st.sampled_from(TRACE_HEADERS), min_size=1, max_size=8, unique=True)
+    columns = draw(st.one_of(st.just(V2_COLUMNS), some_columns))
+    row = st.lists(trace_value, min_size=0, max_size=len(columns) + 2)
+    rows = draw(st.lists(trace_row(columns), max_size=8))
+    if draw(st.booleans()):  # and a ragged one somewhere
+        rows.insert(draw(st.integers(0, len(rows))), draw(row))
     separator = draw(st.sampled_from([",", ";", "\t"]))
     lines = [separator.join(csv_field(c) for c in columns)]
     lines += [separator.join(csv_field(v) for v in row) for row in rows]
@@ -381,7 +419,9 @@ def trace_csv(draw: st.DrawFn) -> bytes:
 @st.composite
 def trace_json(draw: st.DrawFn) -> bytes:
     keys = st.one_of(st.sampled_from(TRACE_HEADERS), short_text)
-    record = st.dictionaries(keys, st.one_of(trace_value, json_values(8)), max_size=8)
+    loose = st.dictionaries(keys, st.one_of(trace_value, json_values(8)), max_size=8)
+    v2 = trace_row(V2_COLUMNS).map(lambda values: dict(zip(V2_COLUMNS, values, strict=True)))
+    record = st.one_of(v2, v2, loose)
     records = draw(st.lists(record, max_size=5))
     shape = draw(st.sampled_from(["list", "graph", "lines", "deep"]))
     if shape == "graph":
