@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from o365diag.headers.bulk import iter_messages
@@ -109,3 +110,22 @@ def test_bulk_to_stdout_keeps_the_summary_on_stderr(
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 2
     assert "messages: 2" in result.stderr
+
+
+def test_workers_read_only_a_few_chunks_ahead_of_the_output() -> None:
+    from o365diag.headers import bulk
+
+    drawn = 0
+
+    def messages() -> Iterator[tuple[str, bytes | str]]:
+        nonlocal drawn
+        for number in range(2_000):
+            drawn += 1
+            yield f"m{number}", PASSING.encode()
+
+    results = bulk._analyze_all(messages(), workers=2)
+    first = next(results)
+    assert first[1].compauth == "pass"
+    # Executor.map would have drawn all 2,000 messages before the first result.
+    assert drawn <= (2 * bulk._CHUNKS_AHEAD + 1) * bulk._CHUNK
+    assert sum(1 for _ in results) == 1_999

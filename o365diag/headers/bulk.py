@@ -6,12 +6,13 @@ error. A summary table (counts per verdict and per finding code) follows at the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +28,7 @@ __all__ = [
 
 MESSAGE_SUFFIXES = frozenset({".eml", ".msg", ".txt", ".hdr", ".headers", ".mbox", ".mbx"})
 _CHUNK = 16
+_CHUNKS_AHEAD = 4  # per worker: enough to keep every worker busy
 # "From " then a sender (no colon: "From : a@example.com" is an obsolete-syntax header field).
 _MBOX_SEPARATOR = re.compile(rb"^From [^\s:][^\n]*\n", re.MULTILINE)
 
@@ -173,8 +175,27 @@ def analyze_bulk(
 def _analyze_all(
     items: Iterator[tuple[str, bytes | str]], workers: int
 ) -> Iterator[tuple[str, LineSummary]]:
+    """Results in input order. At most a few chunks per worker are read ahead: Executor.map
+    would read every message into memory before the first result (gigabytes for a big mbox)."""
     if workers == 1:
         yield from map(analyze_line, items)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(analyze_line, items, chunksize=_CHUNK)
+        pending: deque[Future[list[tuple[str, LineSummary]]]] = deque()
+        for chunk in _chunks(items, _CHUNK):
+            pending.append(pool.submit(_analyze_chunk, chunk))
+            if len(pending) >= workers * _CHUNKS_AHEAD:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _analyze_chunk(chunk: list[tuple[str, bytes | str]]) -> list[tuple[str, LineSummary]]:
+    return [analyze_line(item) for item in chunk]
+
+
+def _chunks(
+    items: Iterator[tuple[str, bytes | str]], size: int
+) -> Iterator[list[tuple[str, bytes | str]]]:
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
