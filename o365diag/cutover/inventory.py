@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from o365diag.errors import InputError
 
 __all__ = [
@@ -163,8 +165,6 @@ def _looks_like_yaml(name: str, text: str) -> bool:
 
 
 def _yaml_rows(name: str, text: str) -> list[tuple[int, Mapping[str, Any]]]:
-    import yaml
-
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from o365diag.findings import Finding
+from o365diag.redact import remove_secrets
 
 if TYPE_CHECKING:
     from o365diag.cutover.result import CutoverResult
@@ -149,8 +150,6 @@ class CutoverAssessment:
 
     def to_data(self) -> dict[str, Any]:
         """The JSON data; secrets an input may carry (inventory notes...) are removed."""
-        from o365diag.redact import remove_secrets
-
         data = {
             "as_of": self.as_of.isoformat(),
             "cutover_date": self.cutover_date.isoformat(),
