@@ -6,7 +6,7 @@ NOTEBOOK := notebooks/00-start-here.ipynb
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test bench dashboard lint clean
+.PHONY: lab test fuzz bench dashboard lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lab: $(VENV)/.lab-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property-based fuzz tests of `make test`, with many more random inputs per property.
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(VENV)/.test-installed
+	O365DIAG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider --timeout 0 tests/test_fuzz.py $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

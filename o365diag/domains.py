@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from o365diag.knowledge import load_table
+
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
@@ -50,8 +52,6 @@ def registrable_domain(name: str) -> str | None:
 def is_always_published(host: str) -> bool:
     """True for Microsoft 365 names that resolve on every working network (knowledge/
     dns_microsoft.json): when one does not, the local resolver is at fault, not the spelling."""
-    from o365diag.knowledge import load_table
-
     entry = load_table("dns_microsoft").lookup("always-published-hosts")
     if entry is None:
         return False

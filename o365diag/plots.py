@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from o365diag.headers.waits import held_by_names
+from o365diag.trace.volume import PROBLEM_CATEGORIES
+from o365diag.wording import duration
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -77,9 +81,6 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
     clock runs behind (clock skew) has no real delay to draw: its bar is a purple stub, so one
     wrong clock cannot stretch the axis and flatten every real delay.
     """
-    from o365diag.headers.waits import held_by_names
-    from o365diag.wording import duration
-
     rows = [
         (hop, who, float(hop["delay_seconds"]))
         for hop, who in zip(hops, held_by_names(hops), strict=True)
@@ -263,8 +264,6 @@ def trace_volume_figure(analysis: TraceAnalysis) -> go.Figure:
 
 def interval_label_text(seconds: int) -> str:
     """A bucket size as the findings say it: "30 min", "1 h", "1 d"."""
-    from o365diag.wording import duration
-
     return duration(seconds)
 
 
@@ -391,8 +390,6 @@ def trace_top_figure(analysis: TraceAnalysis, limit: int = 10) -> go.Figure:
     import plotly.graph_objects as go
     import polars as pl
     from plotly.subplots import make_subplots
-
-    from o365diag.trace.volume import PROBLEM_CATEGORIES
 
     panels = (
         ("Top senders", analysis.top_senders, "sender"),

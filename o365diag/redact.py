@@ -120,8 +120,10 @@ _HOST_KEYS = frozenset(
     ]
 )
 
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-_HOST = rf"(?:{_LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+# Labels and top-level domains in any script (\w is Unicode): internationalised names such as
+# bücher-shop.example or пример.рф are names too, as are their xn-- (punycode) forms.
+_LABEL = r"\w(?:[\w-]{0,61}\w)?"
+_HOST = rf"(?:{_LABEL}\.)+[^\W\d_](?:[\w-]{{0,61}}\w)?"
 _TOKEN = re.compile(
     r"(?P<guid>(?<![\w-])[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}(?![\w-]))"
     rf"|(?P<email>(?<![\w.!#$%&'*+?^`{{|}}~-])[\w!#$%&'*+?^`{{|}}~.-]+@(?P<edomain>{_HOST}))"
@@ -312,7 +314,7 @@ class Redactor:
         return self._placeholder(kind, ip.compressed, kind + "-{n}")
 
     def _host(self, name: str) -> str:
-        lowered = name.lower()
+        lowered = _ascii_name(name.lower())
         if lowered in _KEPT_HOSTS or _PLACEHOLDER.match(lowered):
             return name
         kept = _kept_suffix(lowered)
@@ -357,6 +359,17 @@ class Redactor:
         if key not in values:
             values[key] = template.format(n=len(values) + 1)
         return values[key]
+
+
+def _ascii_name(name: str) -> str:
+    """The punycode (IDNA) form of an internationalised name, so bücher-shop.example and
+    xn--bcher-shop-9db.example get one placeholder; the name as it is when IDNA refuses it."""
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
 
 
 def _is_bare_host(key: str, value: str) -> bool:

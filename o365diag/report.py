@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from o365diag import __version__
+from o365diag import __version__, safejson
 from o365diag.capabilities import result_from_dict, result_type
 from o365diag.findings import Report, standalone_page
 from o365diag.headers.analysis import analyze
@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 MAX_RESULTS = 500
+# Deeper than any saved result (an SPF tree of ten nested includes is about 30 levels).
+MAX_DEPTH = 64
 _DEFAULT_TITLE = DEFAULT_TITLE
 
 # The older name of the error a saved input raises when it holds no usable result.
@@ -79,6 +81,8 @@ def _as_text(raw: bytes) -> str | None:
 def _load_json(text: str, name: str) -> tuple[list[Result], list[str]]:
     try:
         objects = _json_objects(text)
+    except safejson.TooDeep as exc:
+        raise ReportInputError(f"{name}: {exc}, more than any saved result") from None
     except ValueError as exc:
         raise ReportInputError(f"{name}: not valid JSON ({exc})") from None
     reports: list[Result] = []
@@ -97,12 +101,18 @@ def _load_json(text: str, name: str) -> tuple[list[Result], list[str]]:
 
 
 def _json_objects(text: str) -> list[Any]:
+    """The saved results in ``text``; ValueError (with a reason) when it holds none. Nesting is
+    bounded: no result is deeper than ``MAX_DEPTH``, and the redaction and renderers walk it."""
     stripped = text.strip()
     try:
-        value = json.loads(stripped)
+        value = safejson.loads(stripped, max_depth=MAX_DEPTH)
     except json.JSONDecodeError:
         # JSON lines: one object per line (the bulk mode of `o365diag headers --jsonl`).
-        return [json.loads(line) for line in stripped.splitlines() if line.strip()]
+        return [
+            safejson.loads(line, max_depth=MAX_DEPTH)
+            for line in stripped.splitlines()
+            if line.strip()
+        ]
     return value if isinstance(value, list) else [value]
 
 

@@ -4,7 +4,8 @@ It answers from a :class:`Zone` the way a recursive resolver would: it follows C
 inside the zone (and reports a loop as SERVFAIL), tells NXDOMAIN (name absent) from NODATA
 (name present, type absent), truncates UDP answers over 512 bytes so the client must retry
 over TCP, can answer SERVFAIL for chosen names, can stay silent for chosen names or types,
-and can add a fixed delay to every answer. Every query received is logged.
+can truncate every answer for chosen names (over TCP too), and can add a fixed delay to every
+answer. Every query received is logged.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Zone:
     records: dict[_Key, list[RR]] = field(default_factory=dict)
     servfail: set[_Key] = field(default_factory=set)
     silent: dict[_Key, frozenset[str] | None] = field(default_factory=dict)
+    truncated: set[_Key] = field(default_factory=set)
 
     def add(self, name: str, rtype: str, value: Any, ttl: int = 300) -> Zone:
         """Add one record; MX value is (preference, exchange), TXT a string or list of them."""
@@ -83,6 +85,12 @@ class Zone:
         self.servfail.add(_key(name))
         return self
 
+    def truncate(self, name: str) -> Zone:
+        """Answers for ``name`` come with TC set and no records, over TCP too (a broken
+        server or middlebox): the client cannot get the data any other way."""
+        self.truncated.add(_key(name))
+        return self
+
     def never_answer(self, name: str, *, except_types: Iterable[str] = ()) -> Zone:
         """Queries for ``name`` get no reply at all, except for the types listed."""
         kept = frozenset(t.upper() for t in except_types)
@@ -102,6 +110,7 @@ class Zone:
             self.records.setdefault(key, []).extend(rrs)
         self.servfail |= other.servfail
         self.silent.update(other.silent)
+        self.truncated |= other.truncated
         return self
 
     def is_silent(self, key: _Key, qtype: str) -> bool:
@@ -195,7 +204,8 @@ class _Handler(DNSHandler):
         if reply is None:
             return None
         packed = reply.pack()
-        if self.protocol == "udp" and len(packed) > self.udplen:
+        always = _key(request.q.qname) in self.server.resolver.server.zone.truncated
+        if always or (self.protocol == "udp" and len(packed) > self.udplen):
             packed = _truncated(reply).pack()
         return bytes(packed)
 

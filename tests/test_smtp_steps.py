@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 
 import pytest
 
+from o365diag.errors import ConfigError
 from o365diag.smtp.model import STEP_NAMES
 from o365diag.smtp.probe import Probe
 from o365diag.smtp.simulator import Simulator
+from tests.smtp_support import greets_with, loopback_config, raw_server
 
 
 async def test_one_step_per_call_in_session_order() -> None:
@@ -145,3 +149,47 @@ async def test_an_unneeded_stop_point_ends_at_the_step_before() -> None:
         report = await Probe(sim.client_config(stop_after="auth")).run()
     ran = [s["name"] for s in report.data["steps"] if s["status"] == "ok"]
     assert ran[-2:] == ["ehlo-tls", "quit"]
+
+
+async def _answers_all_but_the_message(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """A server that answers every command, takes the message, and never says 250 to it."""
+    writer.write(b"220 slow.example ESMTP\r\n")
+    replies = {b"EHLO": b"250 slow.example\r\n", b"MAIL": b"250 OK\r\n", b"RCPT": b"250 OK\r\n"}
+    with contextlib.suppress(Exception):
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                writer.write(b"354 go ahead\r\n")
+            elif verb in replies:
+                writer.write(replies[verb])
+            await writer.drain()
+    writer.close()
+
+
+async def test_the_data_timeout_bounds_the_wait_for_the_messages_reply() -> None:
+    async with raw_server(_answers_all_but_the_message) as port:
+        config = loopback_config(port, timeout=20, data_timeout=0.3, send=True)
+        started = time.perf_counter()
+        report = await Probe(config).run()
+    failed = [s for s in report.data["steps"] if s["status"] == "failed"]
+    assert [s["name"] for s in failed] == ["data"]
+    assert "within 0.3 s" in failed[0]["detail"]
+    assert time.perf_counter() - started < 5
+
+
+async def test_the_command_timeout_bounds_each_reply_and_not_the_connection() -> None:
+    async with raw_server(greets_with("220 mute.example ESMTP")) as port:
+        config = loopback_config(port, timeout=20, command_timeout=0.3)
+        started = time.perf_counter()
+        report = await Probe(config).run()
+    failed = [s for s in report.data["steps"] if s["status"] == "failed"]
+    assert [s["name"] for s in failed] == ["ehlo"] and "within 0.3 s" in failed[0]["detail"]
+    assert time.perf_counter() - started < 5
+
+
+def test_a_step_timeout_must_be_positive() -> None:
+    with pytest.raises(ConfigError) as caught:
+        loopback_config(25, connect_timeout=0).validate()
+    assert caught.value.field == "connect_timeout"

@@ -36,8 +36,8 @@ class DmarcPolicy:
 
     @property
     def pct(self) -> int:
-        value = self.tags.get("pct", "100")
-        return int(value) if value.isdigit() and int(value) <= 100 else 100
+        value = _percent(self.tags.get("pct", "100"))
+        return 100 if value is None else value
 
     def uris(self, tag: str) -> list[str]:
         return [u.strip() for u in self.tags.get(tag, "").split(",") if u.strip()]
@@ -70,7 +70,7 @@ def _tag_problems(tags: dict[str, str]) -> list[str]:
         if tag in tags and tags[tag].lower() not in ("r", "s"):
             problems.append(f"{tag}={tags[tag]} must be r or s")
     pct = tags.get("pct")
-    if pct is not None and not (pct.isdigit() and 0 <= int(pct) <= 100):
+    if pct is not None and _percent(pct) is None:
         problems.append(f"pct={pct} must be a whole number from 0 to 100")
     ri = tags.get("ri")
     if ri is not None and not ri.isdigit():
@@ -83,6 +83,16 @@ def _tag_problems(tags: dict[str, str]) -> list[str]:
         if bad:
             problems.append(f"{tag}= URIs must be mailto: ({', '.join(bad)})")
     return problems
+
+
+def _percent(value: str) -> int | None:
+    """``pct=`` as a whole number from 0 to 100, or None. Only ASCII digits count ("²" is a
+    digit to str.isdigit but not to int), and a long one is refused before int() reads it."""
+    digits = value.lstrip("0") or "0"
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 3):
+        return None
+    number = int(digits)
+    return number if number <= 100 else None
 
 
 def _split(value: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
 import dns.name
 import dns.nameserver
 import dns.rdata
@@ -320,6 +321,12 @@ class Resolver:
         except dns.exception.DNSException as exc:
             return result.done(Outcome.ERROR, error=str(exc) or type(exc).__name__)
         chain = _answer_chain(answer)
+        if answer.response.flags & dns.flags.TC:
+            # dnspython already retried over TCP: what is left is cut short, so an empty or
+            # partial answer proves nothing (a missing SPF record would be a false finding).
+            return result.done(
+                Outcome.ERROR, cnames=chain, error="the answer was truncated, even over TCP"
+            )
         if answer.rrset is None:
             return result.done(Outcome.NODATA, cnames=chain)
         return result.done(

@@ -12,7 +12,7 @@ from o365diag.addresses import non_public_kind
 from o365diag.dns.catalogue import finding, microsoft_fact
 from o365diag.dns.spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfCheck, SpfResult
 from o365diag.dns.spf_syntax import SpfRecord, SpfSyntaxError
-from o365diag.dns.spf_tree import SpfTree
+from o365diag.dns.spf_tree import MAX_RECORDS, SpfTree
 from o365diag.domains import is_always_published
 from o365diag.findings import Finding
 
@@ -21,6 +21,7 @@ __all__ = ["MICROSOFT_INCLUDES", "check_findings", "parsed_record", "spf_data", 
 MICROSOFT_INCLUDES = ("spf-include", "spf-include-gcc-high", "spf-include-21vianet")
 _NEAR_LIMIT = 8
 _MAX_RECORD_LENGTH = 450  # RFC 7208 3.4: keep answers small enough for UDP
+_LISTED = 5
 
 _ALL_CODES = {
     "+": "spf.plus-all",
@@ -127,10 +128,23 @@ def _include_findings(tree: SpfTree) -> list[Finding]:
                 out.append(finding("spf.void-lookup", values, evidence=(term.note,)))
         if node is not tree:
             out.extend(_child_problem(node))
+    out.extend(_unvisited(tree))
     return out
 
 
+def _unvisited(tree: SpfTree) -> list[Finding]:
+    """One finding for the records the walk did not fetch: unknown, not missing."""
+    skipped = [n.domain for n in tree.nodes() if n.not_followed]
+    if not skipped:
+        return []
+    shown = ", ".join(skipped[:_LISTED]) + (", ..." if len(skipped) > _LISTED else "")
+    values = {"count": len(skipped), "max": MAX_RECORDS, "domains": shown}
+    return [finding("spf.tree-truncated", values)]
+
+
 def _child_problem(node: SpfTree) -> list[Finding]:
+    if node.not_followed:
+        return []  # counted once by _unvisited
     values = {"domain": node.domain, "via": node.via, "problem": node.problem}
     if node.problem.startswith("loop"):
         return [finding("spf.loop", values)]

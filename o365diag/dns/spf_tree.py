@@ -42,6 +42,8 @@ class SpfTree:
     terms: list[TermInfo] = field(default_factory=list)
     children: list[SpfTree] = field(default_factory=list)
     parsed: SpfRecord | None = None
+    # Left unfetched because the walk reached MAX_RECORDS: nothing is known about it.
+    not_followed: bool = False
 
     @property
     def lookups(self) -> int:
@@ -116,6 +118,7 @@ async def _walk(
         return node
     if not budget.take():
         node.problem = f"not followed: the tree has more than {MAX_RECORDS} records"
+        node.not_followed = True
         return node
     if not await _fetch(node, resolver):
         return node

@@ -10,7 +10,7 @@ from typing import Any
 from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.parse import HeaderSet, read_header_source
-from o365diag.headers.received import Chain, build_chain
+from o365diag.headers.received import Chain, build_chain, parse_date
 from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
@@ -145,8 +145,6 @@ def _simple_list(value: str) -> list[str] | None:
 def _iso_date(value: str | None) -> str | None:
     if not value:
         return None
-    from o365diag.headers.received import parse_date
-
     parsed = parse_date(value)
     return parsed.isoformat() if parsed else None
 

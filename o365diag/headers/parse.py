@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from o365diag import errors
+from o365diag.safejson import clean_text
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -155,7 +156,8 @@ def read_header_source(data: bytes | str, name: str = "") -> HeaderSet:
             return headers
         text = decode_bytes(data)
     else:
-        text = data
+        # Text pasted in a browser may hold a lone surrogate, which no UTF-8 output takes.
+        text = clean_text(data)
     if not text.strip():
         raise InputError("the input is empty")
     if looks_binary(text):

@@ -28,6 +28,7 @@ from o365diag.setup.networks import (
     BROAD_PREFIX,
     CONNECTOR_MIN_PREFIX,
     Network,
+    address_count,
     is_private,
     overlaps,
     parse_ip_entry,
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 _LIST_LIMIT = 20
+# Findings of one kind for the entries of one connector before the rest are counted in one.
+_ENTRY_FINDINGS = 10
 
 
 @dataclass(frozen=True)
@@ -159,47 +162,86 @@ def _outbound_tls(ctx: AuditContext) -> Iterator[Finding]:
 
 
 def _connector_ranges(ctx: AuditContext) -> Iterator[Finding]:
+    """Each entry of SenderIPAddresses that is private or too broad; past the first few of a
+    kind on one connector, one finding counts the rest (a connector can list thousands)."""
     for connector in ctx.enabled("InboundConnector"):
+        evidence = (connector.evidence("SenderIPAddresses"),)  # once: it shows the whole list
+        shown: dict[str, int] = {}
+        more: dict[str, list[str]] = {}
         for entry, networks in connector.networks("SenderIPAddresses"):
-            yield from _range_findings(connector, entry, networks)
+            for code in _range_problems(networks):
+                if shown.get(code, 0) < _ENTRY_FINDINGS:
+                    shown[code] = shown.get(code, 0) + 1
+                    yield _range_finding(code, connector, entry, networks, evidence)
+                else:
+                    more.setdefault(code, []).append(entry)
+        for code, entries in more.items():
+            yield _more_entries(code, connector, entries, evidence)
 
 
-def _range_findings(
-    connector: ConfigObject, entry: str, networks: list[Network]
-) -> Iterator[Finding]:
-    evidence = (connector.evidence("SenderIPAddresses"),)
-    count = sum(n.num_addresses for n in networks)
+def _range_problems(networks: list[Network]) -> list[str]:
+    codes = []
+    if any(is_private(n) for n in networks):
+        codes.append("audit.connector-private-ip")
+    count = address_count(networks)
+    if count > 2 ** (32 - CONNECTOR_MIN_PREFIX):
+        codes.append("audit.connector-range-too-broad")
+    elif count > 2 ** (32 - BROAD_PREFIX):
+        codes.append("audit.connector-range-broad")
+    return codes
+
+
+def _range_finding(
+    code: str,
+    connector: ConfigObject,
+    entry: str,
+    networks: list[Network],
+    evidence: tuple[str, ...],
+) -> Finding:
     narrow = command(
         "Set-InboundConnector", Identity=connector.name, SenderIPAddresses=Edit("Remove", (entry,))
     )
-    if any(is_private(n) for n in networks):
-        yield finding(
+    if code == "audit.connector-private-ip":
+        add_public = command(
+            "Set-InboundConnector",
+            Identity=connector.name,
+            SenderIPAddresses=Edit("Add", ("<public ip>",)),
+        )
+        return finding(
             "audit.connector-private-ip",
             f"Inbound connector '{connector.name}' lists {entry}, a private range.",
             fix=f"{narrow}, then add the public address the device's network sends from (the "
             "FromIP of its messages in the message trace, or ask whoever runs the firewall "
-            "which address it translates the device to) with "
-            + command(
-                "Set-InboundConnector",
-                Identity=connector.name,
-                SenderIPAddresses=Edit("Add", ("<public ip>",)),
-            ),
+            f"which address it translates the device to) with {add_public}",
             evidence=evidence,
         )
-    if count > 2 ** (32 - CONNECTOR_MIN_PREFIX):
-        yield finding(
+    count = address_count(networks)
+    accepts = f"Inbound connector '{connector.name}' accepts {entry} ({count:,} addresses)."
+    if code == "audit.connector-range-too-broad":
+        return finding(
             "audit.connector-range-too-broad",
-            f"Inbound connector '{connector.name}' accepts {entry} ({count:,} addresses).",
+            accepts,
             fix=f"Replace it with the device's own address: {narrow}",
             evidence=evidence,
         )
-    elif count > 2 ** (32 - BROAD_PREFIX):
-        yield finding(
-            "audit.connector-range-broad",
-            f"Inbound connector '{connector.name}' accepts {entry} ({count:,} addresses).",
-            fix=f"Narrow it to the sending hosts: {narrow}",
-            evidence=evidence,
-        )
+    return finding(
+        "audit.connector-range-broad",
+        accepts,
+        fix=f"Narrow it to the sending hosts: {narrow}",
+        evidence=evidence,
+    )
+
+
+def _more_entries(
+    code: str, connector: ConfigObject, entries: list[str], evidence: tuple[str, ...]
+) -> Finding:
+    listed = ", ".join(entries[:_ENTRY_FINDINGS])
+    return finding(
+        code,
+        f"Inbound connector '{connector.name}' has {len(entries):,} more entries like the ones "
+        f"above: {listed}{', ...' if len(entries) > _ENTRY_FINDINGS else ''}.",
+        evidence=evidence,
+    )
 
 
 def _connector_restriction(ctx: AuditContext) -> Iterator[Finding]:

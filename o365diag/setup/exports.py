@@ -14,11 +14,12 @@ import codecs
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from o365diag.errors import InputError
+from o365diag.safejson import decoder
 from o365diag.setup.networks import Network, parse_ip_entry
 
 __all__ = [
@@ -113,6 +114,10 @@ class ConfigObject:
     properties: Mapping[str, tuple[str, Any]]
     file: str
     index: int
+    # networks() per property, parsed once: several rules read the same long lists.
+    _parsed: dict[str, list[tuple[str, list[Network]]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def build(cls, raw: Mapping[str, Any], file: str, index: int) -> ConfigObject:
@@ -177,6 +182,8 @@ class ConfigObject:
 
     def networks(self, name: str) -> list[tuple[str, list[Network]]]:
         """IP entries of a property with the networks each covers."""
+        if name in self._parsed:
+            return self._parsed[name]
         out = []
         for entry in self.items(name):
             try:
@@ -187,6 +194,7 @@ class ConfigObject:
                         name, f"{entry!r} is not an IP address, CIDR range or address range"
                     )
                 ) from None
+        self._parsed[name] = out
         return out
 
     def evidence(self, name: str) -> str:
@@ -360,11 +368,11 @@ def _reject_other_formats(text: str, name: str) -> None:
 
 
 def _documents(text: str, name: str) -> Iterator[dict[str, Any]]:
-    decoder = json.JSONDecoder()
+    reader = decoder()
     position, length = 0, len(text)
     while position < length:
         try:
-            value, end = decoder.raw_decode(text, position)
+            value, end = reader.raw_decode(text, position)
         except json.JSONDecodeError as exc:
             raise ExportError(
                 f"{name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"

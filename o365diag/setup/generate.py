@@ -19,6 +19,7 @@ from o365diag.setup.catalogue import finding
 from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
 from o365diag.setup.options import Recommendation, note, recommend
 from o365diag.setup.powershell import Bare, command, pipeline, properties
+from o365diag.setup.render import notebook_cell, plan_markdown, plan_text
 from o365diag.setup.result import SetupResult
 
 __all__ = [
@@ -135,18 +136,12 @@ class SetupPlan:
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
-        from o365diag.setup.render import plan_text
-
         return plan_text(self)
 
     def to_markdown(self) -> str:
-        from o365diag.setup.render import plan_markdown
-
         return plan_markdown(self)
 
     def to_notebook_cell(self) -> dict[str, Any]:
-        from o365diag.setup.render import notebook_cell
-
         return notebook_cell(self)
 
     def _repr_markdown_(self) -> str:

@@ -11,6 +11,7 @@ __all__ = [
     "BROAD_PREFIX",
     "CONNECTOR_MIN_PREFIX",
     "Network",
+    "address_count",
     "is_private",
     "overlaps",
     "parse_ip_entry",
@@ -24,6 +25,12 @@ BROAD_PREFIX = 29
 def is_private(network: Network) -> bool:
     """True when the range lies in space the internet never routes to a sender."""
     return is_non_public(network)
+
+
+def address_count(networks: list[Network]) -> int:
+    """How many addresses the ranges cover (from the prefix: ipaddress's num_addresses goes
+    through the broadcast address and is far slower)."""
+    return sum(1 << (n.max_prefixlen - n.prefixlen) for n in networks)
 
 
 def overlaps(a: Network, b: Network) -> bool:

@@ -3,7 +3,9 @@
 Every value is rendered by type: text in single quotes (quote characters doubled, including
 the typographic ones PowerShell also treats as quotes), booleans as ``$true``/``$false``, lists
 comma separated, ``@{Add=...}``/``@{Remove=...}`` for multi-valued edits, and bare words only
-for enum values that cannot be misread. Control characters are refused: a command is one line.
+for enum values that cannot be misread. A command is one line: :func:`quote` refuses control
+characters, and a value that has them (a name read from an export) becomes quoted parts joined
+with ``[char]`` codes.
 """
 
 from __future__ import annotations
@@ -12,13 +14,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Bare", "Edit", "PsValue", "Switch", "command", "pipeline", "properties", "quote"]
+__all__ = [
+    "Bare",
+    "Edit",
+    "PsValue",
+    "Switch",
+    "command",
+    "pipeline",
+    "properties",
+    "quote",
+    "text_value",
+]
 
 _SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 _BARE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _CMDLET = re.compile(r"^[A-Z][A-Za-z]+-[A-Za-z0-9]+$")  # ConvertTo-Json too
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_SPLIT = re.compile(f"({_CONTROL.pattern})")
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,22 @@ def quote(text: str) -> str:
     return f"'{escaped}'"
 
 
+def text_value(text: str) -> str:
+    """``text`` as a one-line PowerShell expression: a quoted literal, or, when it holds control
+    characters (an exported object name with a tab), quoted parts joined with ``[char]`` codes,
+    which Windows PowerShell 5.1 and PowerShell 7 both read: ``('Printer'+[char]9+'relay')``.
+    The first part stays even when empty, so the expression is a string, not a char."""
+    if not _CONTROL.search(text):
+        return quote(text)
+    pieces = _CONTROL_SPLIT.split(text)  # text, control, text, control, ..., text
+    parts = [quote(pieces[0])]
+    for index in range(1, len(pieces), 2):
+        parts.append(f"[char]{ord(pieces[index])}")
+        if pieces[index + 1]:
+            parts.append(quote(pieces[index + 1]))
+    return "(" + "+".join(parts) + ")"
+
+
 def _value(value: PsValue) -> str:
     if value is None:
         return "$null"
@@ -72,14 +101,14 @@ def _value(value: PsValue) -> str:
     if isinstance(value, Bare):
         return value.text
     if isinstance(value, Edit):
-        return "@{" + f"{value.action}=" + ",".join(quote(v) for v in value.values) + "}"
+        return "@{" + f"{value.action}=" + ",".join(text_value(v) for v in value.values) + "}"
     if isinstance(value, str):
-        return quote(value)
+        return text_value(value)
     if isinstance(value, Switch):
         raise TypeError("a switch is rendered by command()")
     if not value:
         raise ValueError("an empty list cannot be a parameter value")
-    return ",".join(v.text if isinstance(v, Bare) else quote(v) for v in value)
+    return ",".join(v.text if isinstance(v, Bare) else text_value(v) for v in value)
 
 
 def _parameter(name: str, value: PsValue) -> str:

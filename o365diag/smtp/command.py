@@ -191,6 +191,21 @@ def _add_session_options(parser: argparse.ArgumentParser) -> None:
     family.add_argument("-4", dest="family", action="store_const", const=4, default=0)
     family.add_argument("-6", dest="family", action="store_const", const=6)
     group.add_argument("--timeout", type=float, help="seconds per step (default 15)")
+    group.add_argument(
+        "--connect-timeout", type=float, metavar="SECONDS", help="TCP connect (default --timeout)"
+    )
+    group.add_argument(
+        "--command-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="each command's reply (default --timeout)",
+    )
+    group.add_argument(
+        "--data-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the reply to the message (DATA; default --timeout)",
+    )
     group.add_argument("--stop-after", choices=STOP_POINTS, help="end the session after this step")
     group.add_argument("--send", action="store_true", help="send a test message (DATA)")
     add_output_options(group, "o365diag.smtp/1")
@@ -241,8 +256,7 @@ async def _demo_session(args: argparse.Namespace, login: Login | None) -> SmtpRe
     password = _secret_from_env(args.password_env, "--password-env")
     token = _token_from_args(args, login)
     overrides: dict[str, Any] = {"stop_after": args.stop_after, "send": args.send}
-    if args.timeout is not None:
-        overrides["timeout"] = args.timeout
+    overrides.update(_timeouts(args))
     if login is not None and login.token is not None:
         overrides.update(auth_mechanism="xoauth2", token=login.token, password=None)
     simulator = Simulator(
@@ -308,9 +322,13 @@ def _config_from_args(args: argparse.Namespace, login: Login | None) -> ProbeCon
         "send": args.send,
         "allow_plaintext_auth": args.allow_plaintext_auth,
     }
-    if args.timeout is not None:
-        settings["timeout"] = args.timeout
+    settings.update(_timeouts(args))
     return ProbeConfig(**settings)
+
+
+def _timeouts(args: argparse.Namespace) -> dict[str, float]:
+    names = ("timeout", "connect_timeout", "command_timeout", "data_timeout")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def _split_addresses(values: list[str]) -> list[str]:

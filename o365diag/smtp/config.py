@@ -143,6 +143,11 @@ class ProbeConfig(NamedTuple):
     source_address: str | None = None
     family: int = 0
     timeout: float = 15.0
+    # Per step, where the one timeout does not fit (None: ``timeout``): the TCP connection
+    # (with implicit TLS, its handshake), each command's reply, and the reply to DATA.
+    connect_timeout: float | None = None
+    command_timeout: float | None = None
+    data_timeout: float | None = None
     stop_after: str | None = None
     send: bool = False
     allow_plaintext_auth: bool = False
@@ -167,6 +172,15 @@ class ProbeConfig(NamedTuple):
         """The domain whose MX record names the target for direct send and relay."""
         return self.domain or self.rcpt_to[0].rsplit("@", 1)[1]
 
+    def step_timeout(self, kind: Literal["connect", "command", "data"]) -> float:
+        """Seconds the ``connect``, ``command`` or ``data`` step may take."""
+        value = {
+            "connect": self.connect_timeout,
+            "command": self.command_timeout,
+            "data": self.data_timeout,
+        }[kind]
+        return self.timeout if value is None else value
+
     @property
     def has_credentials(self) -> bool:
         return bool(self.username) and bool(self.password or self.token)
@@ -185,8 +199,10 @@ class ProbeConfig(NamedTuple):
         _check_choices(self)
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"{self.port} is out of range (1-65535)", field="port")
-        if not self.timeout > 0:
-            raise ConfigError("must be a positive number of seconds", field="timeout")
+        for name in ("timeout", "connect_timeout", "command_timeout", "data_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ConfigError("must be a positive number of seconds", field=name)
         if self.helo is not None and not _HELO.match(self.helo):
             raise ConfigError("must be printable ASCII without spaces", field="helo")
         if self.stop_after == "data" and not self.send:

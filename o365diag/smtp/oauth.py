@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from o365diag.errors import MissingDependency, NetworkError
+from o365diag.knowledge import load_table
 from o365diag.smtp.config import Secret
+from o365diag.smtp.diagnose import local_finding
 
 if TYPE_CHECKING:
     from o365diag.findings import Finding, Report
@@ -231,8 +233,6 @@ def _classify_idp_error(result: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _code_for(error: str, aadsts: int | None) -> str:
-    from o365diag.knowledge import load_table
-
     by_error = None
     for entry in load_table("smtp_checks").entries:
         if aadsts is not None and aadsts in entry.get("aadsts", ()):
@@ -397,8 +397,6 @@ def add_to_report(report: Report, attempt: TokenAttempt, username: str | None) -
 
 
 def _findings(attempt: TokenAttempt, username: str | None) -> list[Finding]:
-    from o365diag.smtp.diagnose import local_finding
-
     if not attempt.ok:
         assert attempt.error_code is not None
         return [local_finding(attempt.error_code, attempt.detail, step="OAuth sign-in")]

@@ -16,15 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import NamedTuple
 
-from aiosmtplib.errors import (
+from aiosmtplib import (
     SMTPDataError,
+    SMTPResponse,
     SMTPResponseException,
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
-from aiosmtplib.esmtp import parse_esmtp_extensions
-from aiosmtplib.protocol import SMTPProtocol
-from aiosmtplib.response import SMTPResponse
 
 from o365diag.smtp.config import ProbeConfig
 from o365diag.smtp.diagnose import build_report
@@ -40,8 +38,14 @@ from o365diag.smtp.model import (
 from o365diag.smtp.resolve import ResolveError, lookup_mx, resolve_host
 from o365diag.smtp.result import SmtpResult
 from o365diag.smtp.session import Session, Target
-from o365diag.smtp.tlsinfo import build_context, classify_ssl_error, describe_tls
+from o365diag.smtp.tlsinfo import (
+    build_context,
+    classify_ssl_error,
+    describe_tls,
+    peer_cert_from_der,
+)
 from o365diag.smtp.transcript import Recorder, TranscriptProtocol
+from o365diag.smtp.wire import SMTPProtocol, parse_esmtp_extensions
 
 __all__ = ["Probe", "Session", "Target", "run_probe"]
 
@@ -236,10 +240,8 @@ class Probe:
         elif isinstance(exc, ssl.SSLError | ssl.CertificateError):
             code, detail = classify_ssl_error(exc)
         elif isinstance(exc, SMTPTimeoutError | TimeoutError):
-            code, detail = (
-                "reply.timeout",
-                (f"no reply from the server within {self.config.timeout:g} s"),
-            )
+            waited = self.config.step_timeout("data" if name == "data" else "command")
+            code, detail = "reply.timeout", f"no reply from the server within {waited:g} s"
         elif isinstance(exc, SMTPServerDisconnected | ConnectionError):
             cause = exc.__cause__ or exc
             code, detail = "connection.reset", f"the server closed the connection ({cause})"
@@ -303,6 +305,7 @@ class Probe:
         config, loop = self.config, asyncio.get_running_loop()
         implicit = config.effective_tls_mode == "implicit"
         server_name = self._server_name()
+        connect_timeout = config.step_timeout("connect")
         try:
             _transport, protocol = await asyncio.wait_for(
                 loop.create_connection(
@@ -311,16 +314,16 @@ class Probe:
                     self.target.port,
                     ssl=self.tls_context if implicit else None,
                     server_hostname=server_name if implicit else None,
-                    ssl_handshake_timeout=config.timeout if implicit else None,
+                    ssl_handshake_timeout=connect_timeout if implicit else None,
                     local_addr=(config.source_address, 0) if config.source_address else None,
                 ),
-                config.timeout,
+                connect_timeout,
             )
         except TimeoutError:
             return _local_failure(
                 "connect",
                 "connect.timeout",
-                f"no TCP connection to {address} within {config.timeout:g} s",
+                f"no TCP connection to {address} within {connect_timeout:g} s",
             )
         except (ssl.SSLError, ssl.CertificateError) as exc:
             return await self._tls_failure("connect", exc, address)
@@ -341,18 +344,22 @@ class Probe:
             self._record_tls("implicit")
         return StepResult("connect", "ok", detail=f"connected to {address}")
 
+    @property
+    def _command_timeout(self) -> float:
+        return self.config.step_timeout("command")
+
     async def _banner(self) -> StepResult:
-        response = await self._require_protocol().read_response(timeout=self.config.timeout)
+        response = await self._require_protocol().read_response(timeout=self._command_timeout)
         return self._expect("banner", response, (220,))
 
     async def _ehlo(self, name: str) -> StepResult:
         protocol = self._require_protocol()
         response = await protocol.execute_command(
-            b"EHLO", self.helo.encode("ascii"), timeout=self.config.timeout
+            b"EHLO", self.helo.encode("ascii"), timeout=self._command_timeout
         )
         if response.code in (500, 502):  # a server without ESMTP: fall back to HELO
             response = await protocol.execute_command(
-                b"HELO", self.helo.encode("ascii"), timeout=self.config.timeout
+                b"HELO", self.helo.encode("ascii"), timeout=self._command_timeout
             )
             return self._expect(name, response, (250,), detail="EHLO refused; used HELO")
         if response.code == 250:
@@ -372,7 +379,7 @@ class Probe:
             response = await protocol.start_tls(
                 self.tls_context,
                 server_hostname=self._server_name(),
-                timeout=self.config.timeout,
+                timeout=self._command_timeout,
             )
         except SMTPResponseException as exc:
             if exc.code < 0:
@@ -433,7 +440,7 @@ class Probe:
     async def _authenticate(self, mechanism: str) -> SMTPResponse:
         config, protocol = self.config, self._require_protocol()
         user = (config.username or "").encode("utf-8")
-        timeout = config.timeout
+        timeout = config.step_timeout("command")
         if mechanism == "xoauth2":
             token = config.token.reveal() if config.token else ""
             blob = base64.b64encode(
@@ -459,7 +466,7 @@ class Probe:
         response = await self._require_protocol().execute_command(
             b"MAIL",
             b"FROM:<" + self.config.mail_from.encode("utf-8") + b">",
-            timeout=self.config.timeout,
+            timeout=self._command_timeout,
         )
         result = self._expect("mail", response, (250,))
         self._mail_accepted = result.ok
@@ -467,7 +474,7 @@ class Probe:
 
     async def _rcpt(self, recipient: str) -> StepResult:
         response = await self._require_protocol().execute_command(
-            b"RCPT", b"TO:<" + recipient.encode("utf-8") + b">", timeout=self.config.timeout
+            b"RCPT", b"TO:<" + recipient.encode("utf-8") + b">", timeout=self._command_timeout
         )
         return self._expect("rcpt", response, (250, 251))
 
@@ -476,7 +483,7 @@ class Probe:
         self.recorder.begin_data()
         try:
             response = await self._require_protocol().execute_data_command(
-                message, timeout=self.config.timeout
+                message, timeout=self.config.step_timeout("data")
             )
         except SMTPDataError as exc:
             response = SMTPResponse(exc.code, exc.message)
@@ -495,8 +502,8 @@ class Probe:
         started = self.recorder.now_ms()
         try:
             if self._mail_accepted and not self._data_sent:
-                await protocol.execute_command(b"RSET", timeout=self.config.timeout)
-            response = await protocol.execute_command(b"QUIT", timeout=self.config.timeout)
+                await protocol.execute_command(b"RSET", timeout=self._command_timeout)
+            response = await protocol.execute_command(b"QUIT", timeout=self._command_timeout)
             result = self._expect("quit", response, (221,))
         except Exception as exc:
             result = self._failure_from_exception("quit", exc)
@@ -584,9 +591,9 @@ class Probe:
                     self.config.effective_tls_mode,
                     self._server_name(),
                     self.helo,
-                    self.config.timeout,
+                    self.config.step_timeout("connect"),
                 ),
-                self.config.timeout,
+                self.config.step_timeout("connect"),
             )
         except (OSError, TimeoutError, SMTPResponseException, ssl.SSLError):
             return None
@@ -644,7 +651,7 @@ class Probe:
         if name == "auth":
             return "no credentials given"
         if name == "data":
-            return "DATA is only sent with --send"
+            return "DATA is only sent when a test message is asked for"
         return "not run"
 
 
@@ -726,8 +733,6 @@ async def fetch_peer_certificate(
     address: str, port: int, mode: str, server_name: str, helo: str, timeout: float
 ) -> PeerCertificate | None:
     """Connect again with verification off and return the certificate the server presents."""
-    from o365diag.smtp.tlsinfo import peer_cert_from_der
-
     loop = asyncio.get_running_loop()
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE

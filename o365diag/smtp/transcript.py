@@ -13,10 +13,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from aiosmtplib.protocol import MAX_RESPONSE_LENGTH, SMTPProtocol
-
 from o365diag.smtp.model import Direction, TranscriptLine
 from o365diag.smtp.scrub import REDACTED, ReplyFilter, Scrubber
+from o365diag.smtp.wire import MAX_RESPONSE_LENGTH, SMTPProtocol
 
 __all__ = ["REDACTED", "Recorder", "TranscriptProtocol"]
 

@@ -16,9 +16,10 @@ from o365diag.trace.anomalies import (
     newcomers,
     unit_dispersion,
 )
+from o365diag.trace.diagnose import diagnose
 from o365diag.trace.failures import failure_reasons, failures_by_sender, failures_over_time
 from o365diag.trace.limits import smtp_auth_limits
-from o365diag.trace.model import TraceData, as_records
+from o365diag.trace.model import SENDING, TraceData, as_records
 from o365diag.trace.report import report_data, report_title
 from o365diag.trace.result import SCHEMA, TraceResult
 from o365diag.trace.volume import (
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA", "TraceAnalysis", "analyze_trace", "as_records"]
 
-SENDING = ("Outbound", "IntraOrg")
 _LEARN_SHARE = 0.25
 _NEWCOMER_MIN_SPAN = timedelta(days=2)
 _SMALL_MULTIPLES = 9
@@ -93,8 +93,6 @@ def analyze_trace(
 ) -> TraceAnalysis:
     """Volume, top talkers, anomalies, newcomers, limits and failures, then the findings."""
     import polars as pl
-
-    from o365diag.trace.diagnose import diagnose
 
     data = _without_totals_beside_messages(data)
     messages = with_categories(with_message_ids(data.messages))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from o365diag.trace.volume import bucket_range, every
+from o365diag.trace.volume import bucket_range, every, message_key, with_message_ids
 
 if TYPE_CHECKING:
     import polars as pl
@@ -135,8 +135,6 @@ def _grid(
 def message_sizes(rows: pl.DataFrame) -> pl.DataFrame:
     """One row per message: its first time, sender, source IP, direction and ``k`` (rows)."""
     import polars as pl
-
-    from o365diag.trace.volume import message_key, with_message_ids
 
     return (
         with_message_ids(rows)
@@ -332,8 +330,6 @@ def newcomers(
 ) -> pl.DataFrame:
     """Values of ``key`` first seen after ``learn_until``: (key, first_seen, rows, messages)."""
     import polars as pl
-
-    from o365diag.trace.volume import message_key, with_message_ids
 
     present = with_message_ids(rows).filter(pl.col(key).is_not_null())
     table = present.group_by(pl.col(key).alias("key")).agg(

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.knowledge import Entry, KnowledgeError, load_table
 from o365diag.trace.limits import sending_limits
-from o365diag.trace.model import display_value
-from o365diag.trace.volume import MAX_TIME_BUCKETS, interval_label
+from o365diag.trace.model import SENDING, display_value
+from o365diag.trace.volume import MAX_TIME_BUCKETS, category_of, interval_label
 from o365diag.wording import duration, plural
 
 if TYPE_CHECKING:
@@ -292,9 +292,6 @@ def _tenant_failures(a: TraceAnalysis) -> Iterator[Finding]:
 
 def _outbound_spam(a: TraceAnalysis) -> Iterator[Finding]:
     import polars as pl
-
-    from o365diag.trace.analyze import SENDING
-    from o365diag.trace.volume import category_of
 
     messages = a.data.messages
     rows = messages.filter(pl.col("direction").is_in(SENDING) & (category_of(messages) == "spam"))

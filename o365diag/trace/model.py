@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENT_COLUMNS",
     "MESSAGE_COLUMNS",
+    "SENDING",
     "BadRows",
     "FileInfo",
     "TraceData",
@@ -29,6 +30,9 @@ __all__ = [
     "event_schema",
     "message_schema",
 ]
+
+# Directions of mail the tenant sends (what SMTP AUTH limits and relay checks count).
+SENDING = ("Outbound", "IntraOrg")
 
 MESSAGE_COLUMNS = (
     "received",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import O365DiagError
+from o365diag.safejson import SURROGATE_ESCAPE, clean_text, decoder
 from o365diag.trace.model import TraceInputError
 
 if TYPE_CHECKING:
@@ -33,10 +34,7 @@ _TZ_IN_HEADER = re.compile(r"\(\s*(?:UTC|GMT)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _MS_DATE = re.compile(r"^/Date\((-?\d{1,16})(?:[+-]\d{4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_INT_DIGITS = 4000
 _MAX_VALUE_DEPTH = 20
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SNIFF_BYTES = 4096
 _HEAD_BYTES = 65536
 _BLANK = b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"
@@ -282,7 +280,7 @@ def _read_json(name: str, body: bytes, encoding: str) -> RawTable:
         raise TraceInputError(f"{name}: the JSON holds no objects with fields")
     # A \uD800 escape with no partner decodes to a lone surrogate, which no UTF-8 output (nor
     # polars) takes; only a file that has such an escape pays for the check.
-    clean = _without_surrogates if _SURROGATE_ESCAPE.search(text) else _unchanged
+    clean = _without_surrogates if SURROGATE_ESCAPE.search(text) else _unchanged
     names, offsets = _unique_names(clean(key) or "" for key in keys)
     columns = {
         column: [clean(_text(record.get(key))) for record in records]
@@ -327,13 +325,9 @@ def _json_loads(name: str, text: str) -> Any:
     """``json.loads`` that refuses what would exhaust it with one clear error, and keeps a
     number too long for an int (Python's 4,300-digit limit) as text: a bad value, not a crash."""
     try:
-        return json.loads(text, parse_int=_int_or_text)
+        return decoder().decode(text)
     except RecursionError:
         raise TraceInputError(f"{name}: the JSON is nested too deeply to be an export") from None
-
-
-def _int_or_text(digits: str) -> int | str:
-    return int(digits) if len(digits) <= _MAX_INT_DIGITS else digits
 
 
 def _text(value: Any, depth: int = 0) -> str | None:
@@ -372,9 +366,7 @@ def _ms_date(milliseconds: str, text: str) -> str:
 
 
 def _without_surrogates(text: str | None) -> str | None:
-    if text is None or not _LONE_SURROGATE.search(text):
-        return text
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    return None if text is None else clean_text(text)
 
 
 def _unchanged(text: str | None) -> str | None:
