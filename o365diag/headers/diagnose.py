@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding
-from o365diag.headers.parse import ENCODED_WORD
+from o365diag.headers.parse import ENCODED_WORD, HeaderSet
 from o365diag.headers.waits import held_by_names
 from o365diag.knowledge import load_table
 from o365diag.wording import duration
@@ -430,13 +430,22 @@ def _unreadable_parts(a: Analysis) -> list[str]:
             "and the total transit time covers only those"
         )
     for hop in a.chain.hops:
-        problems.extend(f"Received hop {hop.index}: {p}" for p in hop.problems)
-    problems.extend(
-        f"{found.name}: an encoded word could not be decoded"
-        for found in a.headers
-        if "=?" in found.value and ENCODED_WORD.search(found.value)
-    )
+        if hop.problems:
+            problems.extend(f"Received hop {hop.index}: {p}" for p in hop.problems)
+    problems.extend(_undecoded_words(a.headers))
     return problems
+
+
+def _undecoded_words(headers: HeaderSet) -> list[str]:
+    """One line per field whose value still holds an encoded word after decoding."""
+    values = [found.value for found in headers.fields]
+    if "=?" not in "\n".join(values):  # one scan in C instead of a test per field
+        return []
+    return [
+        f"{found.name}: an encoded word could not be decoded"
+        for found, value in zip(headers.fields, values, strict=True)
+        if "=?" in value and ENCODED_WORD.search(value)
+    ]
 
 
 def _repaired_parts(a: Analysis) -> list[str]:

@@ -223,8 +223,7 @@ def parse_header_block(text: str) -> HeaderSet:
     result.had_body = blank is not None
     block = text[first : blank.start()] if blank else text[first:]
     found = _WHOLE_FIELD.findall(block)
-    unfolded_lines = block.count("\n") - block.count("\n ") - block.count("\n\t") + 1
-    if len(found) == unfolded_lines:  # every line starts a field or is folded
+    if _fields_cover(block, found):
         fields = result.fields
         for name, value in found:
             raw = _unfold(value) if "\n" in value else value.strip()
@@ -235,6 +234,17 @@ def parse_header_block(text: str) -> HeaderSet:
     else:
         _split_repairing(result, block)
     return result
+
+
+def _fields_cover(block: str, found: list[tuple[str, str]]) -> bool:
+    """Whether every line of the block starts a found field or is folded into one.
+
+    A field's value holds its folded lines, and folded lines no field took can only follow
+    a line that starts no field: so the lines are covered exactly when the fields and the
+    line breaks inside their values add up to the block's lines (two counts in C).
+    """
+    folded = "".join([value for _, value in found]).count("\n")
+    return len(found) + folded == block.count("\n") + 1
 
 
 def _split_repairing(result: HeaderSet, block: str) -> None:
@@ -296,8 +306,10 @@ def _add_field(result: HeaderSet, name: str, raw: str) -> None:
 def _unfold(text: str) -> str:
     """Each line stripped, joined by one space; only the first line (the text after the
     colon) can be empty, as a blank line would have ended the header."""
-    lines = [line.strip() for line in text.split("\n")]
-    return " ".join(lines if lines[0] else lines[1:])
+    lines = text.split("\n")
+    if not lines[0].strip():
+        del lines[0]
+    return " ".join(map(str.strip, lines))
 
 
 def decode_rfc2047(text: str) -> str:

@@ -29,7 +29,13 @@ from typing import Any
 __all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_received"]
 
 KEYWORDS = ("from", "by", "via", "with", "id", "for")
-_KEYWORD_SET = frozenset(KEYWORDS)
+# Every spelling of every keyword ("FROM", "From", "fRoM" ...) to its lower-case form: one
+# dict look-up per word instead of a length test, a lower() and a set test.
+_KEYWORD_SPELLINGS = {
+    "".join(spelling): keyword
+    for keyword in KEYWORDS
+    for spelling in itertools.product(*({ch, ch.upper()} for ch in keyword))
+}
 # Whole-second stamps (Exchange) after a fractional one (SendGrid) look up to 1 s "early":
 # that is truncation, not a wrong clock.
 SKEW_TOLERANCE_SECONDS = 1.0
@@ -318,23 +324,22 @@ def _collect_tokens(tokens: list[str]) -> tuple[dict[str, _Part], list[str], lis
     repeated: list[str] = []
     comments: list[str] = []
     current = _Part()
+    spellings = _KEYWORD_SPELLINGS
     for token in tokens:
-        first = token[0]
-        if first == "(" and token[-1] == ")":
+        keyword = spellings.get(token)
+        if keyword is not None:
+            if keyword in parts:
+                repeated.append(keyword)
+                current = _Part()
+            else:
+                current = parts[keyword] = _Part()
+        elif token[0] == "(" and token[-1] == ")":
             comment = token[1:-1]
             comments.append(comment)
             if current.head_end is None:
                 current.head_end = len(current.words)
             current.comments.append(comment)
-        elif first != ";":
-            keyword = token.lower() if len(token) <= 4 else ""
-            if keyword in _KEYWORD_SET:
-                if keyword in parts:
-                    repeated.append(keyword)
-                    current = _Part()
-                else:
-                    current = parts[keyword] = _Part()
-                continue
+        elif token[0] != ";":
             current.words.append(token)
     return parts, comments, sorted(set(repeated)) if repeated else repeated
 
@@ -351,6 +356,14 @@ def _ip_of(part: _Part | None) -> str | None:
 
 
 def _first_ip(text: str) -> str | None:
+    if len(text) <= 64 and _IP_SHAPE.fullmatch(text) and text[0] in _IP_FIRST_CHARS:
+        # The usual "(192.0.2.1)" comment: one piece, read as the loop below would read it
+        # (no brackets around it, so no "[a.b.c.d.port]" literal either).
+        return _as_ip(text)
+    return _scan_for_ip(text)
+
+
+def _scan_for_ip(text: str) -> str | None:
     previous = ""
     for match in itertools.islice(_IP_PIECE.finditer(text), _MAX_IP_PIECES):
         piece = match.group()
