@@ -137,6 +137,16 @@ def test_pull_stores_the_same_frame_as_the_graph_export(
     assert_no_token_in(out)
 
 
+def test_the_default_ten_days_stay_within_graphs_ten_day_query_limit(
+    server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The range's ends carry fractions of a second; whole-second bounds once made the one
+    # 10-day window 10 days and 1 second long, which Graph refuses.
+    code, data, err = run(pull(server, tmp_path / "store", "--no-progress"), capsys)
+    assert code == 0, err
+    assert data["complete"] is True and data["rows_written"] > 0
+
+
 def test_trace_reads_the_store_like_any_export(
     server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

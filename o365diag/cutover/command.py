@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from o365diag.errors import ConfigError, MissingDependency, OutputError, UsageError
+from o365diag.errors import ConfigError, OutputError, UsageError
 from o365diag.output import add_output_options, emit
+from o365diag.tenant.options import add_graph_options
 
 __all__ = ["register", "run_cutover", "run_explain"]
 
@@ -31,7 +33,12 @@ def _register_cutover(subparsers: Any) -> None:
         "Exit code 0 when nothing breaks, 1 when something breaks or is broken, 2 for an "
         "input of no known kind.",
     )
-    parser.add_argument("inputs", nargs="*", metavar="FILE", help="input files, any mix")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="FILE",
+        help="input files or folders (stores written by --graph, collect-script output), any mix",
+    )
     parser.add_argument("--demo", action="store_true", help="use the shipped demo tenant")
     parser.add_argument(
         "--write-demo", metavar="DIR", help="write the demo tenant's files to DIR and stop"
@@ -39,8 +46,11 @@ def _register_cutover(subparsers: Any) -> None:
     parser.add_argument(
         "--graph",
         action="store_true",
-        help="pull sign-ins from Microsoft Graph (needs the tenant connector)",
+        help="pull SMTP sign-ins (30 days) and message trace (10 days) from Microsoft Graph "
+        "into --out, then assess them with the other inputs",
     )
+    parser.add_argument("--out", metavar="DIR", help="the store folder for --graph")
+    parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     parser.add_argument("--as-of", metavar="DATE", help="assess as of this day (default: today)")
     parser.add_argument(
         "--cutover-date",
@@ -49,6 +59,7 @@ def _register_cutover(subparsers: Any) -> None:
         help="the day Basic is off by default (default: 2026-12-31)",
     )
     add_output_options(parser, "o365diag.cutover/1")
+    add_graph_options(parser)
     parser.set_defaults(func=run_cutover)
 
 
@@ -97,15 +108,36 @@ def run_cutover(args: argparse.Namespace) -> int:
         sources += demo_files()
         as_of = as_of or DEMO_AS_OF
     if args.graph:
-        raise MissingDependency(
-            "the Graph sign-in pull is not part of this installation yet; download the "
-            "sign-ins from the Entra admin center (Sign-in logs > Download) and pass the file"
-        )
+        pulled = _pull_stores(args)
+        if pulled is None:
+            return 1
+        sources += pulled
     if not sources:
         raise UsageError("give input files, --demo, or --graph")
     assessment = assess(load_inputs(sources), as_of=as_of, cutover_date=cutover)
     emit(assessment.to_result(), args)
     return assessment.exit_code
+
+
+# The sign-in log keeps 30 days; message trace through Graph reaches 10 days back per query.
+GRAPH_PULLS = (("signIns", "30d", "signins"), ("messageTrace", "10d", "trace"))
+
+
+def _pull_stores(args: argparse.Namespace) -> list[Path] | None:
+    """Pull each store under ``--out``; None (after one line on stderr) when a pull failed."""
+    from o365diag.tenant.command import pull_failed, pull_store
+
+    if not args.out:
+        raise UsageError("--graph needs --out DIR (the folder for the pulled stores)")
+    folders = []
+    for kind, since, name in GRAPH_PULLS:
+        folder = Path(args.out) / name
+        reason = pull_failed(pull_store(args, kind, since, folder))
+        if reason:
+            print(f"o365diag cutover: the {kind} pull stopped: {reason}", file=sys.stderr)
+            return None
+        folders.append(folder)
+    return folders
 
 
 def run_explain(args: argparse.Namespace) -> int:

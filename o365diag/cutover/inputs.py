@@ -5,6 +5,9 @@ report), ``trace`` (any message-trace export o365diag reads), ``exchange-setting
 (ConvertTo-Json exports of CAS mailboxes, Get-User, authentication policies, organization and
 transport config), ``inventory`` (the admin's device list). A file of no known kind is an
 error naming it, even when good files come with it.
+
+A folder is expanded: a sign-in store (``signins --graph``), a message-trace store (``trace
+--graph``), or a ``collect-script`` output folder (its JSON files, each classified as above).
 """
 
 from __future__ import annotations
@@ -72,10 +75,35 @@ class CutoverInputs:
 def load_inputs(sources: Sequence[Source]) -> CutoverInputs:
     """Classify and load every source; CutoverInputError for the first unusable one."""
     grouped: dict[str, list[tuple[str, bytes]]] = {}
+    stores: dict[str, list[Path]] = {}
     for source in sources:
+        if not isinstance(source, tuple) and Path(source).is_dir():
+            _expand_folder(Path(source), grouped, stores)
+            continue
         name, data = _read(source)
         grouped.setdefault(classify(name, data), []).append((name, data))
-    return _load_grouped(grouped)
+    return _load_grouped(grouped, stores)
+
+
+def _expand_folder(
+    folder: Path, grouped: dict[str, list[tuple[str, bytes]]], stores: dict[str, list[Path]]
+) -> None:
+    """A store joins ``stores`` under its kind; a collect folder's JSON files join ``grouped``."""
+    from o365diag.trace.store import is_store, store_kind, store_tenant_folders
+
+    if is_store(folder):
+        kind = store_kind(store_tenant_folders(folder)[0])
+        stores.setdefault("signins" if kind == "signIns" else "trace", []).append(folder)
+        return
+    files = sorted(p for p in folder.glob("*.json") if p.is_file())
+    if not files:
+        raise CutoverInputError(
+            f"{folder}: a folder that is not a sign-in store, message-trace store or "
+            "collect-script output (no JSON files in it)"
+        )
+    for path in files:
+        name, data = _read(path)
+        grouped.setdefault(classify(name, data), []).append((name, data))
 
 
 def _read(source: Source) -> tuple[str, bytes]:
@@ -169,14 +197,16 @@ def _classify_trace(name: str, data: bytes, headers: Sequence[str] = ()) -> str:
         ) from None
 
 
-def _load_grouped(grouped: dict[str, list[tuple[str, bytes]]]) -> CutoverInputs:
+def _load_grouped(
+    grouped: dict[str, list[tuple[str, bytes]]], stores: dict[str, list[Path]]
+) -> CutoverInputs:
     inputs = CutoverInputs()
-    if "signins" in grouped:
-        _load_signins(inputs, grouped["signins"])
+    if "signins" in grouped or "signins" in stores:
+        _load_signins(inputs, grouped.get("signins", []), stores.get("signins", []))
     if "smtp-auth-report" in grouped:
         _load_report(inputs, grouped["smtp-auth-report"])
-    if "trace" in grouped:
-        _load_trace(inputs, grouped["trace"])
+    if "trace" in grouped or "trace" in stores:
+        _load_trace(inputs, [*grouped.get("trace", []), *stores.get("trace", [])])
     if "exchange-settings" in grouped:
         _load_exports(inputs, grouped["exchange-settings"])
     if "inventory" in grouped:
@@ -184,10 +214,19 @@ def _load_grouped(grouped: dict[str, list[tuple[str, bytes]]]) -> CutoverInputs:
     return inputs
 
 
-def _load_signins(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
-    from o365diag.tenant.signins import load_signins
+def _load_signins(
+    inputs: CutoverInputs, files: list[tuple[str, bytes]], stores: list[Path]
+) -> None:
+    from o365diag.tenant.signin_report import read_signin_store
+    from o365diag.tenant.signins import TenantInputError, load_signins, merge_signins
 
-    inputs.signins = load_signins(files)
+    try:
+        parts = [read_signin_store(store) for store in stores]
+    except TenantInputError as exc:
+        raise CutoverInputError(str(exc)) from None
+    if files:
+        parts.append(load_signins(files))
+    inputs.signins = merge_signins(parts)
     for info in inputs.signins.files:
         inputs.read.append({**info, "kind": "signins", "format": info["kind"]})
 
@@ -200,7 +239,7 @@ def _load_report(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
         inputs.read.append(dict(info))
 
 
-def _load_trace(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+def _load_trace(inputs: CutoverInputs, files: list[tuple[str, bytes] | Path]) -> None:
     from o365diag.trace.load import load_traces
     from o365diag.trace.model import TraceInputError
 

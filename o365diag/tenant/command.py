@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import GraphClient, TokenSource
 
-__all__ = ["register", "run_trace_pull"]
+__all__ = ["pull_store", "register", "run_trace_pull"]
 
 
 def register(subparsers: Any) -> None:
@@ -335,6 +335,33 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
     finally:
         line.close()
     return _finish(report, args)
+
+
+def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> Result:
+    """One unfiltered pull of the last ``since`` into ``out`` (for commands that assess the
+    stores afterwards, such as ``cutover --graph``); its report says whether it completed."""
+    from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.pull import plan_pull
+    from o365diag.tenant.result import PullResult
+
+    try:
+        client, tenant, _ = _client(args, kind)
+    except GraphError as exc:
+        return _failure(PullResult, exc, {"asked": {"since": since}})
+    job = plan_pull(kind, tenant, out, since=since)
+    line = _ProgressLine(enabled=not args.no_progress and not args.json)
+    try:
+        return job.run(client, line)
+    finally:
+        line.close()
+
+
+def pull_failed(report: Result) -> str | None:
+    """Why a pull is incomplete or failed (its worst finding's title), or None when it is fine."""
+    if not _exit_code(report):
+        return None
+    worst = report.sorted_findings()[0] if report.findings else None
+    return worst.title if worst else "incomplete"
 
 
 def _lower(value: str | None) -> str | None:

@@ -18,6 +18,7 @@ from o365diag.errors import UsageError
 __all__ = [
     "MAX_AGE",
     "MAX_WINDOW",
+    "QUERY_SPAN",
     "DayPiece",
     "Window",
     "asked_range",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 MAX_WINDOW = timedelta(days=10)
+# A query's bounds are whole seconds (start floored, end ceiled): a window one second shorter
+# than Graph's limit stays within it whatever the fractions of the range's ends.
+QUERY_SPAN = MAX_WINDOW - timedelta(seconds=1)
 MAX_AGE = timedelta(days=90)
 # Graph compares the start with its own clock: keep a little room so a range cut to exactly
 # 90 days is not refused for being a few seconds too old when it arrives.
@@ -136,7 +140,7 @@ def day_pieces(start: datetime, end: datetime) -> list[DayPiece]:
 
 
 def group_windows(
-    intervals: Iterable[tuple[datetime, datetime]], span: timedelta = MAX_WINDOW
+    intervals: Iterable[tuple[datetime, datetime]], span: timedelta = QUERY_SPAN
 ) -> list[Window]:
     """Touching intervals merged, then cut into windows no longer than ``span``."""
     return [w for run in _merged(sorted(intervals)) for w in _split(run, span)]
