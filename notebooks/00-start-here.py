@@ -30,6 +30,7 @@
 # | Is the domain ready to send from this device? | [03 · Domain check](03-domain-check.ipynb): MX, SPF for its IP, DKIM, DMARC, blocklists |
 # | Volume looks wrong (spike, drop, possible compromise) | [04 · Trace volume](04-trace-volume.ipynb): load a message-trace export |
 # | Setting up a new device | [05 · Setup assistant](05-setup-assistant.ipynb): the sending option, settings, DNS records, PowerShell |
+# | Which devices break when Basic SMTP AUTH goes (December 2026)? | [06 · Basic-auth cutover](06-basic-auth-cutover.ipynb): who signs in with a password, the way off, the plan |
 #
 # > **In JupyterLab, the apps start when their cells run:** choose **Run > Run All Cells** in
 # > the menu bar (or the toolbar's *Restart the kernel and run all cells* button) in any

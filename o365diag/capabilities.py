@@ -107,6 +107,12 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands={"tenant": "command", "signins": "command", "collect-script": "command"},
         app="o365diag.widgets.tenant:ConnectPanel",
     ),
+    capability(
+        "cutover",
+        results={"cutover": "result:CutoverResult", "explain": "result:ExplainResult"},
+        commands={"cutover": "command", "explain": "command"},
+        app="o365diag.widgets.cutover:CutoverApp",
+    ),
 )
 
 

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
 
 __all__ = [
+    "cutover_burndown_figure",
+    "cutover_figures",
+    "cutover_logins_figure",
+    "cutover_tls_figure",
     "hop_delay_figure",
     "plain",
     "saved_volume_figure",
@@ -471,3 +475,84 @@ def spf_tree_figure(tree: dict[str, Any]) -> Any:
         height=max(220, 70 * len(ids)),
     )
     return figure
+
+
+# -- Basic-auth cutover ---------------------------------------------------------------------------
+_TLS_COLORS = {"1.0": "#c62828", "1.1": "#ef6c00", "1.2": "#2e7d32", "1.3": "#1565c0"}
+
+
+def cutover_logins_figure(daily: Mapping[str, Mapping[str, int]]) -> go.Figure | None:
+    """Successful Basic SMTP AUTH sign-ins per identity and day."""
+    import plotly.graph_objects as go
+
+    if not daily:
+        return None
+    figure = go.Figure()
+    for identity, days in daily.items():
+        ordered = sorted(days.items())
+        figure.add_trace(
+            go.Scatter(
+                x=[d for d, _ in ordered],
+                y=[n for _, n in ordered],
+                mode="lines+markers",
+                name=plain(identity),
+            )
+        )
+    figure.update_yaxes(title_text="Basic sign-ins per day", rangemode="tozero")
+    return _layout(figure, "Basic SMTP AUTH sign-ins per identity")
+
+
+def cutover_tls_figure(mix: Mapping[str, Mapping[str, float]]) -> go.Figure | None:
+    """Share of each identity's messages per TLS version (SMTP AUTH clients report)."""
+    import plotly.graph_objects as go
+
+    if not mix:
+        return None
+    names = sorted(mix)
+    figure = go.Figure()
+    for version, color in _TLS_COLORS.items():
+        shares = [float(mix[n].get(version, 0.0)) for n in names]
+        if any(shares):
+            figure.add_trace(
+                go.Bar(
+                    y=[plain(n) for n in names],
+                    x=shares,
+                    name=f"TLS {version}",
+                    orientation="h",
+                    marker_color=color,
+                )
+            )
+    figure.update_layout(barmode="stack")
+    figure.update_xaxes(title_text="% of messages", range=[0, 100])
+    return _layout(
+        figure, "TLS version mix (1.0 and 1.1 are flagged)", height=max(300, 40 * len(names))
+    )
+
+
+def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+    """Identities still signing in with Basic, week by week."""
+    import plotly.graph_objects as go
+
+    if len(weeks) < 2:
+        return None
+    figure = go.Figure(
+        go.Scatter(
+            x=[w["week"] for w in weeks],
+            y=[w["identities_on_basic"] for w in weeks],
+            mode="lines+markers",
+            name="identities on Basic",
+            line_shape="hv",
+        )
+    )
+    figure.update_yaxes(title_text="identities", rangemode="tozero")
+    return _layout(figure, "Burndown: identities still on Basic per week")
+
+
+def cutover_figures(charts: Mapping[str, Any]) -> list[go.Figure]:
+    """Every cutover chart the saved data allows (``charts`` of o365diag.cutover/1)."""
+    built = [
+        cutover_logins_figure(charts.get("basic_logins") or {}),
+        cutover_tls_figure(charts.get("tls_mix") or {}),
+        cutover_burndown_figure(charts.get("burndown") or []),
+    ]
+    return [f for f in built if f is not None]

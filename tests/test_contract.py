@@ -169,6 +169,8 @@ BAD_INPUT = {
     "tenant": (["login", "--client-id", "00000000-0000-0000-0000-000000000000"], "--tenant"),
     "signins": (["{junk}"], "junk.csv"),
     "collect-script": (["-o", "{tmp}/no/such/folder/collect.ps1"], "cannot write"),
+    "cutover": (["{junk}"], "junk.csv: not a sign-in log"),
+    "explain": (["   "], "give the message"),
 }
 
 

@@ -59,6 +59,25 @@ LAZY_INTERNAL = {
     ("tenant/signin_report.py", "o365diag.trace.store"),
     ("tenant/signins.py", "o365diag.trace.dates"),
     ("trace/store.py", "o365diag.trace.normalize"),
+    # cutover: the inputs' loaders pull polars; plots/plotly_bundle pull plotly; model, result
+    # and render refer to each other only inside methods (no import cycle).
+    ("cutover/analyze.py", "o365diag.cutover.plan"),
+    ("cutover/analyze.py", "o365diag.cutover.summary"),
+    ("cutover/explain.py", "o365diag.cutover.result"),
+    ("cutover/inputs.py", "o365diag.setup.exports"),
+    ("cutover/inputs.py", "o365diag.setup.smtp_auth_state"),
+    ("cutover/inputs.py", "o365diag.tenant.signins"),
+    ("cutover/inputs.py", "o365diag.tenant.smtp_auth_report"),
+    ("cutover/inputs.py", "o365diag.trace.formats"),
+    ("cutover/inputs.py", "o365diag.trace.load"),
+    ("cutover/inputs.py", "o365diag.trace.model"),
+    ("cutover/inputs.py", "o365diag.trace.read"),
+    ("cutover/model.py", "o365diag.cutover.render"),
+    ("cutover/model.py", "o365diag.cutover.result"),
+    ("cutover/render.py", "o365diag.plotly_bundle"),
+    ("cutover/result.py", "o365diag.cutover.model"),
+    ("cutover/result.py", "o365diag.cutover.render"),
+    ("cutover/result.py", "o365diag.plots"),
 }
 
 

@@ -88,6 +88,10 @@ def test_portal_csv_loads_with_the_normalized_columns_and_types() -> None:
         {"file": "InteractiveSignIns.csv", "kind": "signins-portal-csv", "rows": 2, "bad_rows": 0}
     ]
     assert data.smtp().height == 2
+    assert data.period == (
+        datetime(2026, 11, 2, 8, 15, tzinfo=UTC),
+        datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+    )
 
 
 def test_portal_csv_in_utf16_and_us_dates_loads() -> None:

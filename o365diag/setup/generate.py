@@ -17,7 +17,7 @@ from o365diag.findings import Finding
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
 from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
-from o365diag.setup.options import Recommendation, note, recommend
+from o365diag.setup.options import Recommendation, note, recommend, recommendation_for
 from o365diag.setup.powershell import Bare, command, pipeline, properties
 from o365diag.setup.render import notebook_cell, plan_markdown, plan_text
 from o365diag.setup.result import SetupResult
@@ -30,6 +30,7 @@ __all__ = [
     "SetupPlan",
     "connector_name",
     "mx_endpoint",
+    "plan_option",
     "plan_setup",
 ]
 
@@ -755,7 +756,16 @@ _POWERSHELL = {
 def plan_setup(answers: SetupAnswers) -> SetupPlan:
     """Recommend an option and generate its configuration; ``answers`` are validated first."""
     answers.validate()
-    rec = recommend(answers)
+    return _plan(answers, recommend(answers))
+
+
+def plan_option(answers: SetupAnswers, option: str) -> SetupPlan:
+    """The configuration of a given option (chosen elsewhere, e.g. by the cutover plan)."""
+    answers.validate()
+    return _plan(answers, recommendation_for(answers, option))
+
+
+def _plan(answers: SetupAnswers, rec: Recommendation) -> SetupPlan:
     option = rec.name
     steps = [_connect_step(), *_POWERSHELL[option](answers)]
     if option in ("submission", "relay", "other"):

@@ -26,6 +26,7 @@ __all__ = [
     "load_options",
     "note",
     "recommend",
+    "recommendation_for",
 ]
 
 MAIN_OPTIONS = ("submission", "direct-send", "relay")
@@ -290,6 +291,19 @@ def recommend(answers: SetupAnswers) -> Recommendation:
             tuple(rejected),
         )
     return _fallback(answers, rejected)
+
+
+def recommendation_for(answers: SetupAnswers, name: str) -> Recommendation:
+    """``name`` as if it had been chosen (another capability decided), with the reasons it
+    does not fit these answers, if any, kept as rejections of itself."""
+    option = load_options()[name]
+    verdict = judge(option, answers)
+    variant = _variant(name, answers)
+    preference = _table().lookup(f"preference.{variant}")
+    why = preference.meaning if preference is not None else option.summary
+    sources = _sources(option, preference) if preference is not None else (option.source,)
+    rejected = () if verdict.fits else (verdict,)
+    return Recommendation(option, variant, why, sources, (), rejected)
 
 
 def _fallback(answers: SetupAnswers, rejected: list[Verdict]) -> Recommendation:

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from o365diag.errors import UsageError
+from o365diag.errors import InputError
 from o365diag.trace.dates import DateChoice, parse_expr
 from o365diag.trace.model import BadRows, TraceInputError
 from o365diag.trace.normalize import split_bad_rows
@@ -150,7 +150,7 @@ _GRAPH_MARKERS = frozenset(
 )
 
 
-class TenantInputError(UsageError, ValueError):
+class TenantInputError(InputError):
     """A sign-in or SMTP AUTH report file that cannot be used (message safe to show)."""
 
 
@@ -167,7 +167,9 @@ class SigninData:
     def period(self) -> tuple[datetime, datetime] | None:
         if self.frame.is_empty():
             return None
-        first, last = self.frame.select(pl.col("created").min(), pl.col("created").max()).row(0)
+        first, last = self.frame.select(
+            pl.col("created").min().alias("first"), pl.col("created").max().alias("last")
+        ).row(0)
         return first, last
 
     def smtp(self) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from o365diag._lazy import lazy_getattr
 __all__ = [
     "ConnectPanel",
     "ConnectionTestApp",
+    "CutoverApp",
     "DomainCheckApp",
     "HeaderAnalyzerApp",
     "SetupAssistantApp",
@@ -21,6 +22,7 @@ __all__ = [
 _APPS = {
     "ConnectPanel": "o365diag.widgets.tenant",
     "ConnectionTestApp": "o365diag.widgets.connection",
+    "CutoverApp": "o365diag.widgets.cutover",
     "DomainCheckApp": "o365diag.widgets.domain",
     "HeaderAnalyzerApp": "o365diag.widgets.headers",
     "SetupAssistantApp": "o365diag.widgets.setup",

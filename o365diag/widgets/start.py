@@ -77,6 +77,15 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "writes the settings, DNS records and PowerShell.",
         "o365diag setup",
     ),
+    Symptom(
+        "cutover",
+        "Which devices break when Basic SMTP AUTH is turned off (December 2026)?",
+        "06-basic-auth-cutover.ipynb",
+        "Load the sign-in logs, the SMTP AUTH clients report, a trace and the Exchange settings "
+        "(or try the demo tenant): each identity's status on the cutover date, its way off "
+        "Basic, and the plan.",
+        "o365diag cutover --demo",
+    ),
 )
 
 

@@ -404,6 +404,7 @@ def test_start_here_in_jupyterlab_shows_the_way_before_any_cell_runs(
         "03-domain-check.ipynb",
         "04-trace-volume.ipynb",
         "05-setup-assistant.ipynb",
+        "06-basic-auth-cutover.ipynb",
     ]
     assert first.is_visible()
     first.locator("a", has_text="01 · Header analyzer").click()  # opens it in the lab

@@ -1,0 +1,18 @@
+"""The cutover charts of an assessment (the builders live in ``o365diag.plots``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from o365diag.cutover.model import CutoverAssessment
+from o365diag.plots import cutover_figures
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+__all__ = ["figures"]
+
+
+def figures(result: CutoverAssessment) -> list[go.Figure]:
+    """Basic logins per identity over time, TLS version mix, weekly burndown (when drawable)."""
+    return cutover_figures(result.charts_data)

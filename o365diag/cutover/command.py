@@ -1,0 +1,121 @@
+"""``o365diag cutover`` (Basic-auth cutover readiness) and ``o365diag explain`` (what a client's
+error message means)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from typing import Any
+
+from o365diag.errors import ConfigError, MissingDependency, OutputError, UsageError
+from o365diag.output import add_output_options, emit
+
+__all__ = ["register", "run_cutover", "run_explain"]
+
+
+def register(subparsers: Any) -> None:
+    _register_cutover(subparsers)
+    _register_explain(subparsers)
+
+
+def _register_cutover(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "cutover",
+        help="Basic-auth cutover readiness: who still signs in to SMTP with a password",
+        description="Join sign-ins (Entra portal CSV/JSON), the SMTP AUTH clients report, "
+        "message trace and exported Exchange settings (CAS mailboxes, Get-User, "
+        "authentication policies, organization and transport config) plus your device "
+        "inventory into one row per sending identity: its status on the cutover date, the "
+        "path off Basic, risk signals, and a plan. Each file's kind comes from its content. "
+        "Exit code 0 when nothing breaks, 1 when something breaks or is broken, 2 for an "
+        "input of no known kind.",
+    )
+    parser.add_argument("inputs", nargs="*", metavar="FILE", help="input files, any mix")
+    parser.add_argument("--demo", action="store_true", help="use the shipped demo tenant")
+    parser.add_argument(
+        "--write-demo", metavar="DIR", help="write the demo tenant's files to DIR and stop"
+    )
+    parser.add_argument(
+        "--graph",
+        action="store_true",
+        help="pull sign-ins from Microsoft Graph (needs the tenant connector)",
+    )
+    parser.add_argument("--as-of", metavar="DATE", help="assess as of this day (default: today)")
+    parser.add_argument(
+        "--cutover-date",
+        metavar="DATE",
+        default="2026-12-31",
+        help="the day Basic is off by default (default: 2026-12-31)",
+    )
+    add_output_options(parser, "o365diag.cutover/1")
+    parser.set_defaults(func=run_cutover)
+
+
+def _register_explain(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "explain",
+        help="explain an error a client printed when sending failed",
+        description="Paste what a device or program printed (an SMTP reply, a Postfix or Exim "
+        "log line, a Python or PowerShell exception, curl's message, a printer panel "
+        "message): get the cause, whether it is the Basic-auth cutover, whether it can be "
+        "switched back on, and the fix. '-' reads the text from stdin. Exit code 0 when "
+        "recognised, 1 when not.",
+    )
+    parser.add_argument("text", nargs="+", help="the message (quote it), or - for stdin")
+    add_output_options(parser, "o365diag.explain/1", html=False)
+    parser.set_defaults(func=run_explain)
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def run_cutover(args: argparse.Namespace) -> int:
+    from o365diag.cutover.analyze import assess
+    from o365diag.cutover.demo import DEMO_AS_OF, demo_files, write_demo
+    from o365diag.cutover.inputs import load_inputs
+
+    if args.write_demo:
+        try:
+            paths = write_demo(args.write_demo)
+        except OSError as exc:
+            message = f"cannot write to {args.write_demo}: {exc.strerror or exc}"
+            raise OutputError(message, target=args.write_demo) from None
+        print("\n".join(str(p) for p in paths))
+        return 0
+    as_of = _day(args.as_of, "as_of")
+    cutover = _day(args.cutover_date, "cutover_date")
+    assert cutover is not None
+    sources: list[Any] = list(args.inputs)
+    if args.demo:
+        sources += demo_files()
+        as_of = as_of or DEMO_AS_OF
+    if args.graph:
+        raise MissingDependency(
+            "the Graph sign-in pull is not part of this installation yet; download the "
+            "sign-ins from the Entra admin center (Sign-in logs > Download) and pass the file"
+        )
+    if not sources:
+        raise UsageError("give input files, --demo, or --graph")
+    assessment = assess(load_inputs(sources), as_of=as_of, cutover_date=cutover)
+    emit(assessment.to_result(), args)
+    return assessment.exit_code
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from o365diag.cutover.explain import MAX_TEXT, explain
+
+    text = " ".join(args.text)
+    if text == "-":
+        text = sys.stdin.read(MAX_TEXT + 1)
+    if not text.strip():
+        raise UsageError("give the message to explain (or - to read it from stdin)")
+    found = explain(text)
+    emit(found.to_result(), args)
+    return 0 if found.recognised else 1

@@ -1,0 +1,263 @@
+"""The cutover's inputs, each file recognised by its content and loaded with its own loader.
+
+Kinds: ``signins`` (Entra portal CSV/JSON), ``smtp-auth-report`` (EAC SMTP AUTH clients
+report), ``trace`` (any message-trace export o365diag reads), ``exchange-settings``
+(ConvertTo-Json exports of CAS mailboxes, Get-User, authentication policies, organization and
+transport config), ``inventory`` (the admin's device list). A file of no known kind is an
+error naming it, even when good files come with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from o365diag.cutover.inventory import Inventory, is_inventory_columns, parse_inventory
+from o365diag.errors import InputError
+
+if TYPE_CHECKING:
+    from o365diag.setup.exports import ExportFile
+    from o365diag.setup.smtp_auth_state import SmtpAuthSettings
+    from o365diag.tenant.signins import SigninData
+    from o365diag.tenant.smtp_auth_report import SmtpAuthReport
+    from o365diag.trace.model import TraceData
+
+__all__ = ["INPUT_NAMES", "CutoverInputError", "CutoverInputs", "classify", "load_inputs"]
+
+Source = str | Path | tuple[str, bytes]
+INPUT_NAMES = ("signins", "smtp-auth-report", "trace", "exchange-settings", "graph-policies")
+_SETTINGS_KINDS = ("TransportConfig", "CASMailbox", "User", "AuthenticationPolicy")
+_MAX_BYTES = 1024 * 1024 * 1024
+
+
+class CutoverInputError(InputError):
+    """An input file that is no known kind, or cannot be read (one line, naming the file)."""
+
+
+@dataclass
+class CutoverInputs:
+    """Everything given, by kind; ``read`` lists each file with its kind and rows."""
+
+    signins: SigninData | None = None
+    report: SmtpAuthReport | None = None
+    trace: TraceData | None = None
+    exports: list[ExportFile] = field(default_factory=list)
+    inventory: Inventory | None = None
+    graph_policies: dict[str, Any] | None = None
+    read: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> SmtpAuthSettings | None:
+        from o365diag.setup.smtp_auth_state import smtp_auth_settings
+
+        return smtp_auth_settings(self.exports) if self.exports else None
+
+    def present(self) -> set[str]:
+        names = set()
+        if self.signins is not None:
+            names.add("signins")
+        if self.report is not None:
+            names.add("smtp-auth-report")
+        if self.trace is not None:
+            names.add("trace")
+        if self.exports:
+            names.add("exchange-settings")
+        if self.graph_policies is not None:
+            names.add("graph-policies")
+        return names
+
+
+def load_inputs(sources: Sequence[Source]) -> CutoverInputs:
+    """Classify and load every source; CutoverInputError for the first unusable one."""
+    grouped: dict[str, list[tuple[str, bytes]]] = {}
+    for source in sources:
+        name, data = _read(source)
+        grouped.setdefault(classify(name, data), []).append((name, data))
+    return _load_grouped(grouped)
+
+
+def _read(source: Source) -> tuple[str, bytes]:
+    if isinstance(source, tuple):
+        return source
+    path = Path(source)
+    try:
+        if path.stat().st_size > _MAX_BYTES:
+            raise CutoverInputError(f"{source}: larger than {_MAX_BYTES:,} bytes")
+        return str(source), path.read_bytes()
+    except IsADirectoryError:
+        raise CutoverInputError(f"{source} is a folder; give the files in it") from None
+    except OSError as exc:
+        raise CutoverInputError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def classify(name: str, data: bytes) -> str:
+    """The kind of one file, from its content; CutoverInputError when it is none of them."""
+    body = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    if not body:
+        raise CutoverInputError(f"{name}: the file is empty")
+    if name.lower().endswith((".yaml", ".yml")):
+        return "inventory"
+    if body[:1] in (b"[", b"{"):
+        return _classify_json(name, data)
+    return _classify_table(name, data)
+
+
+def _classify_json(name: str, data: bytes) -> str:
+    from o365diag.setup.exports import ExportError, parse_export
+    from o365diag.tenant.signins import TenantInputError, load_signins
+
+    try:
+        load_signins([(name, data)])
+        return "signins"
+    except TenantInputError as exc:
+        if "not valid JSON" in str(exc):
+            raise CutoverInputError(str(exc)) from None
+    try:
+        parse_export(data, name)
+        return "exchange-settings"
+    except ExportError:
+        pass
+    return _classify_trace(name, data)
+
+
+def _classify_table(name: str, data: bytes) -> str:
+    from o365diag.tenant.signins import is_signin_columns
+    from o365diag.tenant.smtp_auth_report import is_smtp_auth_report_columns
+    from o365diag.trace.model import TraceInputError
+    from o365diag.trace.read import read_source
+
+    try:
+        raw = read_source(name, data=_head_lines(data))
+    except TraceInputError as exc:
+        raise CutoverInputError(str(exc)) from None
+    columns = raw.columns
+    if is_signin_columns(columns):
+        return "signins"
+    if is_smtp_auth_report_columns(columns):
+        return "smtp-auth-report"
+    if is_inventory_columns(h.strip() for h in raw.headers):
+        return "inventory"
+    return _classify_trace(name, data, raw.headers)
+
+
+def _head_lines(data: bytes, size: int = 65536) -> bytes:
+    """The first lines of a table (enough to read its header), cut at a line end."""
+    if len(data) <= size:
+        return data
+    head = data[:size]
+    # UTF-16 text ends its lines with "\n\x00"; cutting after the NUL keeps it aligned.
+    end = head.rfind(b"\n\x00") + 2 if b"\x00" in head[:64] else head.rfind(b"\n") + 1
+    return head[: end or size]
+
+
+def _classify_trace(name: str, data: bytes, headers: Sequence[str] = ()) -> str:
+    from o365diag.trace.formats import detect_format
+    from o365diag.trace.model import TraceInputError
+    from o365diag.trace.read import read_source
+
+    try:
+        detect_format(read_source(name, data=data))
+        return "trace"
+    except TraceInputError:
+        shown = "".join(ch for ch in ", ".join(h.strip() for h in headers[:6]) if ch.isprintable())
+        columns = f" (columns: {shown})" if shown else ""
+        raise CutoverInputError(
+            f"{name}: not a sign-in log, SMTP AUTH clients report, message trace, Exchange "
+            f"settings export or device inventory{columns}"
+        ) from None
+
+
+def _load_grouped(grouped: dict[str, list[tuple[str, bytes]]]) -> CutoverInputs:
+    inputs = CutoverInputs()
+    if "signins" in grouped:
+        _load_signins(inputs, grouped["signins"])
+    if "smtp-auth-report" in grouped:
+        _load_report(inputs, grouped["smtp-auth-report"])
+    if "trace" in grouped:
+        _load_trace(inputs, grouped["trace"])
+    if "exchange-settings" in grouped:
+        _load_exports(inputs, grouped["exchange-settings"])
+    if "inventory" in grouped:
+        _load_inventory(inputs, grouped["inventory"])
+    return inputs
+
+
+def _load_signins(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    from o365diag.tenant.signins import load_signins
+
+    inputs.signins = load_signins(files)
+    for info in inputs.signins.files:
+        inputs.read.append({**info, "kind": "signins", "format": info["kind"]})
+
+
+def _load_report(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    from o365diag.tenant.smtp_auth_report import load_smtp_auth_report
+
+    inputs.report = load_smtp_auth_report(files)
+    for info in inputs.report.files:
+        inputs.read.append(dict(info))
+
+
+def _load_trace(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    from o365diag.trace.load import load_traces
+    from o365diag.trace.model import TraceInputError
+
+    try:
+        inputs.trace = load_traces(files)
+    except TraceInputError as exc:
+        raise CutoverInputError(str(exc)) from None
+    bad = inputs.trace.bad_rows.count
+    for info in inputs.trace.files:
+        inputs.read.append(
+            {
+                "file": info.name,
+                "kind": "trace",
+                "format": info.format,
+                "rows": info.rows,
+                "bad_rows": bad if len(inputs.trace.files) == 1 else None,
+            }
+        )
+
+
+def _load_exports(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    from o365diag.setup.exports import ExportError, parse_export
+
+    for name, data in files:
+        try:
+            export = parse_export(data, name)
+        except ExportError as exc:
+            raise CutoverInputError(str(exc)) from None
+        inputs.exports.append(export)
+        inputs.read.append(
+            {
+                "file": name,
+                "kind": "exchange-settings",
+                "format": ", ".join(export.kinds),
+                "rows": len(export.objects),
+                "bad_rows": 0,
+            }
+        )
+
+
+def _load_inventory(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    if len(files) > 1:
+        names = ", ".join(n for n, _ in files)
+        raise CutoverInputError(f"more than one device inventory given ({names}); merge them")
+    name, data = files[0]
+    inputs.inventory = parse_inventory(name, data)
+    inputs.read.append(
+        {
+            "file": name,
+            "kind": "inventory",
+            "format": "yaml" if name.lower().endswith((".yaml", ".yml")) else "csv",
+            "rows": len(inputs.inventory),
+            "bad_rows": 0,
+        }
+    )
+
+
+def settings_kinds_missing(inputs: CutoverInputs) -> list[str]:
+    kinds = {o.kind for f in inputs.exports for o in f.objects}
+    return [k for k in _SETTINGS_KINDS if k not in kinds]

@@ -1,0 +1,230 @@
+"""Findings over all identities, and the data behind the charts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from o365diag.cutover.activity import SUCCESS
+from o365diag.cutover.catalogue import finding
+from o365diag.cutover.inputs import CutoverInputs
+from o365diag.cutover.model import BREAKING, CutoverAssessment, IdentityRow
+from o365diag.findings import Finding
+from o365diag.setup.powershell import command
+
+if TYPE_CHECKING:
+    from o365diag.setup.smtp_auth_state import SmtpAuthSettings
+
+__all__ = ["charts_data", "result_findings"]
+
+_LISTED = 20
+_CHART_IDENTITIES = 15
+
+
+def result_findings(
+    result: CutoverAssessment,
+    inputs: CutoverInputs,
+    settings: SmtpAuthSettings | None,
+    coverage_days: int | None,
+) -> list[Finding]:
+    found = [_countdown(result)]
+    found += list(_status_findings(result))
+    found += list(_identity_findings(result.identities))
+    found += list(_settings_findings(result, settings))
+    found += list(_input_findings(result, inputs, coverage_days))
+    return found
+
+
+def _countdown(result: CutoverAssessment) -> Finding:
+    values = {"days": result.days_to_cutover, "date": result.cutover_date.isoformat()}
+    return finding("cutover.countdown", values)
+
+
+def _line(row: IdentityRow) -> str:
+    return f"{row.identity}: {row.status}, path {row.path} ({row.path_reason})"
+
+
+def _status_findings(result: CutoverAssessment) -> Iterator[Finding]:
+    groups = {
+        "cutover.already-broken": [r for r in result.identities if r.status == "broken"],
+        "cutover.breaks-at-cutover": [
+            r for r in result.identities if r.status == "breaks-at-cutover"
+        ],
+        "cutover.unused-enabled": [r for r in result.identities if r.status == "unused-enabled"],
+        "cutover.safe": [r for r in result.identities if r.status == "safe"],
+    }
+    for code, rows in groups.items():
+        if rows:
+            yield finding(code, {"count": len(rows)}, evidence=[_line(r) for r in rows[:_LISTED]])
+    if not result.breaking:
+        yield finding("cutover.nothing-breaks")
+
+
+def _identity_findings(rows: list[IdentityRow]) -> Iterator[Finding]:
+    for row in rows:
+        values = {"identity": row.identity, "count": len(row.source_ip_counts)}
+        if row.suspected_compromise:
+            yield finding(
+                "cutover.suspected-compromise", values, evidence=_compromise_evidence(row)
+            )
+        for code in row.risk:
+            yield finding(f"cutover.{code}", values, evidence=_risk_evidence(row, code))
+        if row.basic_allowed_by_policy is False and row.status == "broken":
+            yield finding(
+                "cutover.policy-blocks-basic",
+                values,
+                evidence=[f"{row.identity}: authentication policy {row.authentication_policy!r}"],
+            )
+
+
+def _compromise_evidence(row: IdentityRow) -> list[str]:
+    return [
+        f"{row.failed_logins:,} failed SMTP AUTH sign-ins",
+        f"successful sign-ins from {', '.join(row.countries) or 'an unusual country'}",
+        f"{row.messages or 0:,} messages, busiest day well above its usual volume",
+    ]
+
+
+def _risk_evidence(row: IdentityRow, code: str) -> list[str]:
+    if code == "failed-logins":
+        codes = ", ".join(
+            f"{f['code']} x{f['count']}" for f in row.recent_failures if f["source"] == "signins"
+        )
+        return [f"{row.failed_logins:,} failed sign-ins ({codes})"]
+    if code == "unexpected-country":
+        return [f"countries: {', '.join(row.countries)}"]
+    if code == "many-devices":
+        return [f"{ip}: {n:,} sign-ins" for ip, n in row.source_ip_counts.items()]
+    if code == "legacy-tls":
+        return [f"TLS {v}: {share}%" for v, share in row.tls_shares.items()]
+    return [f"source addresses: {', '.join(row.source_ips)}"]
+
+
+def _settings_findings(
+    result: CutoverAssessment, settings: SmtpAuthSettings | None
+) -> Iterator[Finding]:
+    if settings is None:
+        return
+    if settings.org_disabled is False:
+        yield finding(
+            "cutover.org-smtp-auth-enabled",
+            evidence=[settings.org_evidence] if settings.org_evidence else [],
+        )
+    listed = {r.identity for r in result.identities}
+    quiet = [a for a in settings.inheriting_enabled() if a not in listed]
+    if quiet:
+        keep = [r.identity for r in result.identities if r.status in BREAKING]
+        fixes = [
+            command("Set-CASMailbox", Identity=m, SmtpClientAuthenticationDisabled=False)
+            for m in keep[:_LISTED]
+        ]
+        fixes.append(command("Set-TransportConfig", SmtpClientAuthenticationDisabled=True))
+        yield finding(
+            "cutover.inherited-enabled-unused",
+            {"count": len(quiet)},
+            fix="Keep SMTP AUTH for the identities that still need it until they move, then "
+            "turn it off for the organization: " + "; ".join(fixes),
+            evidence=quiet[:_LISTED]
+            + ([f"... and {len(quiet) - _LISTED:,} more"] if len(quiet) > _LISTED else []),
+        )
+
+
+def _input_findings(
+    result: CutoverAssessment, inputs: CutoverInputs, coverage_days: int | None
+) -> Iterator[Finding]:
+    for item in result.inputs["missing"]:
+        yield finding("cutover.input-missing", {"input": item["input"]}, detail=item["cost"] + ".")
+    if coverage_days is None or coverage_days < 60:
+        yield finding("cutover.short-history", {"days": coverage_days or 0})
+    bad = result.inputs.get("bad_rows", {})
+    total = sum(int(part.get("count", 0)) for part in bad.values())
+    if total:
+        evidence = [
+            f"{name}: {reason} x{count:,}"
+            for name, part in bad.items()
+            for reason, count in part.get("by_reason", {}).items()
+        ]
+        yield finding("cutover.bad-rows", {"count": f"{total:,}"}, evidence=evidence)
+    unknown = [
+        r.identity
+        for r in result.identities
+        if r.device is None and r.path not in ("none", "turn-off")
+    ]
+    if unknown:
+        yield finding(
+            "cutover.inventory-missing", {"count": len(unknown)}, evidence=unknown[:_LISTED]
+        )
+
+
+# -- chart data ---------------------------------------------------------------------------------
+def charts_data(
+    result: CutoverAssessment, smtp: pl.DataFrame | None, inputs: CutoverInputs
+) -> dict[str, Any]:
+    return {
+        "basic_logins": _daily_logins(smtp),
+        "tls_mix": {r.identity: r.tls_shares for r in result.identities if r.tls_shares},
+        "burndown": _burndown(smtp, inputs),
+    }
+
+
+def _daily_logins(smtp: pl.DataFrame | None) -> dict[str, dict[str, int]]:
+    if smtp is None or smtp.is_empty():
+        return {}
+    ok = smtp.filter(SUCCESS)
+    top = (
+        ok.group_by("user_principal_name")
+        .len()
+        .sort(["len", "user_principal_name"], descending=[True, False])
+        .head(_CHART_IDENTITIES)
+        .get_column("user_principal_name")
+    )
+    daily = (
+        ok.filter(pl.col("user_principal_name").is_in(top.implode()))
+        .group_by("user_principal_name", pl.col("created").dt.date().alias("day"))
+        .len()
+        .sort("user_principal_name", "day")
+    )
+    out: dict[str, dict[str, int]] = {}
+    for user, day, count in daily.iter_rows():
+        out.setdefault(user, {})[day.isoformat()] = int(count)
+    return out
+
+
+def _burndown(smtp: pl.DataFrame | None, inputs: CutoverInputs) -> list[dict[str, Any]]:
+    """Identities still on Basic per week: each week of sign-ins (and each dated report row)
+    is a snapshot."""
+    frames = []
+    if smtp is not None and not smtp.is_empty():
+        frames.append(
+            smtp.filter(SUCCESS).select(
+                pl.col("user_principal_name").alias("identity"), pl.col("created").alias("at")
+            )
+        )
+    if inputs.report is not None:
+        dated = inputs.report.frame.filter(
+            pl.col("date").is_not_null() & (pl.col("auth_protocol") == "basic")
+        )
+        if not dated.is_empty():
+            frames.append(
+                dated.select(pl.col("sender").alias("identity"), pl.col("date").alias("at"))
+            )
+    if not frames:
+        return []
+    weekly = (
+        pl.concat(frames)
+        .with_columns(pl.col("at").dt.truncate("1w").dt.date().alias("week"))
+        .group_by("week")
+        .agg(pl.col("identity").n_unique().alias("identities_on_basic"))
+        .sort("week")
+    )
+    return [
+        {
+            "week": week.isoformat(),
+            "week_end": (week + timedelta(days=6)).isoformat(),
+            "identities_on_basic": int(n),
+        }
+        for week, n in weekly.iter_rows()
+    ]
