@@ -123,7 +123,7 @@ def test_quiet_inheriting_mailboxes_are_one_finding_with_the_org_command(
 ) -> None:
     found = [f for f in result.findings if f.code == "cutover.inherited-enabled-unused"]
     assert len(found) == 1
-    assert found[0].title.startswith("25 mailboxes")
+    assert found[0].title.endswith(": 25 mailboxes")
     assert "Set-TransportConfig -SmtpClientAuthenticationDisabled $true" in found[0].fix
     listed = {r.identity for r in result.identities}
     assert not listed & {"anna@contoso.example", "user01@contoso.example"}
@@ -499,3 +499,12 @@ def test_the_smtp_secret_scan_extends_to_cutover_and_explain(
     for where, text in outputs.items():
         assert_no_secret(text, where)
         assert auth not in text
+
+
+def test_counts_read_as_words_for_one_and_for_many() -> None:
+    from o365diag.cutover.summary import _when
+    from o365diag.wording import plural
+
+    assert plural(1, "identity", "identities") == "1 identity"
+    assert _when(1) == "in 1 day" and _when(24) == "in 24 days"
+    assert _when(0) == "today" and _when(-3) == "passed 3 days ago"

@@ -14,6 +14,7 @@ from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.model import BREAKING, CutoverAssessment, IdentityRow
 from o365diag.findings import Finding
 from o365diag.setup.powershell import command
+from o365diag.wording import plural
 
 if TYPE_CHECKING:
     from o365diag.setup.smtp_auth_state import SmtpAuthSettings
@@ -39,12 +40,27 @@ def result_findings(
 
 
 def _countdown(result: CutoverAssessment) -> Finding:
-    values = {"days": result.days_to_cutover, "date": result.cutover_date.isoformat()}
+    values = {"when": _when(result.days_to_cutover), "date": result.cutover_date.isoformat()}
     return finding("cutover.countdown", values)
+
+
+def _when(days: int) -> str:
+    if days > 0:
+        return f"in {plural(days, 'day')}"
+    return "today" if days == 0 else f"passed {plural(-days, 'day')} ago"
 
 
 def _line(row: IdentityRow) -> str:
     return f"{row.identity}: {row.status}, path {row.path} ({row.path_reason})"
+
+
+_IDENTITIES = ("identity", "identities")
+_COUNTED_AS = {
+    "cutover.already-broken": _IDENTITIES,
+    "cutover.breaks-at-cutover": _IDENTITIES,
+    "cutover.unused-enabled": ("mailbox", "mailboxes"),
+    "cutover.safe": _IDENTITIES,
+}
 
 
 def _status_findings(result: CutoverAssessment) -> Iterator[Finding]:
@@ -58,14 +74,20 @@ def _status_findings(result: CutoverAssessment) -> Iterator[Finding]:
     }
     for code, rows in groups.items():
         if rows:
-            yield finding(code, {"count": len(rows)}, evidence=[_line(r) for r in rows[:_LISTED]])
+            noun = _COUNTED_AS[code]
+            yield finding(
+                code,
+                {"count": plural(len(rows), *noun)},
+                evidence=[_line(r) for r in rows[:_LISTED]],
+            )
     if not result.breaking:
         yield finding("cutover.nothing-breaks")
 
 
 def _identity_findings(rows: list[IdentityRow]) -> Iterator[Finding]:
     for row in rows:
-        values = {"identity": row.identity, "count": len(row.source_ip_counts)}
+        devices = plural(len(row.source_ip_counts), "device or host", "devices or hosts")
+        values = {"identity": row.identity, "count": devices}
         if row.suspected_compromise:
             yield finding(
                 "cutover.suspected-compromise", values, evidence=_compromise_evidence(row)
@@ -124,7 +146,7 @@ def _settings_findings(
         fixes.append(command("Set-TransportConfig", SmtpClientAuthenticationDisabled=True))
         yield finding(
             "cutover.inherited-enabled-unused",
-            {"count": len(quiet)},
+            {"count": plural(len(quiet), "mailbox", "mailboxes")},
             fix="Keep SMTP AUTH for the identities that still need it until they move, then "
             "turn it off for the organization: " + "; ".join(fixes),
             evidence=quiet[:_LISTED]
@@ -138,7 +160,7 @@ def _input_findings(
     for item in result.inputs["missing"]:
         yield finding("cutover.input-missing", {"input": item["input"]}, detail=item["cost"] + ".")
     if coverage_days is None or coverage_days < 60:
-        yield finding("cutover.short-history", {"days": coverage_days or 0})
+        yield finding("cutover.short-history", {"days": plural(coverage_days or 0, "day")})
     bad = result.inputs.get("bad_rows", {})
     total = sum(int(part.get("count", 0)) for part in bad.values())
     if total:
@@ -147,7 +169,7 @@ def _input_findings(
             for name, part in bad.items()
             for reason, count in part.get("by_reason", {}).items()
         ]
-        yield finding("cutover.bad-rows", {"count": f"{total:,}"}, evidence=evidence)
+        yield finding("cutover.bad-rows", {"count": plural(total, "row")}, evidence=evidence)
     unknown = [
         r.identity
         for r in result.identities
@@ -155,7 +177,9 @@ def _input_findings(
     ]
     if unknown:
         yield finding(
-            "cutover.inventory-missing", {"count": len(unknown)}, evidence=unknown[:_LISTED]
+            "cutover.inventory-missing",
+            {"count": plural(len(unknown), "identity", "identities")},
+            evidence=unknown[:_LISTED],
         )
 
 

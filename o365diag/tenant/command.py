@@ -292,10 +292,7 @@ def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
 
     if kind != "messageTrace":
         return {}
-    try:
-        status = canonical_status(args.status) if args.status else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    status = canonical_status(args.status) if args.status else None
     return {
         "sender": _lower(args.sender),
         "recipient": _lower(args.recipient),

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from o365diag.errors import ConfigError
 from o365diag.findings import Finding, Report, catalogue_finding
 from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
 from o365diag.tenant.result import PULL_SCHEMA, PullResult
@@ -108,11 +109,11 @@ _GRAPH_STATUSES = (
 
 
 def canonical_status(text: str) -> str:
-    """A ``--status`` value as Graph spells it (any case accepted)."""
+    """A message-trace status filter as Graph spells it (any case accepted)."""
     for value in _GRAPH_STATUSES:
         if value.lower() == text.strip().lower():
             return value
-    raise ValueError(f"--status {text!r} is not one of {', '.join(_GRAPH_STATUSES)}")
+    raise ConfigError(f"{text!r} is not one of {', '.join(_GRAPH_STATUSES)}", field="status")
 
 
 @dataclass(frozen=True)

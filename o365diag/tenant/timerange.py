@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from o365diag.errors import UsageError
+from o365diag.errors import UsageError, setting
 
 __all__ = [
     "MAX_AGE",
@@ -69,14 +69,14 @@ def parse_duration(text: str) -> timedelta:
     """``"10d"``, ``"36h"``, ``"2w"``, ``"90m"`` -> a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise UsageError(f"{text!r} is not a duration such as 10d, 36h or 2w")
+        raise UsageError(f"{text!r} is not a duration such as 10d, 36h or 2w", field="since")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds <= 0:
-        raise UsageError(f"the duration {text!r} must be more than zero")
+        raise UsageError(f"the duration {text!r} must be more than zero", field="since")
     return timedelta(seconds=seconds)
 
 
-def parse_instant(text: str, option: str = "--start") -> datetime:
+def parse_instant(text: str, field: str = "start") -> datetime:
     """An ISO 8601 instant (or a date: its midnight); UTC when it names no offset."""
     value = text.strip()
     if value.endswith(("Z", "z")):
@@ -84,7 +84,7 @@ def parse_instant(text: str, option: str = "--start") -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option} {text!r} is not an ISO 8601 date or time") from None
+        raise UsageError(f"{text!r} is not an ISO 8601 date or time", field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -107,15 +107,18 @@ def asked_range(
     """``(start, end, cut)``: the range asked for, ended at ``now`` at the latest and, with
     ``max_age``, started no earlier than that far back (``cut`` says it had to be)."""
     if since and start:
-        raise UsageError("give --since or --start, not both")
-    stop = parse_instant(end, "--end") if end else now
+        raise UsageError(f"give {setting('since')} or {setting('start')}, not both")
+    stop = parse_instant(end, "end") if end else now
     stop = min(stop, now)
     if start:
-        begin = parse_instant(start, "--start")
+        begin = parse_instant(start, "start")
     else:
         begin = stop - parse_duration(since or default_since)
     if begin >= stop:
-        raise UsageError("the range is empty: --start must come before --end (and before now)")
+        raise UsageError(
+            f"the range is empty: {setting('start')} must come before {setting('end')} "
+            "(and before now)"
+        )
     cut = False
     if max_age is not None and begin < now - max_age:
         begin, cut = now - max_age + _AGE_MARGIN, True
