@@ -43,7 +43,8 @@
 
 # %% tags=["parameters"]
 DEMO = True  # the shipped demo tenant (contoso.example)
-PATHS: list[str] = []  # your exported files, when DEMO is False
+PATHS: list[str] = []  # your exported files or folders (stores, collect-script output)
+STORE_FOR_PULLS = "cutover-store"  # where the Connect panel below stores what it pulls
 AS_OF = ""  # YYYY-MM-DD; blank: today (the demo: 2026-11-30)
 CUTOVER_DATE = "2026-12-31"
 EXPLAIN = "550 5.7.30 Basic authentication is not supported for Client Submission."
@@ -68,6 +69,20 @@ if AUTO_RUN:
 if EXPLAIN:
     app.explain_text.value = EXPLAIN
     app.explain()
+
+# %% [markdown]
+# ## Or pull sign-ins and message trace from your tenant
+#
+# Sign in once (read-only Microsoft Graph; the permissions are in `docs/tenant.md`) and pull
+# the SMTP AUTH sign-ins (30 days, needs Entra ID P1/P2) and then, choosing **Message trace**,
+# the last 10 days of trace. Each finished pull lands in a store folder under the one named
+# here, joins the inputs above (the demo is unticked) and the assessment runs again. Add the
+# Exchange settings (the `collect-script` folder) and your inventory as paths above. No token
+# is shown or saved in the notebook.
+
+# %%
+connect = app.connect_panel(STORE_FOR_PULLS)
+connect
 
 # %% [markdown]
 # ## The charts, for sharing

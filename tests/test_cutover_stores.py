@@ -3,6 +3,7 @@ server, a collect-script output folder, and ``cutover --graph`` pulling both sto
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,3 +114,51 @@ def test_graph_pulls_both_stores_then_assesses_them(
 def test_graph_needs_out(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["cutover", "--graph", "--token-env", "GRAPH_TOKEN"], capsys)
     assert code == 2 and "--out" in err
+
+
+async def test_the_connect_panel_pulls_join_the_cutover_app(
+    server: GraphServer, tmp_path: Path
+) -> None:
+    from o365diag.widgets import CutoverApp
+    from tests.test_tenant_widget import all_state
+
+    app = CutoverApp(demo=True)
+    panel = app.connect_panel(tmp_path / "store")
+    assert panel.out.value == str(tmp_path / "store" / "signins") and panel.since.value == "30d"
+    panel.tenant.value = "contoso.example"
+    panel.how.value = "token-env"
+    panel.credential.value = "GRAPH_TOKEN"
+    panel.graph_url.value = server.url
+    panel.cafile.value = str(server.cafile)
+    await panel.pull()
+    assert app.demo.value is False and app.task is not None
+    await app.task
+    assert app.assessment is not None
+    panel.kind.value = "messageTrace"
+    assert panel.out.value == str(tmp_path / "store" / "trace") and panel.since.value == "10d"
+    await panel.pull()
+    assert app.task is not None
+    await app.task
+    assert app.report is not None
+    formats = sorted(r["format"] for r in app.report.data["inputs"]["read"])
+    assert formats == ["graph-store", "signins-store"]
+    assert "scanner@example.com" in app.result_html.value
+
+    assert TOKEN not in all_state(app) + all_state(panel)
+
+
+@pytest.mark.notebook
+def test_notebook_06_assesses_a_store_folder(
+    server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_notebooks import execute, outputs_text
+
+    store = tmp_path / "signins"
+    assert run(graph_args("signins", server, store, "--since", "30d"), capsys)[0] == 0
+    notebook = execute(
+        "06-basic-auth-cutover.ipynb", {"DEMO": False, "PATHS": [str(store)], "AUTO_RUN": True}
+    )
+    text = outputs_text(notebook)
+    assert "scanner@example.com: " in text and "finding codes" in text
+    dumped = json.dumps(notebook, default=str)
+    assert TOKEN not in dumped and "Connect to a tenant" in dumped

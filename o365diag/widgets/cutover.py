@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -13,6 +14,8 @@ from o365diag.widgets._base import AppBase, escape, show_figure, take_uploads
 
 if TYPE_CHECKING:
     from o365diag.cutover.model import CutoverAssessment
+    from o365diag.findings import Report
+    from o365diag.widgets.tenant import ConnectPanel
 
 __all__ = ["CutoverApp"]
 
@@ -93,6 +96,39 @@ class CutoverApp(AppBase):
         uploaded: list[Any] = list(take_uploads(self.upload))
         paths = [line.strip() for line in self.paths.value.splitlines() if line.strip()]
         return uploaded or paths
+
+    # -- the tenant's stores --------------------------------------------------------------------
+    def add_store(self, folder: str | Path, report: Report | None = None) -> None:
+        """A store folder (a finished pull) joins your inputs and the assessment re-runs on
+        them, the demo unticked. A pull that stopped part-way is not added."""
+        if report is not None and report.data.get("complete") is not True:
+            self.show_error(f"The pull into {folder} did not finish; it is not assessed.")
+            return
+        lines = [line.strip() for line in self.paths.value.splitlines() if line.strip()]
+        if str(folder) not in lines:
+            lines.append(str(folder))
+        self.demo.value = False
+        self.paths.value = "\n".join(lines)
+        self.run()
+
+    def connect_panel(self, root: str | Path = "cutover-store") -> ConnectPanel:
+        """A Connect panel that pulls SMTP sign-ins (30 days) into ROOT/signins or message trace
+        (10 days) into ROOT/trace; each finished pull joins this app's inputs."""
+        from o365diag.cutover.command import GRAPH_PULLS
+        from o365diag.widgets.tenant import ConnectPanel
+
+        pulls = {kind: (name, since) for kind, since, name in GRAPH_PULLS}
+        panel = ConnectPanel(out=Path(root) / pulls["signIns"][0], on_pulled=self.add_store)
+
+        def follow_kind(_change: object = None) -> None:
+            name, since = pulls[str(panel.kind.value)]
+            panel.out.value = str(Path(root) / name)
+            panel.since.value = since
+
+        panel.kind.observe(follow_kind, names="value")
+        panel.kind.value = "signIns"
+        follow_kind()
+        return panel
 
     def _dates(self) -> tuple[date | None, date]:
         from o365diag.cutover.demo import DEMO_AS_OF
