@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,6 +238,20 @@ class _Handler(DNSHandler):
         return data[2:]
 
 
+def same_port_pair(
+    make: Callable[[int, bool], DNSServer], attempts: int = 20
+) -> tuple[DNSServer, DNSServer]:
+    """A UDP and a TCP server on one loopback port, from ``make(port, tcp)``; the port the OS
+    hands the UDP socket may already be taken for TCP, so a clash picks another port."""
+    for _attempt in range(attempts):
+        udp = make(0, False)
+        try:
+            return udp, make(udp.server.server_address[1], True)
+        except OSError:
+            udp.server.server_close()
+    raise RuntimeError("could not bind UDP and TCP on the same loopback port")
+
+
 class DnsTestServer:
     """UDP + TCP DNS server on 127.0.0.1 in background threads. Use as a context manager."""
 
@@ -266,31 +280,25 @@ class DnsTestServer:
     def start(self) -> DnsTestServer:
         resolver = _ZoneResolver(self)
         logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False)
-        for _attempt in range(20):
-            udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=logger, handler=_Handler)
-            port = udp.server.server_address[1]
-            try:
-                tcp = DNSServer(
-                    resolver,
-                    address="127.0.0.1",
-                    port=port,
-                    tcp=True,
-                    logger=logger,
-                    handler=_Handler,
-                )
-            except OSError:
-                udp.server.server_close()
-                continue
-            self.port = port
-            self._servers = [udp, tcp]
-            for server in self._servers:
-                thread = threading.Thread(
-                    target=server.server.serve_forever, kwargs={"poll_interval": 0.05}
-                )
-                thread.daemon = True
-                thread.start()
-            return self
-        raise RuntimeError("could not bind UDP and TCP on the same loopback port")
+        udp, tcp = same_port_pair(
+            lambda port, tcp: DNSServer(
+                resolver,
+                address="127.0.0.1",
+                port=port,
+                tcp=tcp,
+                logger=logger,
+                handler=_Handler,
+            )
+        )
+        self.port = udp.server.server_address[1]
+        self._servers = [udp, tcp]
+        for server in self._servers:
+            thread = threading.Thread(
+                target=server.server.serve_forever, kwargs={"poll_interval": 0.05}
+            )
+            thread.daemon = True
+            thread.start()
+        return self
 
     def stop(self) -> None:
         for server in self._servers:

@@ -156,12 +156,16 @@ class DnsServer:
         from dnslib.server import DNSLogger, DNSServer
         from dnslib.zoneresolver import ZoneResolver
 
+        from tests.dnsserver import same_port_pair
+
         resolver = ZoneResolver(zone)
         quiet = DNSLogger(logf=lambda _message: None)
-        self.udp = DNSServer(resolver, address="127.0.0.1", port=0, logger=quiet)
-        port = self.udp.server.server_address[1]
-        self.tcp = DNSServer(resolver, address="127.0.0.1", port=port, tcp=True, logger=quiet)
-        self.port = port
+        self.udp, self.tcp = same_port_pair(
+            lambda port, tcp: DNSServer(
+                resolver, address="127.0.0.1", port=port, tcp=tcp, logger=quiet
+            )
+        )
+        self.port = self.udp.server.server_address[1]
 
     @property
     def nameserver(self) -> str:
