@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from o365diag.errors import O365DiagError
+from o365diag.trace.writers import V2_COLUMNS as V2_EXPORT_COLUMNS
 
 T = TypeVar("T")
 
@@ -364,18 +365,7 @@ trace_value = st.one_of(
 
 # Get-MessageTraceV2's columns: with these the loader recognises the export and goes on to the
 # dates, sizes and the analysis, where most of the hostile values bite.
-V2_COLUMNS = [
-    "Received",
-    "SenderAddress",
-    "RecipientAddress",
-    "Subject",
-    "Status",
-    "ToIP",
-    "FromIP",
-    "Size",
-    "MessageId",
-    "MessageTraceId",
-]
+V2_COLUMNS = list(V2_EXPORT_COLUMNS)
 DATE_VALUES = [
     "6/16/2025 6:10:41 PM",
     "6/17/2025 7:00:00 AM",

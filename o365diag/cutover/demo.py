@@ -30,6 +30,7 @@ from pathlib import Path
 
 from o365diag.cutover.inventory import INVENTORY_FIELDS
 from o365diag.tenant.signins import PORTAL_CSV_HEADERS, SMTP_CLIENT_APP
+from o365diag.trace.writers import V2_COLUMNS
 
 __all__ = ["DEMO_AS_OF", "PLANTED", "demo_files", "write_demo"]
 
@@ -230,20 +231,7 @@ def _signins_csv(signins: list[SignIn]) -> bytes:
 def _trace_csv(messages: list[Message]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(
-        [
-            "Received",
-            "SenderAddress",
-            "RecipientAddress",
-            "Subject",
-            "Status",
-            "ToIP",
-            "FromIP",
-            "Size",
-            "MessageId",
-            "MessageTraceId",
-        ]
-    )
+    writer.writerow(list(V2_COLUMNS))
     for number, m in enumerate(messages):
         message_id = f"<demo-{number:06d}@{DOMAIN}>"
         for k, recipient in enumerate(m.recipients):

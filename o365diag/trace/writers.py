@@ -34,7 +34,8 @@ EXPORT_FILES = {
 }
 _US = "%-m/%-d/%Y %-I:%M:%S %p"
 _ISO_MS = "%Y-%m-%dT%H:%M:%S%.3fZ"
-_V2_COLUMNS = {
+# Get-MessageTraceV2's export columns, in its order, and the normalized column each holds.
+V2_COLUMNS = {
     "Received": "received",
     "SenderAddress": "sender",
     "RecipientAddress": "recipient",
@@ -89,7 +90,7 @@ def _as_text(frame: pl.DataFrame, columns: dict[str, str | pl.Expr], when: str) 
 
 
 def _v2_csv(frame: pl.DataFrame, when: str, separator: str) -> str:
-    return _as_text(frame, dict(_V2_COLUMNS), when).write_csv(
+    return _as_text(frame, dict(V2_COLUMNS), when).write_csv(
         quote_style="always", separator=separator
     )
 
@@ -99,7 +100,7 @@ def _v1_csv(frame: pl.DataFrame) -> bytes:
 
     first, last = frame.get_column("received").min(), frame.get_column("received").max()
     columns: dict[str, str | pl.Expr] = {"Organization": pl.lit("example.onmicrosoft.com")}
-    columns.update(_V2_COLUMNS)
+    columns.update(V2_COLUMNS)
     columns["StartDate"] = pl.lit(first).dt.to_string(_US)
     columns["EndDate"] = pl.lit(last).dt.to_string(_US)
     columns["Index"] = pl.int_range(pl.len())
@@ -119,7 +120,7 @@ def _v2_json(frame: pl.DataFrame) -> bytes:
         pl.col("received").dt.to_string("%A, %B %-d, %Y %-I:%M:%S %p").alias("DateTime"),
     )
     columns = [received.alias("Received")]
-    columns += [pl.col(src).alias(dst) for dst, src in _V2_COLUMNS.items() if dst != "Received"]
+    columns += [pl.col(src).alias(dst) for dst, src in V2_COLUMNS.items() if dst != "Received"]
     records = json.loads(frame.select(columns).write_json())
     return json.dumps(records, indent=1, ensure_ascii=True).encode("utf-8")
 
