@@ -128,9 +128,6 @@ NOT_YET_TYPED = {
     "SetupResult",
     "AuditResult",
     # tenant, cutover
-    "PullResult",
-    "TenantCheckResult",
-    "SigninsResult",
     "CutoverResult",
     "ExplainResult",
     # end

@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from o365diag.errors import UsageError
 from o365diag.output import add_output_options, emit
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from o365diag.result import Result
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import GraphClient, TokenSource
+    from o365diag.tenant.result import PullResult
+
+ResultT = TypeVar("ResultT", bound="Result")
 
 __all__ = ["pull_store", "register", "run_trace_pull"]
 
@@ -164,14 +167,15 @@ def _exit_code(report: Report) -> int:
     return 1 if incomplete or report.worst >= Severity.ERROR else 0
 
 
-def _failure(result_type: type[Result], exc: Exception, data: dict[str, Any]) -> Result:
-    """The result of a command that could not reach Graph at all: one finding says why."""
+def _failure(result_type: type[ResultT], exc: Exception, model: Any) -> ResultT:
+    """The result of a command that could not reach Graph at all (``model`` says what was
+    asked, with ``complete`` False): one finding says why."""
     from o365diag.findings import catalogue_finding
 
     code = getattr(exc, "code", "tenant.graph-error")
     detail = getattr(exc, "detail", str(exc))
     finding = catalogue_finding("tenant_findings", code, {"detail": detail})
-    return result_type(data={**data, "complete": False}, findings=[finding])
+    return result_type.from_model(model, [finding])
 
 
 # ---------------------------------------------------------------- login, status, logout
@@ -264,12 +268,14 @@ def run_logout(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from o365diag.tenant.check import check_tenant
     from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.model import TenantCheckData
     from o365diag.tenant.result import TenantCheckResult
 
     try:
         client, tenant, connection = _client(args, "check")
     except GraphError as exc:
-        emit(_failure(TenantCheckResult, exc, {"tenant": args.tenant}), args)
+        unreached = TenantCheckData(tenant=args.tenant, complete=False)
+        emit(_failure(TenantCheckResult, exc, unreached), args)
         return 1
     sign_in = getattr(client.tokens, "status", None)
     mode = connection.mode if connection else "token"
@@ -304,6 +310,7 @@ def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
 def _run_pull(args: argparse.Namespace, kind: str) -> int:
     """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
     from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.model import PullAsked, PullData
     from o365diag.tenant.pull import plan_pull, pull_range
     from o365diag.tenant.result import PullResult
 
@@ -311,11 +318,11 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
         raise UsageError("--graph needs --out DIR (the store folder)")
     filters = _pull_filters(args, kind)
     pull_range(kind, args.since, args.start, args.end, datetime.now(UTC))  # usage errors first
-    asked = {"since": args.since, "start": args.start, "end": args.end, "filters": filters}
+    asked = PullAsked(start=args.start, end=args.end, since=args.since, filters=filters)
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _finish(_failure(PullResult, exc, {"asked": asked}), args)
+        return _finish(_failure(PullResult, exc, PullData(kind, asked)), args)
     job = plan_pull(
         kind,
         tenant,
@@ -334,17 +341,18 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
     return _finish(report, args)
 
 
-def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> Result:
+def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> PullResult:
     """One unfiltered pull of the last ``since`` into ``out`` (for commands that assess the
     stores afterwards, such as ``cutover --graph``); its report says whether it completed."""
     from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.model import PullAsked, PullData
     from o365diag.tenant.pull import plan_pull
     from o365diag.tenant.result import PullResult
 
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _failure(PullResult, exc, {"asked": {"since": since}})
+        return _failure(PullResult, exc, PullData(kind, PullAsked(since=since)))
     job = plan_pull(kind, tenant, out, since=since)
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:
