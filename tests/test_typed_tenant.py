@@ -19,7 +19,6 @@ from o365diag.result import Result
 from o365diag.tenant.check import check_tenant
 from o365diag.tenant.command import _failure
 from o365diag.tenant.graph import GraphClient, GraphError, GraphSettings, ThrottleBudget
-from o365diag.tenant.model import PullAsked, PullData, TenantCheckData
 from o365diag.tenant.pull import TracePullRequest, pull_message_trace
 from o365diag.tenant.result import PullResult, SigninsResult, TenantCheckResult
 from o365diag.tenant.signin_report import signins_report
@@ -167,9 +166,11 @@ def test_a_pull_that_could_not_start_fits_the_model() -> None:
     failed = _failure(
         PullResult,
         GraphError("tenant.not-signed-in", "no token cache for this tenant"),
-        PullData(asked=PullAsked(since="10d")),
+        {"kind": "signIns", "asked": {"since": "10d"}},
     )
     assert failed.data["complete"] is False and failed.data["asked"]["since"] == "10d"
+    assert failed.data["rows_written"] == 0 and failed.data["days"] is None
+    assert failed.title == "Sign-in pull"
     assert_fits(PullResult, json.loads(failed.to_json()))
     assert_saved_renders_the_same(failed)
 
@@ -218,8 +219,9 @@ def test_a_fresh_check_and_its_saved_json_render_the_same(server: GraphServer) -
     unreached = _failure(
         TenantCheckResult,
         GraphError("tenant.not-signed-in", "no token"),
-        TenantCheckData(tenant="contoso.example", complete=False),
+        {"tenant": "contoso.example"},
     )
+    assert unreached.data["complete"] is False
     assert_fits(TenantCheckResult, json.loads(unreached.to_json()))
 
 

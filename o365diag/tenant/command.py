@@ -167,14 +167,18 @@ def _exit_code(report: Report) -> int:
     return 1 if incomplete or report.worst >= Severity.ERROR else 0
 
 
-def _failure(result_type: type[ResultT], exc: Exception, model: Any) -> ResultT:
-    """The result of a command that could not reach Graph at all (``model`` says what was
-    asked, with ``complete`` False): one finding says why."""
+def _failure(result_type: type[ResultT], exc: Exception, data: dict[str, Any]) -> ResultT:
+    """The result of a command that could not reach Graph at all: what was asked (``data``,
+    loaded into the result's model, so every other key takes its empty value), ``complete``
+    False, and one finding that says why."""
     from o365diag.findings import catalogue_finding
+    from o365diag.typed import load
 
     code = getattr(exc, "code", "tenant.graph-error")
     detail = getattr(exc, "detail", str(exc))
     finding = catalogue_finding("tenant_findings", code, {"detail": detail})
+    assert result_type.MODEL is not None
+    model = load(result_type.MODEL, {**data, "complete": False})
     return result_type.from_model(model, [finding])
 
 
@@ -268,14 +272,12 @@ def run_logout(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from o365diag.tenant.check import check_tenant
     from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.model import TenantCheckData
     from o365diag.tenant.result import TenantCheckResult
 
     try:
         client, tenant, connection = _client(args, "check")
     except GraphError as exc:
-        unreached = TenantCheckData(tenant=args.tenant, complete=False)
-        emit(_failure(TenantCheckResult, exc, unreached), args)
+        emit(_failure(TenantCheckResult, exc, {"tenant": args.tenant}), args)
         return 1
     sign_in = getattr(client.tokens, "status", None)
     mode = connection.mode if connection else "token"
@@ -310,7 +312,6 @@ def _pull_filters(args: argparse.Namespace, kind: str) -> dict[str, str | None]:
 def _run_pull(args: argparse.Namespace, kind: str) -> int:
     """``trace --graph`` and ``signins --graph``: one pull into ``--out``."""
     from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.model import PullAsked, PullData
     from o365diag.tenant.pull import plan_pull, pull_range
     from o365diag.tenant.result import PullResult
 
@@ -318,11 +319,11 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
         raise UsageError("--graph needs --out DIR (the store folder)")
     filters = _pull_filters(args, kind)
     pull_range(kind, args.since, args.start, args.end, datetime.now(UTC))  # usage errors first
-    asked = PullAsked(start=args.start, end=args.end, since=args.since, filters=filters)
+    asked = {"since": args.since, "start": args.start, "end": args.end, "filters": filters}
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _finish(_failure(PullResult, exc, PullData(kind, asked)), args)
+        return _finish(_failure(PullResult, exc, {"kind": kind, "asked": asked}), args)
     job = plan_pull(
         kind,
         tenant,
@@ -345,14 +346,13 @@ def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> Pu
     """One unfiltered pull of the last ``since`` into ``out`` (for commands that assess the
     stores afterwards, such as ``cutover --graph``); its report says whether it completed."""
     from o365diag.tenant.graph import GraphError
-    from o365diag.tenant.model import PullAsked, PullData
     from o365diag.tenant.pull import plan_pull
     from o365diag.tenant.result import PullResult
 
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _failure(PullResult, exc, PullData(kind, PullAsked(since=since)))
+        return _failure(PullResult, exc, {"kind": kind, "asked": {"since": since}})
     job = plan_pull(kind, tenant, out, since=since)
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:
