@@ -119,7 +119,6 @@ NOT_YET_TYPED = {
     # headers
     "HeadersResult",
     # smtp, dns
-    "SmtpResult",
     "DomainResult",
     "SpfCheckResult",
     "DkimResult",
