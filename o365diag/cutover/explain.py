@@ -14,7 +14,7 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast, get_args
 
-from o365diag.cutover.model import CutoverVerdict, ExplainData, ReplyData
+from o365diag.cutover.model import CutoverVerdict, ExplainData
 from o365diag.knowledge import Entry, load_table
 from o365diag.redact import remove_secrets
 from o365diag.smtp.diagnose import match_reply
@@ -139,7 +139,7 @@ def _code_for(enhanced: str) -> int | None:
 
 def _use_reply(found: Explanation, reply: Reply) -> None:
     entry = match_reply(reply, "auth", "submission")
-    found.reply = ReplyData(reply.code, reply.enhanced, reply.text)
+    found.reply = reply
     if entry is None:
         return
     found.recognised = True

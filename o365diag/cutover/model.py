@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from o365diag.cutover.inventory import InventoryEntry
 from o365diag.findings import Finding
 from o365diag.redact import remove_secrets
+from o365diag.smtp.model import Reply
 from o365diag.tenant.model import BadRowsData
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ __all__ = [
     "MissingInput",
     "PlanData",
     "PlanEntry",
-    "ReplyData",
     "ReportRead",
     "Rollback",
     "StepData",
@@ -422,20 +422,13 @@ class CutoverData:
 
 
 @dataclass
-class ReplyData:
-    code: int
-    enhanced: str | None
-    text: str
-
-
-@dataclass
 class ExplainData:
     """``o365diag.explain/1``: what a pasted client message means."""
 
     text: str
     recognised: bool
     client: str | None = None
-    reply: ReplyData | None = None
+    reply: Reply | None = None
     title: str | None = None
     cause: str | None = None
     is_basic_auth_cutover: CutoverVerdict = "unknown"
