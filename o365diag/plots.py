@@ -12,6 +12,7 @@ from o365diag.wording import duration
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from o365diag.cutover.model import BurndownWeek, ChartsData
     from o365diag.smtp.model import StepResult
     from o365diag.trace.analyze import TraceAnalysis
 
@@ -530,7 +531,7 @@ def cutover_tls_figure(mix: Mapping[str, Mapping[str, float]]) -> go.Figure | No
     )
 
 
-def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+def cutover_burndown_figure(weeks: Sequence[BurndownWeek]) -> go.Figure | None:
     """Identities still signing in with Basic, week by week."""
     import plotly.graph_objects as go
 
@@ -538,8 +539,8 @@ def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | N
         return None
     figure = go.Figure(
         go.Scatter(
-            x=[w["week"] for w in weeks],
-            y=[w["identities_on_basic"] for w in weeks],
+            x=[w.week for w in weeks],
+            y=[w.identities_on_basic for w in weeks],
             mode="lines+markers",
             name="identities on Basic",
             line_shape="hv",
@@ -549,11 +550,11 @@ def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | N
     return _layout(figure, "Burndown: identities still on Basic per week")
 
 
-def cutover_figures(charts: Mapping[str, Any]) -> list[go.Figure]:
+def cutover_figures(charts: ChartsData) -> list[go.Figure]:
     """Every cutover chart the saved data allows (``charts`` of o365diag.cutover/1)."""
     built = [
-        cutover_logins_figure(charts.get("basic_logins") or {}),
-        cutover_tls_figure(charts.get("tls_mix") or {}),
-        cutover_burndown_figure(charts.get("burndown") or []),
+        cutover_logins_figure(charts.basic_logins),
+        cutover_tls_figure(charts.tls_mix),
+        cutover_burndown_figure(charts.burndown),
     ]
     return [f for f in built if f is not None]

@@ -127,8 +127,6 @@ NOT_YET_TYPED = {
     "SetupResult",
     "AuditResult",
     # tenant, cutover
-    "CutoverResult",
-    "ExplainResult",
     # end
 }
 

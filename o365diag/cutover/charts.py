@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from o365diag.cutover.model import CutoverAssessment
-from o365diag.plots import cutover_figures
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -14,5 +13,6 @@ __all__ = ["figures"]
 
 
 def figures(result: CutoverAssessment) -> list[go.Figure]:
-    """Basic logins per identity over time, TLS version mix, weekly burndown (when drawable)."""
-    return cutover_figures(result.charts_data)
+    """Basic logins per identity over time, TLS version mix, weekly burndown (when drawable),
+    drawn from the saved data as a saved result draws them."""
+    return result.to_result().figures()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
+from o365diag.cutover.model import CutoverVerdict, ExplainData
 from o365diag.knowledge import Entry, load_table
 from o365diag.redact import remove_secrets
 from o365diag.smtp.diagnose import match_reply
@@ -32,49 +32,37 @@ _ENHANCED_ONLY = re.compile(rf"(?<![\d.]){_ENHANCED}\s+(?P<text>\S.*)")
 _CLOSEST = 3
 
 
-@dataclass
-class Explanation:
-    """What a pasted text means; ``recognised`` is False when nothing in it is known."""
+class Explanation(ExplainData):
+    """What a pasted text means (``o365diag.explain/1``'s data); ``recognised`` is False when
+    nothing in it is known. ``cutover`` and ``reversible`` are short names for
+    ``is_basic_auth_cutover`` and ``can_switch_back_on``."""
 
-    text: str
-    recognised: bool
-    client: str | None = None
-    reply: dict[str, Any] | None = None
-    title: str | None = None
-    cause: str | None = None
-    cutover: str = "unknown"  # yes | no | possibly | unknown
-    reversible: str | None = None
-    fix: str | None = None
-    catalogue: str | None = None
-    sources: list[str] = field(default_factory=list)
-    closest: list[str] = field(default_factory=list)
+    @property
+    def cutover(self) -> CutoverVerdict:
+        return self.is_basic_auth_cutover
+
+    @cutover.setter
+    def cutover(self, verdict: CutoverVerdict) -> None:
+        self.is_basic_auth_cutover = verdict
+
+    @property
+    def reversible(self) -> str | None:
+        return self.can_switch_back_on
+
+    @reversible.setter
+    def reversible(self, text: str | None) -> None:
+        self.can_switch_back_on = text
 
     def to_result(self) -> ExplainResult:
         from o365diag.cutover.result import ExplainResult
 
-        return ExplainResult(data=self.to_data())
+        return ExplainResult.from_model(self)
 
     def to_dict(self) -> dict[str, Any]:
         return self.to_result().to_dict()
 
     def to_text(self) -> str:
         return self.to_result().to_text()
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "recognised": self.recognised,
-            "client": self.client,
-            "reply": self.reply,
-            "title": self.title,
-            "cause": self.cause,
-            "is_basic_auth_cutover": self.cutover,
-            "can_switch_back_on": self.reversible,
-            "fix": self.fix,
-            "catalogue": self.catalogue,
-            "sources": self.sources,
-            "closest": self.closest,
-        }
 
 
 @cache
@@ -121,7 +109,7 @@ def _use_client(found: Explanation, entry: Entry) -> None:
     found.title = f"{found.client}: {entry.meaning.split(';')[0].rstrip('.')}"
     found.cause = entry.meaning
     found.fix = entry.get("fix")
-    found.cutover = str(entry.get("cutover") or "unknown")
+    found.cutover = _verdict(entry.get("cutover"))
     found.sources.append(entry.source)
 
 
@@ -151,7 +139,7 @@ def _code_for(enhanced: str) -> int | None:
 
 def _use_reply(found: Explanation, reply: Reply) -> None:
     entry = match_reply(reply, "auth", "submission")
-    found.reply = reply.to_dict()
+    found.reply = reply
     if entry is None:
         return
     found.recognised = True
@@ -162,13 +150,18 @@ def _use_reply(found: Explanation, reply: Reply) -> None:
     found.sources.append(entry.source)
     cutover = load_table("client_errors").lookup(f"reply.{entry.key}")
     if cutover is not None:
-        found.cutover = str(cutover.get("cutover"))
+        found.cutover = _verdict(cutover.get("cutover"))
         found.reversible = str(cutover.get("reversible"))
         found.cause = f"{found.cause} {cutover.meaning}"
         found.sources.append(cutover.source)
     elif found.cutover == "unknown":
         found.cutover = "no"
     found.sources = list(dict.fromkeys(found.sources))
+
+
+def _verdict(value: object) -> CutoverVerdict:
+    """The knowledge table's ``cutover`` value; a value it should not hold reads unknown."""
+    return cast(CutoverVerdict, value) if value in get_args(CutoverVerdict) else "unknown"
 
 
 def _closest(body: str) -> list[str]:

@@ -1,14 +1,19 @@
-"""The cutover result (``o365diag.cutover/1``): one row per sending identity, plan, findings."""
+"""The cutover assessment (one row per sending identity, plan, findings) as the analyzer builds
+it, and the data classes of its saved JSON (``o365diag.cutover/1``, ``o365diag.explain/1``)
+that every view reads."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from o365diag.cutover.inventory import InventoryEntry
 from o365diag.findings import Finding
 from o365diag.redact import remove_secrets
+from o365diag.smtp.model import Reply
+from o365diag.tenant.model import BadRowsData
 
 if TYPE_CHECKING:
     from o365diag.cutover.result import CutoverResult
@@ -20,16 +25,45 @@ __all__ = [
     "SCHEMA",
     "STATES",
     "STATUSES",
+    "BlockBasic",
+    "BurndownWeek",
+    "ChartsData",
+    "Countdown",
     "CutoverAssessment",
+    "CutoverData",
+    "CutoverVerdict",
+    "ExplainData",
+    "FailureData",
+    "FileRead",
+    "IdentityData",
     "IdentityRow",
+    "InputsData",
+    "Milestone",
+    "MissingInput",
+    "PlanData",
+    "PlanEntry",
+    "ReportRead",
+    "Rollback",
+    "StepData",
+    "TurnOffNow",
+    "Wave",
 ]
 
 SCHEMA = "o365diag.cutover/1"
-AUTHS = ("basic", "oauth", "unknown")
-STATES = ("enabled", "disabled", "inherited-enabled", "inherited-disabled", "unknown")
-STATUSES = ("broken", "breaks-at-cutover", "safe", "unused-enabled")
-PATHS = ("oauth", "hve", "relay-connector", "acs", "turn-off", "none")
-RISKS = ("failed-logins", "unexpected-country", "new-ip", "many-devices", "legacy-tls")
+# The enumerations of the JSON contract (issue 14): scripts read these names.
+Auth = Literal["basic", "oauth", "unknown"]
+SmtpAuthState = Literal["enabled", "disabled", "inherited-enabled", "inherited-disabled", "unknown"]
+Status = Literal["broken", "breaks-at-cutover", "safe", "unused-enabled"]
+PathName = Literal["oauth", "hve", "relay-connector", "acs", "turn-off", "none"]
+Risk = Literal["failed-logins", "unexpected-country", "new-ip", "many-devices", "legacy-tls"]
+InputName = Literal["signins", "smtp-auth-report", "trace", "exchange-settings", "graph-policies"]
+Recipients = Literal["internal", "external", "both"]
+CutoverVerdict = Literal["yes", "no", "possibly", "unknown"]  # is an error the cutover?
+AUTHS: tuple[str, ...] = get_args(Auth)
+STATES: tuple[str, ...] = get_args(SmtpAuthState)
+STATUSES: tuple[str, ...] = get_args(Status)
+PATHS: tuple[str, ...] = get_args(PathName)
+RISKS: tuple[str, ...] = get_args(Risk)
 BREAKING = ("broken", "breaks-at-cutover")
 
 
@@ -179,13 +213,11 @@ class CutoverAssessment:
         return self.to_result().to_text()
 
     def _repr_html_(self) -> str:
-        from o365diag.cutover.render import result_fragment
-
-        return result_fragment(self)
+        return self.to_result().body_html()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CutoverAssessment:
-        """A result from its saved JSON (``--json`` output)."""
+        """An assessment from its saved JSON (``--json`` output)."""
         return cls(
             as_of=date.fromisoformat(data["as_of"]),
             cutover_date=date.fromisoformat(data["cutover_date"]),
@@ -196,3 +228,212 @@ class CutoverAssessment:
             coverage_days=data.get("coverage_days"),
             charts_data=dict(data.get("charts", {})),
         )
+
+
+# -- the saved JSON (o365diag.cutover/1 and o365diag.explain/1), key for key ----------------------
+# The result's views read these classes; ``o365diag.typed`` checks every value on load.
+@dataclass
+class StepData:
+    """One step of a path: ``kind`` powershell, dns, device-setting, admin-center or note."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class FailureData:
+    """Failures of one code: a sign-in error code, or ``Failed`` message-trace rows."""
+
+    source: Literal["signins", "trace"]
+    code: int | str
+    count: int
+
+
+@dataclass(kw_only=True)
+class IdentityData:
+    """One sending identity; the fields without a default are the contract's minimum."""
+
+    identity: str
+    app_id: str | None = None
+    auth: Auth
+    auth_evidence: list[str] = field(default_factory=list)
+    smtp_auth_state: SmtpAuthState
+    status: Status
+    status_reason: str = ""
+    path: PathName
+    path_reason: str = ""
+    source_ips: list[str]
+    source_ip_counts: dict[str, int] = field(default_factory=dict)
+    countries: list[str] = field(default_factory=list)
+    last_seen: str | None  # ISO 8601 UTC
+    messages: int | None = None
+    messages_per_day: float | None
+    tls_versions: list[str]
+    tls_shares: dict[str, float] = field(default_factory=dict)  # version -> % of messages
+    internal_share: float | None = None
+    recipients: Recipients | None = None
+    basic_logins: int = 0
+    failed_logins: int = 0
+    recent_failures: list[FailureData] = field(default_factory=list)
+    risk: list[Risk]
+    suspected_compromise: bool = False
+    authentication_policy: str | None = None
+    basic_allowed_by_policy: bool | None = None
+    device: InventoryEntry | None = None  # the admin's inventory entry
+    unknowns: list[str] = field(default_factory=list)
+    steps: list[StepData]
+
+
+@dataclass
+class ReportRead:
+    """The SMTP AUTH clients report: it says whether it had the Authentication Protocol column."""
+
+    file: str
+    kind: Literal["smtp-auth-report"]
+    rows: int
+    bad_rows: int
+    authentication_protocol_column: bool
+
+
+@dataclass
+class FileRead:
+    """Any other input read; ``bad_rows`` is None for a trace of several files (counted once)."""
+
+    file: str
+    kind: str
+    format: str
+    rows: int
+    bad_rows: int | None
+
+
+@dataclass
+class MissingInput:
+    input: InputName
+    cost: str
+
+
+@dataclass
+class InputsData:
+    read: list[ReportRead | FileRead] = field(default_factory=list)
+    missing: list[MissingInput] = field(default_factory=list)
+    coverage_days: int | None = None
+    history: str | None = None  # why no mailbox is called unused, when the inputs are short
+    usual_countries: list[str] = field(default_factory=list)
+    bad_rows: dict[str, BadRowsData] = field(default_factory=dict)  # per input name
+
+
+@dataclass
+class Countdown:
+    as_of: str
+    cutover_date: str
+    days_to_cutover: int
+    weeks_to_cutover: int
+    passed: bool
+
+
+@dataclass
+class TurnOffNow:
+    identity: str
+    why: Literal["suspected compromise", "unused"]
+    command: str
+    rollback: str
+
+
+@dataclass
+class PlanEntry:
+    identity: str
+    stage: Literal["canary", "now", "wave"]
+    path: PathName
+    why: str
+    block_basic: str
+    rollback: str
+
+
+@dataclass
+class Wave:
+    name: str
+    identities: list[PlanEntry] = field(default_factory=list)
+
+
+@dataclass
+class BlockBasic:
+    create_policy: str
+    per_mailbox: list[str]
+    per_policy: list[str]
+    organization: str
+    note: str
+
+
+@dataclass
+class Rollback:
+    per_mailbox: str
+    organization: str
+    smtp_auth: str
+    after_cutover: str
+
+
+@dataclass
+class Milestone:
+    date: str
+    what: str
+
+
+@dataclass
+class PlanData:
+    countdown: Countdown
+    turn_off_now: list[TurnOffNow]
+    canary: PlanEntry | None
+    waves: list[Wave]
+    block_basic: BlockBasic
+    rollback: Rollback
+    milestones: list[Milestone]
+
+
+@dataclass
+class BurndownWeek:
+    week: str
+    week_end: str
+    identities_on_basic: int
+
+
+@dataclass
+class ChartsData:
+    basic_logins: dict[str, dict[str, int]] = field(default_factory=dict)  # identity -> day -> n
+    tls_mix: dict[str, dict[str, float]] = field(default_factory=dict)  # identity -> version -> %
+    burndown: list[BurndownWeek] = field(default_factory=list)
+
+
+@dataclass
+class CutoverData:
+    """``o365diag.cutover/1``: the fields issue 14 names, plus the plan and the chart data."""
+
+    as_of: str
+    cutover_date: str
+    days_to_cutover: int
+    coverage_days: int | None
+    inputs: InputsData
+    by_status: dict[str, int]
+    identities: list[IdentityData]
+    plan: PlanData
+    charts: ChartsData = field(default_factory=ChartsData)
+
+    def count(self, status: Status) -> int:
+        return self.by_status.get(status, 0)
+
+
+@dataclass
+class ExplainData:
+    """``o365diag.explain/1``: what a pasted client message means."""
+
+    text: str
+    recognised: bool
+    client: str | None = None
+    reply: Reply | None = None
+    title: str | None = None
+    cause: str | None = None
+    is_basic_auth_cutover: CutoverVerdict = "unknown"
+    can_switch_back_on: str | None = None
+    fix: str | None = None
+    catalogue: str | None = None
+    sources: list[str] = field(default_factory=list)
+    closest: list[str] = field(default_factory=list)

@@ -1,16 +1,17 @@
-"""The cutover result as terminal text, Markdown rows and HTML (all untrusted text escaped)."""
+"""The cutover and explain results as terminal text, Markdown rows and HTML (all untrusted text
+escaped), from their typed data (``cutover.model``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from o365diag.cutover.model import CutoverAssessment, IdentityRow
+from o365diag.cutover.model import CutoverData, ExplainData, IdentityData, InputsData, PlanData
 from o365diag.findings import Report, escape_html, render_cards_html, render_findings_html
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["charts_html", "markdown_rows", "result_fragment", "result_text"]
+__all__ = ["charts_html", "explain_text", "markdown_rows", "result_fragment", "result_text"]
 
 _COLUMNS = (
     "identity",
@@ -25,7 +26,7 @@ _COLUMNS = (
 )
 
 
-def _cells(row: IdentityRow) -> list[str]:
+def _cells(row: IdentityData) -> list[str]:
     return [
         row.identity + (f" (app {row.app_id})" if row.app_id else ""),
         row.auth,
@@ -33,13 +34,13 @@ def _cells(row: IdentityRow) -> list[str]:
         row.status,
         row.path,
         str(len(row.source_ips)),
-        row.last_seen.date().isoformat() if row.last_seen else "-",
+        row.last_seen[:10] if row.last_seen else "-",
         f"{row.messages_per_day:g}" if row.messages_per_day is not None else "-",
         ", ".join(row.risk) or "-",
     ]
 
 
-def result_text(result: CutoverAssessment, report: Report) -> str:
+def result_text(result: CutoverData, report: Report) -> str:
     lines = [report.title, "=" * len(report.title), ""]
     table = [list(_COLUMNS)] + [_cells(r) for r in result.identities]
     widths = [max(len(row[i]) for row in table) for i in range(len(_COLUMNS))]
@@ -52,44 +53,39 @@ def result_text(result: CutoverAssessment, report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plan_lines(plan: dict[str, Any]) -> list[str]:
+def _plan_lines(plan: PlanData) -> list[str]:
     lines = ["Plan", "----"]
-    countdown = plan.get("countdown") or {}
+    countdown = plan.countdown
     lines.append(
-        f"{countdown.get('days_to_cutover')} days to {countdown.get('cutover_date')} "
-        f"(as of {countdown.get('as_of')})"
+        f"{countdown.days_to_cutover} days to {countdown.cutover_date} (as of {countdown.as_of})"
     )
-    for item in plan.get("turn_off_now") or []:
-        lines.append(f"now ({item['why']}): {item['command']}")
-    canary = plan.get("canary")
+    for off in plan.turn_off_now:
+        lines.append(f"now ({off.why}): {off.command}")
+    canary = plan.canary
     if canary:
-        lines.append(f"canary: {canary['identity']} -> {canary['path']}")
-        lines.append(f"  then: {canary['block_basic']}")
-    for wave in plan.get("waves") or []:
-        for item in wave["identities"]:
-            lines.append(f"{wave['name']}: {item['identity']} -> {item['path']}")
-    block = plan.get("block_basic") or {}
-    if block:
-        lines.append(f"create the policy: {block['create_policy']}")
-        lines.append(f"organization, once all moved: {block['organization']}")
-    rollback = plan.get("rollback") or {}
-    if rollback:
-        lines.append(f"rollback: {rollback['per_mailbox']}")
+        lines.append(f"canary: {canary.identity} -> {canary.path}")
+        lines.append(f"  then: {canary.block_basic}")
+    for wave in plan.waves:
+        for item in wave.identities:
+            lines.append(f"{wave.name}: {item.identity} -> {item.path}")
+    lines.append(f"create the policy: {plan.block_basic.create_policy}")
+    lines.append(f"organization, once all moved: {plan.block_basic.organization}")
+    lines.append(f"rollback: {plan.rollback.per_mailbox}")
     return lines
 
 
-def _input_lines(inputs: dict[str, Any]) -> list[str]:
+def _input_lines(inputs: InputsData) -> list[str]:
     lines = ["Inputs", "------"]
-    for item in inputs.get("read", []):
-        lines.append(f"read {item['file']}: {item['kind']}, {item.get('rows', 0):,} rows")
-    for item in inputs.get("missing", []):
-        lines.append(f"missing {item['input']}: {item['cost']}")
-    if inputs.get("history"):
-        lines.append(f"history: {inputs['history']}")
+    for item in inputs.read:
+        lines.append(f"read {item.file}: {item.kind}, {item.rows:,} rows")
+    for missing in inputs.missing:
+        lines.append(f"missing {missing.input}: {missing.cost}")
+    if inputs.history:
+        lines.append(f"history: {inputs.history}")
     return lines
 
 
-def markdown_rows(result: CutoverAssessment) -> list[str]:
+def markdown_rows(result: CutoverData) -> list[str]:
     """The identities table and the plan, for the Markdown summary."""
     lines = ["", "| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
     for row in result.identities:
@@ -101,18 +97,16 @@ def _state(count: int) -> str:
     return "bad" if count else "good"
 
 
-def result_fragment(result: CutoverAssessment, report: Report | None = None) -> str:
+def result_fragment(result: CutoverData, report: Report) -> str:
     """The result as an HTML fragment for notebooks, apps and the shared report."""
     esc = escape_html
-    report = report or result.to_result()
-    status = result.by_status()
-    breaking = status["breaks-at-cutover"]
+    broken, breaking = result.count("broken"), result.count("breaks-at-cutover")
     cards = [
         ("days to cutover", str(result.days_to_cutover), "neutral"),
-        ("broken", str(status["broken"]), _state(status["broken"])),
+        ("broken", str(broken), _state(broken)),
         ("breaks at cutover", str(breaking), _state(breaking)),
-        ("unused but enabled", str(status["unused-enabled"]), "neutral"),
-        ("safe", str(status["safe"]), "good"),
+        ("unused but enabled", str(result.count("unused-enabled")), "neutral"),
+        ("safe", str(result.count("safe")), "good"),
     ]
     head = "".join(f"<th>{esc(c)}</th>" for c in _COLUMNS)
     rows = ("".join(f"<td>{esc(c)}</td>" for c in _cells(r)) for r in result.identities)
@@ -133,10 +127,10 @@ def result_fragment(result: CutoverAssessment, report: Report | None = None) -> 
     return '<div class="o365diag">' + "".join(parts) + "</div>"
 
 
-def _steps_html(row: IdentityRow) -> str:
+def _steps_html(row: IdentityData) -> str:
     esc = escape_html
     items = "".join(
-        f"<li><em>{esc(s['kind'])}</em>: <code>{esc(s['text'])}</code></li>" for s in row.steps
+        f"<li><em>{esc(s.kind)}</em>: <code>{esc(s.text)}</code></li>" for s in row.steps
     )
     summary = f"{esc(row.identity)} → {esc(row.path)}"
     return f"<details><summary>{summary}</summary><ul>{items}</ul></details>"
@@ -154,3 +148,26 @@ def charts_html(figures: list[go.Figure]) -> str:
         for f in figures
     ]
     return "<h4>Charts</h4>" + library + "".join(charts)
+
+
+def explain_text(explained: ExplainData) -> str:
+    """What ``o365diag explain`` prints: the cause, the cutover verdict, the fix, the sources;
+    for text it does not recognise, the closest entries it knows."""
+    if not explained.recognised:
+        closest = [f"  closest: {c}" for c in explained.closest]
+        lines = ["Not recognised: no SMTP reply, client wording or code o365diag knows."]
+        return "\n".join(lines + (closest or ["  (no close match)"])) + "\n"
+    reply = explained.reply
+    shown = " ".join(str(p) for p in (reply.code, reply.enhanced, reply.text) if p) if reply else ""
+    labelled = (
+        ("client", explained.client),
+        ("reply", shown),
+        ("cause", explained.cause),
+        ("the Basic-auth cutover", explained.is_basic_auth_cutover),
+        ("can it be switched back on", explained.can_switch_back_on),
+        ("fix", explained.fix),
+    )
+    lines = [explained.title or "Recognised"]
+    lines += [f"{label}: {value}" for label, value in labelled if value]
+    lines += [f"source: {s}" for s in explained.sources]
+    return "\n".join(lines) + "\n"

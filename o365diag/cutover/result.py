@@ -1,5 +1,6 @@
-"""The cutover result (``o365diag.cutover/1``) on the capability contract: title, facts and
-views from the saved data alone, so a saved result renders as a fresh one."""
+"""The cutover results on the capability contract: ``o365diag.cutover/1`` (the readiness of
+every sending identity) and ``o365diag.explain/1`` (what a pasted client error means). Every
+view reads the typed data (``cutover.model``), so a saved result renders as a fresh one."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from o365diag.cutover.model import CutoverData, ExplainData
+from o365diag.cutover.render import (
+    charts_html,
+    explain_text,
+    markdown_rows,
+    result_fragment,
+    result_text,
+)
 from o365diag.result import Result
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-
-    from o365diag.cutover.model import CutoverAssessment
 
 __all__ = ["EXPLAIN_SCHEMA", "SCHEMA", "CutoverResult", "ExplainResult"]
 
@@ -25,6 +32,11 @@ class CutoverResult(Result):
     """Every sending identity's status on the Basic-auth cutover date, its path and the plan."""
 
     SCHEMA: ClassVar[str] = SCHEMA
+    MODEL: ClassVar[type[Any] | None] = CutoverData
+
+    @property
+    def model(self) -> CutoverData:
+        return self.typed(CutoverData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -38,46 +50,33 @@ class CutoverResult(Result):
         )
 
     def facts(self) -> list[tuple[str, Any]]:
-        status = self.data.get("by_status") or {}
+        cutover = self.model
         return [
-            ("As of", self.data.get("as_of")),
-            ("Cutover date", self.data.get("cutover_date")),
-            ("Days to cutover", self.data.get("days_to_cutover")),
-            ("Broken now", status.get("broken")),
-            ("Break at the cutover", status.get("breaks-at-cutover")),
-            ("Unused but enabled", status.get("unused-enabled")),
-            ("Safe", status.get("safe")),
+            ("As of", cutover.as_of),
+            ("Cutover date", cutover.cutover_date),
+            ("Days to cutover", cutover.days_to_cutover),
+            ("Broken now", cutover.count("broken")),
+            ("Break at the cutover", cutover.count("breaks-at-cutover")),
+            ("Unused but enabled", cutover.count("unused-enabled")),
+            ("Safe", cutover.count("safe")),
         ]
 
-    def assessment(self) -> CutoverAssessment:
-        from o365diag.cutover.model import CutoverAssessment
-
-        return CutoverAssessment.from_dict(self.to_dict())
-
     def to_text(self) -> str:
-        from o365diag.cutover.render import result_text
-
-        return result_text(self.assessment(), self)
+        return result_text(self.model, self)
 
     def body_html(self) -> str:
-        from o365diag.cutover.render import result_fragment
-
-        return result_fragment(self.assessment(), self)
+        return result_fragment(self.model, self)
 
     def figures(self) -> list[go.Figure]:
         from o365diag.plots import cutover_figures
 
-        return cutover_figures(self.data.get("charts") or {})
+        return cutover_figures(self.model.charts)
 
     def markdown_extra(self) -> list[str]:
-        from o365diag.cutover.render import markdown_rows
-
-        return markdown_rows(self.assessment())
+        return markdown_rows(self.model)
 
     def to_html(self, body_html: str | None = None) -> str:
         """A standalone page with the charts (plotly.js inlined once, offline)."""
-        from o365diag.cutover.render import charts_html
-
         body = self.section_html() if body_html is None else body_html
         return super().to_html(body + charts_html(self.safe_figures()))
 
@@ -87,6 +86,11 @@ class ExplainResult(Result):
     """What a pasted client error means (``o365diag explain``)."""
 
     SCHEMA: ClassVar[str] = EXPLAIN_SCHEMA
+    MODEL: ClassVar[type[Any] | None] = ExplainData
+
+    @property
+    def model(self) -> ExplainData:
+        return self.typed(ExplainData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -96,36 +100,17 @@ class ExplainResult(Result):
 
     @property
     def recognised(self) -> bool:
-        return bool(self.data.get("recognised"))
+        return self.model.recognised
 
     def facts(self) -> list[tuple[str, Any]]:
+        explained = self.model
         return [
-            ("Client", self.data.get("client")),
-            ("Catalogue entry", self.data.get("catalogue")),
-            ("The Basic-auth cutover", self.data.get("is_basic_auth_cutover")),
-            ("Can it be switched back on", self.data.get("can_switch_back_on")),
-            ("Fix", self.data.get("fix")),
+            ("Client", explained.client),
+            ("Catalogue entry", explained.catalogue),
+            ("The Basic-auth cutover", explained.is_basic_auth_cutover),
+            ("Can it be switched back on", explained.can_switch_back_on),
+            ("Fix", explained.fix),
         ]
 
     def to_text(self) -> str:
-        data = self.data
-        if not data.get("recognised"):
-            closest = [f"  closest: {c}" for c in data.get("closest") or []]
-            lines = ["Not recognised: no SMTP reply, client wording or code o365diag knows."]
-            return "\n".join(lines + (closest or ["  (no close match)"])) + "\n"
-        lines = [str(data.get("title") or "Recognised")]
-        reply = data.get("reply") or {}
-        labelled = (
-            ("client", data.get("client")),
-            (
-                "reply",
-                " ".join(str(reply[k]) for k in ("code", "enhanced", "text") if reply.get(k)),
-            ),
-            ("cause", data.get("cause")),
-            ("the Basic-auth cutover", data.get("is_basic_auth_cutover")),
-            ("can it be switched back on", data.get("can_switch_back_on")),
-            ("fix", data.get("fix")),
-        )
-        lines += [f"{label}: {value}" for label, value in labelled if value]
-        lines += [f"source: {s}" for s in data.get("sources") or []]
-        return "\n".join(lines) + "\n"
+        return explain_text(self.model)

@@ -14,7 +14,7 @@ from o365diag.widgets._base import AppBase, escape, show_figure, take_uploads
 
 if TYPE_CHECKING:
     from o365diag.cutover.model import CutoverAssessment
-    from o365diag.findings import Report
+    from o365diag.tenant.result import PullResult
     from o365diag.widgets.tenant import ConnectPanel
 
 __all__ = ["CutoverApp"]
@@ -98,10 +98,10 @@ class CutoverApp(AppBase):
         return uploaded or paths
 
     # -- the tenant's stores --------------------------------------------------------------------
-    def add_store(self, folder: str | Path, report: Report | None = None) -> None:
+    def add_store(self, folder: str | Path, report: PullResult | None = None) -> None:
         """A store folder (a finished pull) joins your inputs and the assessment re-runs on
         them, the demo unticked. A pull that stopped part-way is not added."""
-        if report is not None and report.data.get("complete") is not True:
+        if report is not None and not report.model.complete:
             self.show_error(f"The pull into {folder} did not finish; it is not assessed.")
             return
         lines = [line.strip() for line in self.paths.value.splitlines() if line.strip()]
@@ -168,12 +168,10 @@ class CutoverApp(AppBase):
     def show(self, assessment: CutoverAssessment | None) -> None:
         if assessment is None:
             return
-        from o365diag.cutover.render import result_fragment
-
         self.assessment = assessment
         result = assessment.to_result()
         self.report = result
-        self.result_html.value = result_fragment(assessment, result)
+        self.result_html.value = result.section_html()
         figures = result.safe_figures()
         for output, figure in zip(self.charts, figures, strict=False):
             show_figure(output, figure)
