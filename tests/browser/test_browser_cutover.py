@@ -88,9 +88,11 @@ def test_cutover_demo_shows_the_table_the_plan_the_charts_and_the_connect_panel(
     assert any(t.startswith("TLS version mix") for t in titles), titles
     assert len(titles) == len(set(titles)), titles  # each chart once in the dashboard
     # The explain box ran on its sample, and the Connect panel is there, ready to sign in.
-    assert "5.7.30" in shown_text(page) or "Basic" in page.locator("pre").last.inner_text()
+    explained = page.locator("pre", has_text="5.7.30").last
+    assert "the Basic-auth cutover: yes" in explained.inner_text(), explained.inner_text()
     panel = page.get_by_text("Connect to a tenant")
-    panel.wait_for(state="attached", timeout=RENDER_TIMEOUT)  # its cell runs after the app's
+    # Its cell runs after the app's; on a loaded machine Voila can take a while to get there.
+    panel.wait_for(state="attached", timeout=2 * RENDER_TIMEOUT)
     panel.scroll_into_view_if_needed()
     expect(panel).to_be_visible()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
