@@ -197,14 +197,18 @@ def _note(problems: list[str], problem: str) -> None:
         problems.append(problem)
 
 
+_SEMI_TOKEN: Token = (SEMI, ";")
+
+
 def _segments(tokens: list[Token]) -> list[list[Token]]:
     """The tokens between top-level ';' (comments and quotes are already single tokens)."""
-    segments: list[list[Token]] = [[]]
-    for token in tokens:
-        if token[0] == SEMI:
-            segments.append([])
-        else:
-            segments[-1].append(token)
+    segments: list[list[Token]] = []
+    start = 0
+    for end, token in enumerate(tokens):
+        if token == _SEMI_TOKEN:
+            segments.append(tokens[start:end])
+            start = end + 1
+    segments.append(tokens[start:])
     return segments
 
 

@@ -324,7 +324,7 @@ def decode_rfc2047(text: str) -> str:
 
 def _decode_words(text: str) -> tuple[str, list[str]]:
     """The decoded text and the charsets that were not known as written."""
-    text = _BETWEEN_WORDS.sub(r"\1\2", text)
+    text = _BETWEEN_WORDS.sub("?==?", text)  # the two groups, as a plain (faster) string
     out: list[str] = []
     odd: list[str] = []
     run = _Run()

@@ -381,6 +381,8 @@ def _first_ip(text: str) -> str | None:
     if len(text) <= 64 and _IP_SHAPE.fullmatch(text) and text[0] in _IP_FIRST_CHARS:
         # The usual "(192.0.2.1)" comment: one piece, read as the loop below would read it
         # (no brackets around it, so no "[a.b.c.d.port]" literal either).
+        if text[-1] != "." and "%" not in text:
+            return canonical_ip(text)  # all _as_ip would do with it
         return _as_ip(text)
     if _MAYBE_IP.search(text) is None:
         return None  # "Postfix", "mx.example.net": no piece can have an address's shape

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from o365diag.headers.parse import HeaderSet
@@ -116,6 +117,12 @@ def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
 
 
 def _describe(name: str, value: str, header: str, note: str | None = None) -> dict[str, Any]:
+    return dict(_description(name, value, header, note))  # a copy: the cached one stays as is
+
+
+# The same field and value come back message after message (CTRY:US, SFV:NSPM, SCL:1 ...).
+@lru_cache(maxsize=4096)
+def _description(name: str, value: str, header: str, note: str | None) -> dict[str, Any]:
     field_entry = load_table("antispam_field").lookup(name)
     table = _VALUE_TABLES.get(name)
     value_entry = load_table(table).lookup(value) if table and value else None
