@@ -226,6 +226,21 @@ def _pairs(segment: list[Token]) -> tuple[list[_Item], list[str]]:
     and '.' (RFC 8601 §2.2), and a value may be a quoted string."""
     items: list[_Item] = []
     comments: list[str] = []
+    for kind, text in segment:  # the usual segment: "name=value" words and comments
+        if kind == COMMENT:
+            if text:
+                comments.append(text)
+            continue
+        name, _, value = text.partition("=")
+        if kind != WORD or not value:
+            return _pairs_in_full(segment)
+        items.append(("pair", name, value))
+    return items, comments
+
+
+def _pairs_in_full(segment: list[Token]) -> tuple[list[_Item], list[str]]:
+    items: list[_Item] = []
+    comments: list[str] = []
     key = ""  # a key being read, waiting for its '='
     awaiting_value = False
     for kind, text in segment:
@@ -304,19 +319,20 @@ def _parse_segment(parsed: AuthResults, segment: list[Token]) -> None:
         _take_authserv_or_stray(parsed, items, first)
         return
     method, _, version = head.partition("/")
-    current = MethodResult(method=method.strip().lower(), result=result.lower())
-    current.version = version.strip() or None
+    props: dict[str, str] = {}
+    current = MethodResult(
+        method.strip().lower(), result.lower(), props, comments, version.strip() or None
+    )
     if current.method not in _KNOWN_METHODS:
         parsed.problems.append(f"unknown method {current.method!r}")
     if not current.result:
         parsed.problems.append(f"empty result for {current.method}")
     parsed.results.append(current)
-    current.comments = comments
     for kind, key, text in items[1:]:
         if kind == "word":
             parsed.problems.append(f"stray word {key[:80]!r} after {current.method}")
-        elif not current.props.get(key.lower()):
-            current.props[key.lower()] = text
+        elif not props.get(name := key.lower()):
+            props[name] = text
 
 
 def _take_instance(parsed: AuthResults, items: list[_Item]) -> bool:

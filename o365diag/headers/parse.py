@@ -104,7 +104,11 @@ class HeaderSet:
         if self._index_size != len(self.fields):
             index: dict[str, list[HeaderField]] = {}
             for found in self.fields:
-                index.setdefault(found.key, []).append(found)
+                bucket = index.get(found.key)
+                if bucket is None:
+                    index[found.key] = [found]
+                else:
+                    bucket.append(found)
             self._index, self._index_size = index, len(self.fields)
         return self._index
 

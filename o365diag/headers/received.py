@@ -540,21 +540,21 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         if by_host and timestamp and not date_notes
         else _problems(text, by_host, [], False, date_text, timestamp, date_notes)
     )
-    return dict(
-        from_host=_host_name(from_head.split(None, 1)[0]) if from_head else None,
-        from_ip=_usual_ip(from_head, from_rest) if from_head else None,
-        by_host=by_host,
-        by_ip=_usual_ip(by_head, by_rest),
-        with_=protocol,
-        id=_words_phrase(id_head),
-        for_=_recipient_text(_words_phrase(for_head)),
-        tls=_tls_of(comments, protocol),
-        timestamp=timestamp,
-        date_text=_shown(date_text),
-        raw=text,
-        problems=problems,
-        via=_words_phrase(via_head if via_head is not None else via2_head),
-    )
+    return {
+        "from_host": _host_name(from_head.split(None, 1)[0]) if from_head else None,
+        "from_ip": _usual_ip(from_head, from_rest) if from_head else None,
+        "by_host": by_host,
+        "by_ip": _usual_ip(by_head, by_rest),
+        "with_": protocol,
+        "id": _words_phrase(id_head),
+        "for_": _recipient_text(_words_phrase(for_head)),
+        "tls": _tls_of(comments, protocol),
+        "timestamp": timestamp,
+        "date_text": _shown(date_text),
+        "raw": text,
+        "problems": problems,
+        "via": _words_phrase(via_head if via_head is not None else via2_head),
+    }
 
 
 def _words_phrase(head: str | None) -> str | None:
@@ -568,8 +568,16 @@ def _usual_ip(head: str, rest: str) -> str | None:
     """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
     if not rest:
         return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
+    # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
+    start = rest.index("(") + 1
+    first = rest[start : rest.index(")", start)]
+    flat = "(" not in first
+    if flat:  # "(192.0.2.1)", "(host [192.0.2.1])": the address is most often here
+        found = _first_ip(first)
+        if found:
+            return found
     comments = _USUAL_COMMENT.findall(rest)
-    for comment in comments[:_MAX_IP_TEXTS]:
+    for comment in comments[flat:_MAX_IP_TEXTS]:
         found = _first_ip(comment[1:-1])
         if found:
             return found
@@ -872,7 +880,9 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
     __init__ sets its 17 attributes one object.__setattr__ at a time (chains are long)."""
     hop = object.__new__(Hop)
     hop.__dict__.update(fields)
-    hop.__dict__.update(index=index, delay_seconds=delay, clock_skew=skewed)
+    hop.__dict__["index"] = index
+    hop.__dict__["delay_seconds"] = delay
+    hop.__dict__["clock_skew"] = skewed
     return hop
 
 
@@ -888,21 +898,23 @@ def _lexed_hop_fields(text: str) -> dict[str, Any]:
     timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
     protocol = _phrase(parts, "with")
     by_host = _host(parts, "by")
-    return dict(
-        from_host=_host(parts, "from"),
-        from_ip=_ip_of(parts.get("from")),
-        by_host=by_host,
-        by_ip=_ip_of(parts.get("by")),
-        with_=protocol,
-        id=_phrase(parts, "id"),
-        for_=_recipient(parts.get("for")),
-        tls=_tls_of(comments, protocol),
-        timestamp=timestamp,
-        date_text=_shown(date_text) if date_text else None,
-        raw=text,
-        problems=_problems(text, by_host, repeated, unbalanced, date_text, timestamp, date_notes),
-        via=_phrase(parts, "via"),
-    )
+    return {
+        "from_host": _host(parts, "from"),
+        "from_ip": _ip_of(parts.get("from")),
+        "by_host": by_host,
+        "by_ip": _ip_of(parts.get("by")),
+        "with_": protocol,
+        "id": _phrase(parts, "id"),
+        "for_": _recipient(parts.get("for")),
+        "tls": _tls_of(comments, protocol),
+        "timestamp": timestamp,
+        "date_text": _shown(date_text) if date_text else None,
+        "raw": text,
+        "problems": _problems(
+            text, by_host, repeated, unbalanced, date_text, timestamp, date_notes
+        ),
+        "via": _phrase(parts, "via"),
+    }
 
 
 def _as_text(value: object) -> str:
