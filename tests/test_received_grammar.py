@@ -51,6 +51,20 @@ def test_quoted_local_part_of_the_recipient_is_one_word(recipient: str, expected
     assert hop.problems == ()
 
 
+@pytest.mark.parametrize(
+    ("recipient", "expected"),
+    [
+        ("<a@example.com (comment)>", "a@example.com"),
+        ('<"x y"@example.com (a (nested) comment) >', '"x y"@example.com'),
+        ("<a@example.com> (after the address)", "a@example.com"),
+    ],
+)
+def test_comment_inside_the_angle_brackets_keeps_the_address(recipient: str, expected: str) -> None:
+    hop = parse_received(f"from a.example by b.example with ESMTP for {recipient}; {DATE}")
+    assert hop.for_ == expected
+    assert hop.timestamp == utc("2024-01-09T10:00:00")
+
+
 def test_semicolon_in_a_quoted_string_does_not_start_the_date() -> None:
     hop = parse_received(f'by b.example id 7 for <"x;{DATE}"@example.com>; 9 Jan 2024 11:00 +0000')
     assert hop.timestamp == utc("2024-01-09T11:00:00")

@@ -459,7 +459,17 @@ def _tls_of(comments: list[str], protocol: str | None) -> str | None:
 
 
 def _recipient(part: _Part | None) -> str | None:
-    return _recipient_text(part.phrase() if part else None)
+    if part is None:
+        return None
+    return _recipient_text(_closed_address(part.phrase(), part.words))
+
+
+def _closed_address(phrase: str | None, words: list[str]) -> str | None:
+    """The phrase, or all words joined when a comment sat inside the angle brackets
+    (``for <a@example.com (comment)>``: RFC 5322 allows CFWS before the '>')."""
+    if phrase and phrase.startswith("<") and ">" not in phrase and len(words) > 1:
+        return "".join(words)
+    return phrase
 
 
 def _recipient_text(text: str | None) -> str | None:
@@ -547,7 +557,7 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         "by_ip": _usual_ip(by_head, by_rest),
         "with_": protocol,
         "id": _words_phrase(id_head),
-        "for_": _recipient_text(_words_phrase(for_head)),
+        "for_": _usual_recipient(for_head, for_rest),
         "tls": _tls_of(comments, protocol),
         "timestamp": timestamp,
         "date_text": _shown(date_text),
@@ -555,6 +565,15 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         "problems": problems,
         "via": _words_phrase(via_head if via_head is not None else via2_head),
     }
+
+
+def _usual_recipient(head: str | None, rest: str | None) -> str | None:
+    """_recipient for a part read by _USUAL_FORM."""
+    phrase = _words_phrase(head)
+    if head is None or not rest or not phrase or not phrase.startswith("<") or ">" in phrase:
+        return _recipient_text(phrase)
+    words = head.split() + _USUAL_COMMENT.sub(" ", rest).split()
+    return _recipient_text(_closed_address(phrase, words))
 
 
 def _words_phrase(head: str | None) -> str | None:
