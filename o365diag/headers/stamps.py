@@ -216,21 +216,25 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     found = headers.first("x-microsoft-antispam-mailbox-delivery")
     if found is None:
         return
-    table = load_table("mailbox_delivery")
     tokens = []
     for key, value in parse_pairs(found.value):
-        entry = table.lookup(f"{key}:{value}") or table.lookup(key)
-        tokens.append(
-            {
-                "key": key,
-                "value": value,
-                "meaning": entry.meaning if entry else None,
-                "status": entry.status if entry else "unknown",
-            }
-        )
+        tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
         if key.lower() == "dest":
             stamps.values["dest"] = value
     stamps.values["mailbox_delivery"] = tokens
+
+
+@lru_cache(maxsize=4096)
+def _delivery_token(key: str, value: str) -> dict[str, Any]:
+    """One Mailbox-Delivery token with its meaning (ucf:0, dest:I ... repeat in every message)."""
+    table = load_table("mailbox_delivery")
+    entry = table.lookup(f"{key}:{value}") or table.lookup(key)
+    return {
+        "key": key,
+        "value": value,
+        "meaning": entry.meaning if entry else None,
+        "status": entry.status if entry else "unknown",
+    }
 
 
 @dataclass
