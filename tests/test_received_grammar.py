@@ -70,6 +70,17 @@ def test_semicolon_in_a_quoted_string_does_not_start_the_date() -> None:
     assert hop.timestamp == utc("2024-01-09T11:00:00")
 
 
+def test_keyword_inside_a_quoted_helo_name_starts_no_part() -> None:
+    hop = parse_received(f'from "by with" (192.0.2.1) by mx.example.net with ESMTP; {DATE}')
+    assert (hop.from_host, hop.from_ip, hop.by_host, hop.with_) == (
+        '"by with"',
+        "192.0.2.1",
+        "mx.example.net",
+        "ESMTP",
+    )
+    assert hop.problems == ()
+
+
 def test_quote_inside_a_comment_is_comment_text() -> None:
     hop = parse_received(f'from a.example (it is "quoted) by b.example (x") with SMTP; {DATE}')
     assert (hop.from_host, hop.by_host, hop.with_) == ("a.example", "b.example", "SMTP")
