@@ -12,6 +12,7 @@ from o365diag.wording import duration
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from o365diag.smtp.model import StepResult
     from o365diag.trace.analyze import TraceAnalysis
     from o365diag.trace.model import Volume
 
@@ -131,16 +132,16 @@ def _delay_unit(longest: float) -> tuple[float, str]:
     return 1.0, "seconds"
 
 
-def smtp_steps_figure(steps: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+def smtp_steps_figure(steps: Sequence[StepResult]) -> go.Figure | None:
     """One bar per SMTP step, from its start to its end, coloured by status."""
-    timed = [s for s in steps if s.get("elapsed_ms") is not None]
+    timed = [s for s in steps if s.elapsed_ms is not None]
     if not timed:
         return None
     return _horizontal_bars(
-        [plain(str(s["name"])) for s in timed],
-        [float(s["elapsed_ms"]) for s in timed],
-        [_STEP_COLORS.get(str(s.get("status")), _OK_COLOR) for s in timed],
-        base=[float(s.get("started_ms") or 0) for s in timed],
+        [plain(s.name) for s in timed],
+        [s.elapsed_ms or 0.0 for s in timed],
+        [_STEP_COLORS.get(s.status, _OK_COLOR) for s in timed],
+        base=[s.started_ms or 0.0 for s in timed],
         title="SMTP session: time per step (ms; red = failed)",
         axis_title="milliseconds since start",
         hover="%{y}: %{x:,.1f} ms<extra></extra>",

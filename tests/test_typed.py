@@ -119,7 +119,6 @@ NOT_YET_TYPED = {
     # headers
     "HeadersResult",
     # smtp, dns
-    "SmtpResult",
     "DomainResult",
     "SpfCheckResult",
     "DkimResult",
@@ -127,9 +126,6 @@ NOT_YET_TYPED = {
     "SetupResult",
     "AuditResult",
     # tenant, cutover
-    "PullResult",
-    "TenantCheckResult",
-    "SigninsResult",
     "CutoverResult",
     "ExplainResult",
     # end

@@ -422,7 +422,7 @@ def _unreadable_parts(a: Analysis) -> list[str]:
         for parsed, problem in a.verdict.problems
         if not problem.startswith(("stray token", "empty value"))
     )
-    problems.extend(f"X-Forefront-Antispam-Report: {p}" for p in a.antispam.problems)
+    problems.extend(a.antispam.problems)  # each names its header
     if a.chain.skipped:
         problems.append(
             f"Received: {a.chain.skipped + len(a.chain.hops):,} headers, far more than any "
