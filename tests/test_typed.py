@@ -123,7 +123,6 @@ NOT_YET_TYPED = {
     "SpfCheckResult",
     "DkimResult",
     # trace, setup
-    "TraceResult",
     "SetupResult",
     "AuditResult",
     # tenant, cutover

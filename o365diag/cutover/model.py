@@ -26,6 +26,7 @@ __all__ = [
     "STATES",
     "STATUSES",
     "BlockBasic",
+    "BurndownData",
     "BurndownWeek",
     "ChartsData",
     "Countdown",
@@ -38,12 +39,14 @@ __all__ = [
     "IdentityData",
     "IdentityRow",
     "InputsData",
+    "LeftOutSnapshot",
     "Milestone",
     "MissingInput",
     "PlanData",
     "PlanEntry",
     "ReportRead",
     "Rollback",
+    "SnapshotData",
     "StepData",
     "TurnOffNow",
     "Wave",
@@ -166,6 +169,7 @@ class CutoverAssessment:
     plan: dict[str, Any]
     coverage_days: int | None = None
     charts_data: dict[str, Any] = field(default_factory=dict)
+    burndown: dict[str, Any] = field(default_factory=dict)
 
     @property
     def days_to_cutover(self) -> int:
@@ -194,6 +198,7 @@ class CutoverAssessment:
             "identities": [r.to_dict() for r in self.identities],
             "plan": self.plan,
             "charts": self.charts_data,
+            "burndown": self.burndown,
         }
         cleaned: dict[str, Any] = remove_secrets(data)
         return cleaned
@@ -227,6 +232,7 @@ class CutoverAssessment:
             plan=dict(data.get("plan", {})),
             coverage_days=data.get("coverage_days"),
             charts_data=dict(data.get("charts", {})),
+            burndown=dict(data.get("burndown") or {}),
         )
 
 
@@ -391,9 +397,39 @@ class PlanData:
 
 @dataclass
 class BurndownWeek:
-    week: str
+    """One ISO week: the identities on Basic in any of its snapshots."""
+
+    iso_week: str
+    week: str  # its Monday
     week_end: str
     identities_on_basic: int
+    snapshots: int
+
+
+@dataclass
+class SnapshotData:
+    """One dated source of the burndown (see ``cutover.snapshots``)."""
+
+    file: str
+    kind: str
+    date: str
+    dated_by: Literal["content", "file-name", "folder-name", "as-of"]
+    identities_on_basic: int
+
+
+@dataclass
+class LeftOutSnapshot(SnapshotData):
+    why: str
+
+
+@dataclass
+class BurndownData:
+    """The snapshots, the weekly series, and why there is no line (``note``) if there is none."""
+
+    snapshots: list[SnapshotData] = field(default_factory=list)
+    left_out: list[LeftOutSnapshot] = field(default_factory=list)
+    weeks: list[BurndownWeek] = field(default_factory=list)
+    note: str | None = None
 
 
 @dataclass
@@ -416,6 +452,7 @@ class CutoverData:
     identities: list[IdentityData]
     plan: PlanData
     charts: ChartsData = field(default_factory=ChartsData)
+    burndown: BurndownData | None = None  # None in results saved before snapshots existed
 
     def count(self, status: Status) -> int:
         return self.by_status.get(status, 0)

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from o365diag.cutover.model import CutoverData, ExplainData, IdentityData, InputsData, PlanData
+from o365diag.cutover.model import (
+    BurndownData,
+    CutoverData,
+    ExplainData,
+    IdentityData,
+    InputsData,
+    PlanData,
+)
 from o365diag.findings import Report, escape_html, render_cards_html, render_findings_html
+from o365diag.wording import plural
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -49,6 +57,7 @@ def result_text(result: CutoverData, report: Report) -> str:
         lines.append("  ".join(cells).rstrip())
     lines += ["", *_plan_lines(result.plan), ""]
     lines += _input_lines(result.inputs)
+    lines += ["", *_burndown_lines(result.burndown)]
     lines += ["", *(f.to_text() for f in report.sorted_findings())]
     return "\n".join(lines) + "\n"
 
@@ -82,6 +91,39 @@ def _input_lines(inputs: InputsData) -> list[str]:
         lines.append(f"missing {missing.input}: {missing.cost}")
     if inputs.history:
         lines.append(f"history: {inputs.history}")
+    return lines
+
+
+_DATED_BY = {
+    "content": "its content",
+    "file-name": "its file name",
+    "folder-name": "its folder's name",
+    "as-of": "the as-of date",
+}
+
+
+def _burndown_lines(burndown: BurndownData | None) -> list[str]:
+    """The weekly counts of identities still on Basic, or why there are none, and the
+    snapshots they come from (nothing for a result saved before the burndown existed)."""
+    if burndown is None:
+        return []
+    lines = ["Burndown: identities still on Basic per ISO week", "-" * 48]
+    if burndown.note:
+        lines.append(burndown.note)
+    else:
+        for week in burndown.weeks:
+            lines.append(
+                f"{week.iso_week} ({week.week} to {week.week_end}): "
+                f"{week.identities_on_basic} ({plural(week.snapshots, 'snapshot')})"
+            )
+    for snapshot in burndown.snapshots:
+        by = _DATED_BY.get(snapshot.dated_by, snapshot.dated_by)
+        lines.append(
+            f"snapshot {snapshot.file}: {snapshot.kind}, {snapshot.date} (dated by {by}), "
+            f"{snapshot.identities_on_basic} on Basic"
+        )
+    for left in burndown.left_out:
+        lines.append(f"left out {left.file}: {left.why}")
     return lines
 
 
@@ -122,9 +164,18 @@ def result_fragment(result: CutoverData, report: Report) -> str:
         steps,
         "<h4>Inputs</h4>",
         "<pre>" + esc("\n".join(_input_lines(result.inputs))) + "</pre>",
+        _burndown_html(result.burndown),
         render_findings_html(report.sorted_findings(), heading="Findings"),
     ]
     return '<div class="o365diag">' + "".join(parts) + "</div>"
+
+
+def _burndown_html(burndown: BurndownData | None) -> str:
+    lines = _burndown_lines(burndown)
+    if not lines:
+        return ""
+    body = "\n".join(lines[2:])
+    return f"<h4>{escape_html(lines[0])}</h4><pre>{escape_html(body)}</pre>"
 
 
 def _steps_html(row: IdentityData) -> str:
