@@ -5,11 +5,14 @@ with documentation names, and variants real senders write."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
+from o365diag.findings import Finding
 from o365diag.headers import analyze
 from o365diag.headers.parse import decode_rfc2047
+from o365diag.headers.render import analysis_html, analysis_text, auth_cards
 
 # --------------------------------------------------------------- RFC 2047: base64 across words
 
@@ -119,3 +122,138 @@ def test_a_level_that_is_no_number_is_reported_under_its_own_header(
     stamp: str, problem: str
 ) -> None:
     assert _malformed_evidence(stamp) == (f"{problem} is not a number",)
+
+
+# ------------------------------------------------------------- "None" in the rendered texts
+
+_NONE_WORD = re.compile(r"\bNone\b")
+_FROM = "From: a@example.com\n"
+_EDGE_CASES = {
+    "dkim fail without header.d": "Authentication-Results: mx.example.com; dkim=fail;"
+    " spf=pass smtp.mailfrom=example.com; dmarc=fail header.from=example.com\n",
+    "compauth fail without reason": "Authentication-Results: spf=fail smtp.mailfrom=example.com;"
+    " dkim=none; dmarc=fail action=none header.from=example.com;compauth=fail\n",
+    "compauth pass without reason": "Authentication-Results: spf=pass smtp.mailfrom=example.com;"
+    " dkim=pass header.d=example.com; dmarc=pass header.from=example.com;compauth=pass\n",
+    "empty results": "Authentication-Results: mx.example.com; spf=; dkim=; dmarc=\n",
+    "untrusted stamp the trusted one lacks": "X-Forefront-Antispam-Report-Untrusted: SFV:SPM;"
+    "SCL:5\nX-Forefront-Antispam-Report: SFV:NSPM\n",
+    "spf pass without a domain": "Authentication-Results: mx.example.com; spf=pass;"
+    " dkim=pass header.d=example.net; dmarc=fail\n",
+    "no from": "Authentication-Results: mx.example.com; spf=pass; dkim=pass; dmarc=pass\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_EDGE_CASES))
+def test_no_rendered_text_says_none(case: str) -> None:
+    text = ("" if case == "no from" else _FROM) + "Subject: edge\n" + _EDGE_CASES[case]
+    report = analyze(text)
+    outputs = [analysis_text(report), analysis_html(report)]
+    outputs += [" ".join((f.title, f.detail, f.fix)) for f in report.findings]
+    assert [o for o in outputs if _NONE_WORD.search(o)] == []
+
+
+def _finding(text: str, code: str) -> Finding:
+    return next(f for f in analyze(_FROM + text).findings if f.code == code)
+
+
+def test_dkim_fail_without_a_domain_says_so() -> None:
+    found = _finding(_EDGE_CASES["dkim fail without header.d"], "dkim-fail")
+    assert found.detail == "(no domain given): fail (no reason given)."
+
+
+def test_compauth_without_a_reason_says_so() -> None:
+    found = _finding(_EDGE_CASES["compauth fail without reason"], "compauth-fail")
+    assert found.detail.startswith("compauth=fail (no reason given): ")
+
+
+def test_an_empty_dkim_result_is_no_failure() -> None:
+    report = analyze(_FROM + _EDGE_CASES["empty results"])
+    assert "dkim-fail" not in [f.code for f in report.findings]
+    malformed = next(f for f in report.findings if f.code == "malformed-header")
+    assert "Authentication-Results: empty result for dkim" in malformed.evidence
+    assert ("DKIM", "—", "neutral") in auth_cards(report.data)
+
+
+def test_a_stamp_missing_from_the_trusted_header_is_named_so() -> None:
+    found = _finding(_EDGE_CASES["untrusted stamp the trusted one lacks"], "untrusted-stamps")
+    assert "SCL: untrusted 5 vs trusted (not stamped)" in found.detail
+
+
+# ------------------------------------------- which Authentication-Results count (RFC 8601 §5)
+
+_HOP = (
+    "Received: from mail.example.net (mail.example.net [192.0.2.1]) by mx.example.org"
+    " with ESMTPS; Mon, 7 Dec 2026 03:00:00 +0000\n"
+)
+_SENDERS_OWN = (
+    "Authentication-Results: mail.example.net; spf=pass smtp.mailfrom=example.com;"
+    " dkim=pass header.d=example.com; dmarc=pass header.from=example.com\n"
+)
+
+
+def test_the_receivers_none_is_its_verdict_and_a_lower_header_is_not_used() -> None:
+    # RFC 8601 appendix B.2, above a header the sending side wrote itself
+    report = analyze(f"Authentication-Results: example.org 1; none\n{_HOP}{_SENDERS_OWN}{_FROM}")
+    auth = report.data["authentication"]
+    assert auth["source_authserv_id"] == "example.org"
+    assert (auth["spf"]["result"], auth["dkim"], auth["dmarc"]["result"]) == (None, [], None)
+
+
+def test_the_receivers_name_further_down_the_chain_is_not_merged() -> None:
+    forged = _SENDERS_OWN.replace("mail.example.net", "mx.example.org")
+    top = "Authentication-Results: mx.example.org; spf=fail smtp.mailfrom=example.com\n"
+    auth = analyze(top + _HOP + forged + _FROM).data["authentication"]
+    assert (auth["spf"]["result"], auth["dkim"], auth["dmarc"]["result"]) == ("fail", [], None)
+    # the same two headers stamped at one hop (OpenDKIM and OpenDMARC) are one verdict
+    auth = analyze(top + forged + _HOP + _FROM).data["authentication"]
+    assert [d["result"] for d in auth["dkim"]] == ["pass"]
+    assert auth["dmarc"]["result"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("value", "result", "domain"),
+    [
+        # RFC 8617 appendix B, instance 1 and instance 2
+        (
+            "i=1; lists.example.org;\n    spf=pass smtp.mfrom=jqd@d1.example;\n"
+            "    dkim=pass (1024-bit key) header.i=@d1.example;\n    dmarc=pass",
+            "pass",
+            "d1.example",
+        ),
+        (
+            "i=2; gmail.example;\n    spf=fail smtp.from=jqd@d1.example;\n"
+            "    dkim=fail (512-bit key) header.i=@example.org; dmarc=fail;\n"
+            "    arc=pass (as.1.lists.example.org=pass, ams.1.lists.example.org=pass)",
+            "fail",
+            "d1.example",
+        ),
+    ],
+)
+def test_rfc8617_spf_spellings_name_the_domain(value: str, result: str, domain: str) -> None:
+    report = analyze(f"ARC-Authentication-Results: {value}\nFrom: jqd@d1.example.org\n")
+    spf = report.data["authentication"]["spf"]
+    assert (spf["result"], spf["domain"]) == (result, domain)
+
+
+# ------------------------------------------- addresses are read before RFC 2047 decoding
+
+
+@pytest.mark.parametrize(
+    ("field", "address"),
+    [
+        # a display name "Doe, John", encoded as real mail clients do: one address, not two
+        ("=?utf-8?Q?Doe=2C_John?= <john@example.com>", "john@example.com"),
+        ("=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@example.be>", "PIRARD@example.be"),
+        # a name that decodes to text shaped like an address never becomes the address
+        ("=?utf-8?Q?x=40evil.example=2C?= <a@example.com>", "a@example.com"),
+        ("=?utf-8?B?eEBldmlsLmV4YW1wbGUs?= <a@example.com>", "a@example.com"),
+    ],
+)
+def test_the_from_address_is_read_from_the_field_as_written(field: str, address: str) -> None:
+    report = analyze(f"From: {field}\nTo: {field}\nCc: {field}, b@example.org\n")
+    summary = report.data["summary"]
+    assert summary["from_address"] == address
+    assert summary["to"] == [address]
+    assert summary["cc"] == [address, "b@example.org"]
+    assert report.data["authentication"]["alignment"]["from_domain"] == address.split("@")[1]

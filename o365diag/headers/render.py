@@ -30,7 +30,8 @@ def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     dkim = auth["dkim"]
     dkim_value = (
         ", ".join(
-            f"{d['result']} ({d['domain']})" if d["domain"] else str(d["result"]) for d in dkim
+            f"{_text(d['result'])} ({d['domain']})" if d["domain"] else _text(d["result"])
+            for d in dkim
         )
         if dkim
         else "none"
