@@ -12,6 +12,7 @@ import pytest
 from o365diag.findings import Finding
 from o365diag.headers import analyze
 from o365diag.headers.parse import decode_rfc2047
+from o365diag.headers.received import parse_received
 from o365diag.headers.render import analysis_html, analysis_text, auth_cards
 
 # --------------------------------------------------------------- RFC 2047: base64 across words
@@ -257,3 +258,75 @@ def test_the_from_address_is_read_from_the_field_as_written(field: str, address:
     assert summary["to"] == [address]
     assert summary["cc"] == [address, "b@example.org"]
     assert report.data["authentication"]["alignment"]["from_domain"] == address.split("@")[1]
+
+
+# ------------------------------------------------- organization stamps and dates with comments
+
+
+def test_organization_stamps_are_read_through_comments() -> None:
+    report = analyze(
+        f"{_FROM}X-MS-Exchange-Organization-AuthAs: Anonymous (not authenticated)\n"
+        "X-MS-Exchange-Organization-AuthSource: EX01.example.org (the hub)\n"
+        "X-MS-Exchange-Organization-MessageDirectionality: Incoming (x)\n"
+        "X-MS-Exchange-CrossTenant-FromEntityHeader: Internet (stamped)\n"
+    )
+    exchange = report.data["exchange"]
+    assert (exchange["auth_as"], exchange["auth_source"]) == ("Anonymous", "EX01.example.org")
+    assert exchange["directionality"] == "Incoming"
+    assert exchange["cross_tenant"] == {"FromEntityHeader": "Internet"}
+    assert all(exchange["meanings"].values())
+
+
+def test_an_auth_as_without_a_published_meaning_says_so() -> None:
+    found = _finding("X-MS-Exchange-Organization-AuthAs: Partner2\n", "exchange-attribution")
+    assert found.detail == "AuthAs Partner2 (no published meaning)."
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        # RFC 5322 §4.3: obs-hour, obs-minute and obs-second may have CFWS around them
+        "Mon , 7 Dec 2026 03 : 04 : 05 +0000",
+        "Mon, 7 Dec 2026 03 :04: 05 (the seconds) +0000",
+        # RFC 5322 appendix A.6.3, folded everywhere
+        "Mon,\n      7\n        Dec\n          2026\n      03:04:05\n               +0000 (UTC)",
+    ],
+)
+def test_obsolete_white_space_around_the_colons_of_a_date(date: str) -> None:
+    report = analyze(
+        f"{_FROM}Date: {date}\nReceived: from a.example.net by b.example.org; {date}\n"
+    )
+    assert report.data["summary"]["date"] == "2026-12-07T03:04:05+00:00"
+    assert report.data["hops"][0]["timestamp"] == "2026-12-07T03:04:05Z"
+
+
+# ------------------------------------------------------- Received: an address with its port
+
+
+@pytest.mark.parametrize(
+    "tcp_info",
+    ["(192.0.2.1:54321)", "(host.example.net 192.0.2.1:25)", "([192.0.2.1]:54321 helo=x)"],
+)
+def test_the_connecting_address_is_found_beside_its_port(tcp_info: str) -> None:
+    hop = parse_received(
+        f"from host.example.net {tcp_info} by mx.example.org with ESMTP;"
+        " Mon, 7 Dec 2026 03:00:00 +0000"
+    )
+    assert hop.from_ip == "192.0.2.1"
+
+
+@pytest.mark.parametrize("tcp_info", ["(10:52)", "(192.0.2.1:999999)"])
+def test_a_time_or_an_impossible_port_is_no_address(tcp_info: str) -> None:
+    hop = parse_received(f"from host.example.net {tcp_info} by mx.example.org; 7 Dec 2026 03:00 Z")
+    assert hop.from_ip is None
+
+
+def test_mailbox_delivery_codes_are_read_through_comments() -> None:
+    report = analyze(
+        f"{_FROM}X-Microsoft-Antispam-Mailbox-Delivery: ucf:0;dest:J (junk);"
+        "OFR:SpamFilterAuthJ (x);ENG:(910001)(944506478)\n (920097);\n"
+    )
+    tokens = {t["key"]: t for t in report.data["antispam"]["mailbox_delivery"]}
+    assert (tokens["dest"]["value"], tokens["dest"]["status"]) == ("J", "observed")
+    assert tokens["OFR"]["value"] == "SpamFilterAuthJ"
+    assert tokens["ENG"]["value"] == "(910001)(944506478) (920097)"

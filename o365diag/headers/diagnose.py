@@ -394,8 +394,10 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
     auth_as = a.exchange.auth_as
     if not auth_as:
         return
-    meaning = a.exchange.meanings.get("auth_as") or ""
-    parts = [f"AuthAs {auth_as}: {meaning.rstrip('.')}".strip()]
+    meaning = (a.exchange.meanings.get("auth_as") or "").rstrip(".")
+    parts = [
+        f"AuthAs {auth_as}: {meaning}" if meaning else f"AuthAs {auth_as} (no published meaning)"
+    ]
     if a.exchange.auth_source:
         parts.append(f"evaluated by {a.exchange.auth_source}")
     if a.exchange.auth_mechanism:
