@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 import pytest
 
 from o365diag.findings import Finding
 from o365diag.headers import analyze
+from o365diag.headers.bulk import iter_messages
 from o365diag.headers.parse import decode_rfc2047
 from o365diag.headers.received import parse_received
 from o365diag.headers.render import analysis_html, analysis_text, auth_cards
@@ -330,3 +332,22 @@ def test_mailbox_delivery_codes_are_read_through_comments() -> None:
     assert (tokens["dest"]["value"], tokens["dest"]["status"]) == ("J", "observed")
     assert tokens["OFR"]["value"] == "SpamFilterAuthJ"
     assert tokens["ENG"]["value"] == "(910001)(944506478) (920097)"
+
+
+# ---------------------------------------------------- mbox: "From " lines that start nothing
+
+
+def test_an_unescaped_from_line_in_a_body_does_not_split_the_mbox(tmp_path: Path) -> None:
+    # mboxo writers leave body lines as they are; only envelope lines start a message
+    path = tmp_path / "box.mbox"
+    path.write_bytes(
+        b"From a@example.com Mon Dec  7 03:00:00 2026\nFrom: a@example.com\nSubject: one\n\n"
+        b"Hello,\nFrom the desk of the director: nothing.\n\nFrom here on, plain text.\n"
+        b"From b@example.com Mon Dec  7 03:01:00 +0000 2026\nFrom: b@example.com\nSubject: two\n"
+        b"\nbody\n\nFrom c@example.com\nFrom: c@example.com\nSubject: three\n\nbody\n"
+    )
+    messages = list(iter_messages([str(path)]))
+    assert [label for label, _ in messages] == [f"{path}#{n}" for n in (1, 2, 3)]
+    assert b"From here on, plain text." in messages[0][1]
+    subjects = [analyze(content).data["summary"]["subject"] for _, content in messages]
+    assert subjects == ["one", "two", "three"]
