@@ -351,3 +351,31 @@ def test_an_unescaped_from_line_in_a_body_does_not_split_the_mbox(tmp_path: Path
     assert b"From here on, plain text." in messages[0][1]
     subjects = [analyze(content).data["summary"]["subject"] for _, content in messages]
     assert subjects == ["one", "two", "three"]
+
+
+# ------------------------------------------------ RFC 2047 charsets that mail programs write
+
+
+@pytest.mark.parametrize(
+    ("encoded", "decoded"),
+    [
+        ("=?x-sjis?B?k/qWe4zq?=", "日本語"),
+        ("=?x-euc-jp?B?xvzL3Ljs?=", "日本語"),
+        ("=?x-windows-949?B?x9Gx2w==?=", "한글"),
+        ("=?windows-874?Q?=A1?=", "ก"),
+        ("=?x-mac-roman?Q?caf=8E?=", "café"),
+        # RFC 2047 §8's Hebrew comment, labelled for logical order (RFC 1556)
+        ("=?iso-8859-8-i?b?7eXs+SDv4SDp7Oj08A==?=", "םולש ןב ילטפנ"),
+    ],
+)
+def test_charset_names_python_does_not_know_decode(encoded: str, decoded: str) -> None:
+    assert decode_rfc2047(encoded) == decoded
+
+
+def test_an_unknown_charset_is_read_as_utf8_and_reported() -> None:
+    report = analyze(f"{_FROM}Subject: =?x-unknown?Q?caf=C3=A9_=E9?=\n")
+    assert report.data["summary"]["subject"] == "café \ufffd"
+    malformed = next(f for f in report.findings if f.code == "malformed-header")
+    assert malformed.evidence == (
+        "Subject: encoded word with malformed charset 'x-unknown' decoded as utf-8",
+    )
