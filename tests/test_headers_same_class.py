@@ -12,7 +12,7 @@ import pytest
 
 from o365diag.findings import Finding
 from o365diag.headers import analyze
-from o365diag.headers.bulk import iter_messages
+from o365diag.headers.bulk import BulkSummary, analyze_line, iter_messages
 from o365diag.headers.parse import decode_rfc2047
 from o365diag.headers.received import parse_received
 from o365diag.headers.render import analysis_html, analysis_text, auth_cards
@@ -379,3 +379,12 @@ def test_an_unknown_charset_is_read_as_utf8_and_reported() -> None:
     assert malformed.evidence == (
         "Subject: encoded word with malformed charset 'x-unknown' decoded as utf-8",
     )
+
+
+def test_the_bulk_table_names_a_missing_verdict_without_none() -> None:
+    summary = BulkSummary()
+    for item in [("a.eml", f"{_FROM}Subject: nothing checked\n")]:
+        summary.add(analyze_line(item)[1])
+    table = summary.table()
+    assert _NONE_WORD.search(table) is None
+    assert "  (no result)                   1" in table

@@ -108,6 +108,9 @@ def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
     return {"source": label, **report.to_dict()}
 
 
+_NO_RESULT = "(no result)"
+
+
 @dataclass(frozen=True)
 class LineSummary:
     """What the summary table needs from one analyzed message (small, cheap to pickle)."""
@@ -127,8 +130,8 @@ def analyze_line(item: tuple[str, bytes | str]) -> tuple[str, LineSummary]:
         auth = line["authentication"]
         summary = LineSummary(
             False,
-            str(auth["compauth"]["result"]),
-            str(auth["dmarc"]["result"]),
+            auth["compauth"]["result"] or _NO_RESULT,
+            auth["dmarc"]["result"] or _NO_RESULT,
             frozenset(f["code"] for f in line["findings"]),
         )
     return json.dumps(line, ensure_ascii=False, default=str), summary
