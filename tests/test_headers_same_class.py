@@ -388,3 +388,11 @@ def test_the_bulk_table_names_a_missing_verdict_without_none() -> None:
     table = summary.table()
     assert _NONE_WORD.search(table) is None
     assert "  (no result)                   1" in table
+
+
+def test_the_html_summary_lists_addresses_as_text() -> None:
+    report = analyze(f"{_FROM}To: b@example.org, c@example.org\n")
+    summary = report.to_html().split("<h3>Summary</h3>", 1)[1]
+    assert "<th>to</th><td>b@example.org, c@example.org</td>" in summary
+    assert "<th>cc</th><td>—</td>" in summary
+    assert "[" not in summary

@@ -61,6 +61,8 @@ def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # the To and Cc addresses: a list, never its Python form
+        return ", ".join(map(str, value)) or "—"
     return "—" if value is None else str(value)
 
 
