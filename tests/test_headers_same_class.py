@@ -396,3 +396,18 @@ def test_the_html_summary_lists_addresses_as_text() -> None:
     assert "<th>to</th><td>b@example.org, c@example.org</td>" in summary
     assert "<th>cc</th><td>—</td>" in summary
     assert "[" not in summary
+
+
+# ------------------------------------------------- one domain in two spellings (RFC 5890)
+
+
+def test_an_internationalized_from_domain_aligns_with_its_a_label() -> None:
+    report = analyze(
+        "From: a@bücher.example\nAuthentication-Results: mx.example.org;"
+        " spf=pass smtp.mailfrom=mail.xn--bcher-kva.example;"
+        " dkim=pass header.d=xn--bcher-kva.example; dmarc=pass header.from=bücher.example\n"
+    )
+    alignment = report.data["authentication"]["alignment"]
+    assert (alignment["spf_aligned"], alignment["spf_aligned_strict"]) == (True, False)
+    assert (alignment["dkim_aligned"], alignment["dkim_aligned_strict"]) == (True, True)
+    assert "not-aligned" not in [f.code for f in report.findings]
