@@ -119,18 +119,13 @@ NOT_YET_TYPED = {
     # headers
     "HeadersResult",
     # smtp, dns
-    "SmtpResult",
     "DomainResult",
     "SpfCheckResult",
     "DkimResult",
     # trace, setup
-    "TraceResult",
     "SetupResult",
     "AuditResult",
     # tenant, cutover
-    "PullResult",
-    "TenantCheckResult",
-    "SigninsResult",
     "CutoverResult",
     "ExplainResult",
     # end
