@@ -201,6 +201,12 @@ def test_the_receivers_none_is_its_verdict_and_a_lower_header_is_not_used() -> N
     auth = report.data["authentication"]
     assert auth["source_authserv_id"] == "example.org"
     assert (auth["spf"]["result"], auth["dkim"], auth["dmarc"]["result"]) == (None, [], None)
+    # nothing was checked: not "the message is not DKIM-signed"
+    found = {f.code: f for f in report.findings}
+    assert "dkim-none" not in found
+    assert found["no-auth-results"].detail == (
+        "example.org wrote 'none': it checked no SPF, DKIM or DMARC."
+    )
 
 
 def test_the_receivers_name_further_down_the_chain_is_not_merged() -> None:

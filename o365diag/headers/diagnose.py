@@ -114,6 +114,10 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
     if a.verdict.source is None:
         yield make_finding("no-auth-results", values)
         return
+    if a.verdict.source.says_none and not a.verdict.source.results:
+        detail = f"{a.verdict.source.authserv_id} wrote 'none': it checked no SPF, DKIM or DMARC."
+        yield make_finding("no-auth-results", values, detail=detail, evidence=evidence)
+        return
     found = [
         *_spf_findings(auth["spf"]["result"], values, evidence),
         *_dkim_findings(auth["dkim"], values, evidence),
