@@ -123,8 +123,6 @@ NOT_YET_TYPED = {
     "SpfCheckResult",
     "DkimResult",
     # trace, setup
-    "SetupResult",
-    "AuditResult",
     # tenant, cutover
     "CutoverResult",
     "ExplainResult",
