@@ -124,9 +124,6 @@ NOT_YET_TYPED = {
     "SetupResult",
     "AuditResult",
     # tenant, cutover
-    "PullResult",
-    "TenantCheckResult",
-    "SigninsResult",
     "CutoverResult",
     "ExplainResult",
     # end
