@@ -120,7 +120,6 @@ NOT_YET_TYPED = {
     "HeadersResult",
     # smtp, dns
     # trace, setup
-    "TraceResult",
     "SetupResult",
     "AuditResult",
     # tenant, cutover
