@@ -104,7 +104,11 @@ class HeaderSet:
         if self._index_size != len(self.fields):
             index: dict[str, list[HeaderField]] = {}
             for found in self.fields:
-                index.setdefault(found.key, []).append(found)
+                bucket = index.get(found.key)
+                if bucket is None:
+                    index[found.key] = [found]
+                else:
+                    bucket.append(found)
             self._index, self._index_size = index, len(self.fields)
         return self._index
 
@@ -324,7 +328,7 @@ def decode_rfc2047(text: str) -> str:
 
 def _decode_words(text: str) -> tuple[str, list[str]]:
     """The decoded text and the charsets that were not known as written."""
-    text = _BETWEEN_WORDS.sub(r"\1\2", text)
+    text = _BETWEEN_WORDS.sub("?==?", text)  # the two groups, as a plain (faster) string
     out: list[str] = []
     odd: list[str] = []
     run = _Run()

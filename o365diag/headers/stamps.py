@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from o365diag.headers.parse import HeaderSet
@@ -142,6 +143,12 @@ def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -
 
 
 def _describe(name: str, value: str, header: str, note: str | None = None) -> dict[str, Any]:
+    return dict(_description(name, value, header, note))  # a copy: the cached one stays as is
+
+
+# The same field and value come back message after message (CTRY:US, SFV:NSPM, SCL:1 ...).
+@lru_cache(maxsize=4096)
+def _description(name: str, value: str, header: str, note: str | None) -> dict[str, Any]:
     field_entry = load_table("antispam_field").lookup(name)
     table = _VALUE_TABLES.get(name)
     value_entry = load_table(table).lookup(value) if table and value else None
@@ -209,21 +216,25 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     found = headers.first("x-microsoft-antispam-mailbox-delivery")
     if found is None:
         return
-    table = load_table("mailbox_delivery")
     tokens = []
     for key, value in parse_pairs(found.value):
-        entry = table.lookup(f"{key}:{value}") or table.lookup(key)
-        tokens.append(
-            {
-                "key": key,
-                "value": value,
-                "meaning": entry.meaning if entry else None,
-                "status": entry.status if entry else "unknown",
-            }
-        )
+        tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
         if key.lower() == "dest":
             stamps.values["dest"] = value
     stamps.values["mailbox_delivery"] = tokens
+
+
+@lru_cache(maxsize=4096)
+def _delivery_token(key: str, value: str) -> dict[str, Any]:
+    """One Mailbox-Delivery token with its meaning (ucf:0, dest:I ... repeat in every message)."""
+    table = load_table("mailbox_delivery")
+    entry = table.lookup(f"{key}:{value}") or table.lookup(key)
+    return {
+        "key": key,
+        "value": value,
+        "meaning": entry.meaning if entry else None,
+        "status": entry.status if entry else "unknown",
+    }
 
 
 @dataclass
