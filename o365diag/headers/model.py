@@ -124,15 +124,16 @@ class Authentication:
 
     def to_json(self) -> dict[str, Any]:
         """What ``typed.dump`` gives, without its generic walk (this runs once per message;
-        none of these classes has a keyword-named field, so ``vars`` holds the JSON keys)."""
-        data = dict(vars(self))
-        data["spf"] = dict(vars(self.spf))
-        data["dkim"] = [dict(vars(d)) for d in self.dkim]
-        data["dmarc"] = dict(vars(self.dmarc))
-        data["compauth"] = dict(vars(self.compauth))
-        data["arc"] = dict(vars(self.arc))
-        data["others"] = [dict(vars(o)) for o in self.others]
-        data["alignment"] = dict(vars(self.alignment))
+        none of these classes has a keyword-named field, so ``__dict__`` holds the JSON keys,
+        in field order)."""
+        data = self.__dict__.copy()
+        data["spf"] = self.spf.__dict__.copy()
+        data["dkim"] = [d.__dict__.copy() for d in self.dkim]
+        data["dmarc"] = self.dmarc.__dict__.copy()
+        data["compauth"] = self.compauth.__dict__.copy()
+        data["arc"] = self.arc.__dict__.copy()
+        data["others"] = [o.__dict__.copy() for o in self.others]
+        data["alignment"] = self.alignment.__dict__.copy()
         return data
 
 
