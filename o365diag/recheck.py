@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from o365diag.headers.model import HeadersData, LiveDkim, LiveDns
+from o365diag.dns.model import DkimSelectorRef, LiveRecheck
+from o365diag.headers.model import HeadersData
 from o365diag.headers.result import HeadersResult
 from o365diag.typed import dump
 
@@ -34,11 +35,11 @@ def recheck_live_dns(
         live_recheck(ip, mail_from_domain, pairs, nameserver=nameserver, timeout=timeout)
     )
     report.findings.extend(findings)
-    checked = LiveDns(
+    checked = LiveRecheck(
         nameserver=nameserver,
         ip=ip,
         mail_from_domain=mail_from_domain,
-        dkim=[LiveDkim(domain, selector) for domain, selector in pairs],
+        dkim=[DkimSelectorRef(d, s) for d, s in pairs],
         findings=[f.code for f in findings],
     )
     report.data["live_dns"] = dump(checked)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from o365diag.dns.model import LiveRecheck
 from o365diag.typed import OMIT_NONE
 
 __all__ = [
@@ -28,8 +29,6 @@ __all__ = [
     "HopData",
     "InputInfo",
     "Lead",
-    "LiveDkim",
-    "LiveDns",
     "OtherAuth",
     "Spf",
     "StampField",
@@ -293,23 +292,6 @@ class Lead:
 
 
 @dataclass
-class LiveDkim:
-    domain: str
-    selector: str
-
-
-@dataclass
-class LiveDns:
-    """What ``--live-dns`` re-checked against today's DNS."""
-
-    nameserver: str | None = None
-    ip: str | None = None
-    mail_from_domain: str | None = None
-    dkim: list[LiveDkim] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
-
-
-@dataclass
 class HeadersData:
     """One message's header analysis. A save without its core parts is no analysis this
     model can show: loading it fails, and the report shows the generic layout instead."""
@@ -323,4 +305,4 @@ class HeadersData:
     skipped_hops: int = 0
     input: InputInfo = field(default_factory=InputInfo)
     most_likely: Lead | None = None
-    live_dns: LiveDns | None = field(default=None, metadata=OMIT_NONE)
+    live_dns: LiveRecheck | None = field(default=None, metadata=OMIT_NONE)
