@@ -32,7 +32,7 @@ def auth_cards(data: HeadersData) -> list[tuple[str, str, str]]:
     spam = data.antispam
     dkim = auth.dkim
     dkim_value = (
-        ", ".join(f"{d.result} ({d.domain})" if d.domain else str(d.result) for d in dkim)
+        ", ".join(f"{_text(d.result)} ({d.domain})" if d.domain else _text(d.result) for d in dkim)
         if dkim
         else "none"
     )
@@ -60,6 +60,8 @@ def headers_model(report: Report) -> HeadersData:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # the To and Cc addresses: a list, never its Python form
+        return ", ".join(map(str, value)) or "—"
     return "—" if value is None else str(value)
 
 
