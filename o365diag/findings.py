@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 import re
@@ -370,16 +371,30 @@ def catalogue_finding(
     ``{name}`` placeholders in them are filled from ``values`` (see ``fill_template``).
     Arguments given here win.
     """
+    default_severity, title_text, meaning, fix_text, source = _catalogue_entry(table, code)
+    fields = values if isinstance(values, dict) else dict(values or {})
+    return Finding(
+        code=code,
+        severity=severity or default_severity,
+        title=title or fill_template(title_text, fields, missing),
+        detail=detail or fill_template(meaning, fields, missing),
+        fix=fix if fix is not None else fill_template(fix_text, fields, missing),
+        evidence=tuple(evidence)[:max_evidence],
+        references=(source,) if not references else tuple(dict.fromkeys((*references, source))),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _catalogue_entry(table: str, code: str) -> tuple[Severity, str, str, str, str]:
+    """A catalogue entry's severity, title, meaning, fix and source, read once per code."""
     entry = load_table(table).lookup(code)
     if entry is None:
         raise KeyError(f"finding code {code!r} is not in {table}.json")
-    fields = dict(values or {})
-    return Finding(
-        code=code,
-        severity=severity or Severity(entry.get("severity", "info")),
-        title=title or fill_template(str(entry.get("title", code)), fields, missing),
-        detail=detail or fill_template(entry.meaning, fields, missing),
-        fix=fix if fix is not None else fill_template(str(entry.get("fix", "")), fields, missing),
-        evidence=tuple(evidence)[:max_evidence],
-        references=tuple(dict.fromkeys((*references, entry.source))),
+    severity = Severity(entry.get("severity", "info"))
+    return (
+        severity,
+        str(entry.get("title", code)),
+        entry.meaning,
+        str(entry.get("fix", "")),
+        entry.source,
     )

@@ -13,7 +13,8 @@ import pytest
 
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
-from o365diag.headers import authres
+from o365diag.headers import authres, parse
+from o365diag.headers import received as R
 from o365diag.headers.parse import read_header_source
 from o365diag.headers.verdict import VERDICT_HEADERS
 from tests.test_headers_fast_paths import _generated_sets, _mutations, _sample_sets
@@ -104,3 +105,71 @@ def test_template_without_braces_is_returned_as_is_and_others_are_filled(templat
         assert filled == "a 192.0.2.1 b"
     elif template == "{{literal}}":
         assert filled == "{literal}"
+
+
+# --------------------------------------------------------------------------- one-pass readings
+
+
+def _auth_results_segment_by_segment(value: str) -> authres.AuthResults:
+    parsed = authres.AuthResults(header="Authentication-Results", index=0, raw=value)
+    tokens, parsed.problems = authres.tokenize(value)
+    for segment in authres._segments(tokens):
+        if segment:
+            authres._parse_segment(parsed, segment)
+    return parsed
+
+
+def test_flat_authentication_results_reading_matches_the_segment_reading() -> None:
+    values = _auth_values()
+    values += ["a; b", "spf=pass; x", "; ;", "(c) ; dkim=pass (x) y z=1", "i=1; a 1; none"]
+    values += _mutations(values, " =;()/.x", 2000, seed=31)
+    flat = 0
+    for value in values:
+        assert authres.parse_authentication_results(value) == (
+            _auth_results_segment_by_segment(value)
+        ), value
+        flat += not any(c in value for c in '"\\')
+    assert flat > 500
+
+
+def _fields_line_by_line(text: str) -> tuple[list[parse.HeaderField], list[str], list[str]]:
+    """parse_header_block's result through its field-by-field reading."""
+    result = parse.HeaderSet()
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    first = parse._first_field(text, result)
+    if first is not None:
+        blank = parse._BLANK_LINE.search(text, first)
+        parse._fields_one_by_one(result, text[first : blank.start()] if blank else text[first:])
+    return result.fields, result.stray_lines, result.repairs
+
+
+def test_one_pass_block_split_matches_the_field_by_field_reading() -> None:
+    texts = [data.decode("utf-8", errors="replace") for data in _sample_sets()]
+    texts += [data.decode("utf-8") for data in _generated_sets(5)]
+    texts += [
+        "A: 1\n b\nstray\n c\nB: 2", "A: x \n y\nB: 2", "A:\n\tb\n c\nB:\n 2\n", "A: 1\n\x0c b",
+        "A: 1\n \x0c b", "A: =?utf-8?Q?a?=\n =?utf-8?Q?b?=\nB: =?x?Q?c?=", "A:\u00a0\n\u2003x",
+        "10:00:00 x\nA: 1", "From x\nA: 1\n\nbody", "A: 1\n\t\nB: 2", "A: a\u2028\n b",
+    ]  # fmt: skip
+    texts += _mutations(texts, "\n \t:x=?\u00a0", 2000, seed=37)
+    one_pass = 0
+    for text in texts:
+        found = parse.parse_header_block(text)
+        assert (found.fields, found.stray_lines, found.repairs) == _fields_line_by_line(text), text
+        one_pass += "\n " in text or "\n\t" in text
+    assert one_pass > 500
+
+
+def test_leading_address_literal_shortcut_matches_the_scan() -> None:
+    texts = [
+        "host.example [192.0.2.1]", "[192.0.2.1]", "[192.0.2.1]:25 helo=x", "helo [192.0.2.1]",
+        "EHLO [192.0.2.1] 192.0.2.2", "192.0.2.9 [192.0.2.1]", "192.0.2.9. [192.0.2.1]",
+        "host [192.0.2.300]", "host [192.0.2.300] 192.0.2.5", "host\t[192.0.2.1]", "a_b [10.0.0.1]",
+        "host.  [192.0.2.01]", "dead:beef [192.0.2.1]", "host [192.0.2.1.25]", "- [0.0.0.0]",
+    ]  # fmt: skip
+    texts += _mutations(texts, "0123456789.[] heloHELO:", 3000, seed=41)
+    taken = 0
+    for text in texts:
+        assert R._first_ip(text) == R._scan_for_ip(text), text
+        taken += R._LEADING_LITERAL.match(text) is not None
+    assert taken > 500

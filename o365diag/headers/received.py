@@ -68,6 +68,11 @@ _IP_SHAPE = re.compile(
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
     r"(?:%[0-9A-Za-z_.-]{1,20})?"
 )
+# The usual comment of Postfix, Sendmail and Exim: "host [192.0.2.1]", "[192.0.2.1]:port ...".
+# The host is one piece for _IP_PIECE (none of its separators), so the literal is the next.
+_LEADING_LITERAL = re.compile(
+    r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
+)
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
 # a digit.
 _MAYBE_IP = re.compile(r":|[0-9]\.[0-9]")
@@ -386,7 +391,23 @@ def _first_ip(text: str) -> str | None:
         return _as_ip(text)
     if _MAYBE_IP.search(text) is None:
         return None  # "Postfix", "mx.example.net": no piece can have an address's shape
+    literal = _LEADING_LITERAL.match(text)
+    if literal is not None:
+        found = _literal_ip(*literal.groups())
+        if found:
+            return found
     return _scan_for_ip(text)
+
+
+def _literal_ip(host: str | None, address: str) -> str | None:
+    """The address of a comment starting "[a.b.c.d]" or "host [a.b.c.d]", as _scan_for_ip
+    reads it: a host that is neither an address itself nor a HELO keyword (which would hide
+    the piece after it) leaves the literal the first address; None when the scan must decide."""
+    if host is not None and (
+        host.lower() in ("helo", "ehlo") or _IP_SHAPE.fullmatch(host.rstrip(".")) is not None
+    ):
+        return None
+    return canonical_ip(address)
 
 
 def _scan_for_ip(text: str) -> str | None:
@@ -446,16 +467,18 @@ def canonical_ip(text: str) -> str | None:
     )
 
 
-def _tls_of(comments: list[str], protocol: str | None) -> str | None:
+def _tls_of(comments: Sequence[str], protocol: str | None) -> str | None:
     for comment in comments:
         match = _TLS_VERSION.search(comment)
         if match:
-            family, major, minor = match.groups()
-            if family == "SSL":
-                return f"SSLv{major}"
-            return f"TLSv{major}.{minor or '0'}"
+            return _tls_named(match)
     first_word = protocol.split()[0].lower() if protocol else ""
     return "yes" if first_word in _TLS_PROTOCOLS else None
+
+
+def _tls_named(match: re.Match[str]) -> str:
+    family, major, minor = match.groups()
+    return f"SSLv{major}" if family == "SSL" else f"TLSv{major}.{minor or '0'}"
 
 
 def _recipient(part: _Part | None) -> str | None:
@@ -538,13 +561,18 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
-    timestamp, date_notes = _parse_date(date_text)
-    protocol = _words_phrase(with_head)
+    timestamp = _common_date(date_text)
+    date_notes: list[str] = []
+    if timestamp is None:
+        timestamp, date_notes = _parse_date(date_text)
+    protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
-    comments: list[str] = []
+    version = None
     if "TLS" in text or "SSL" in text:  # else no comment can name a version: skip reading them
         rests = (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
-        comments = [c[1:-1] for rest in rests if rest for c in _USUAL_COMMENT.findall(rest)]
+        version = _TLS_VERSION.search(
+            "".join(_USUAL_COMMENT.findall(" ".join(rest for rest in rests if rest)))
+        )
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -556,9 +584,9 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         "by_host": by_host,
         "by_ip": _usual_ip(by_head, by_rest),
         "with_": protocol,
-        "id": _words_phrase(id_head),
-        "for_": _usual_recipient(for_head, for_rest),
-        "tls": _tls_of(comments, protocol),
+        "id": _words_phrase(id_head) if id_head is not None else None,
+        "for_": _usual_recipient(for_head, for_rest) if for_head is not None else None,
+        "tls": _tls_named(version) if version else _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": _shown(date_text),
         "raw": text,
@@ -586,6 +614,8 @@ def _words_phrase(head: str | None) -> str | None:
 def _usual_ip(head: str, rest: str) -> str | None:
     """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
     if not rest:
+        if _MAYBE_IP.search(head) is None:
+            return None  # what _first_ip says of the words joined, without joining them
         return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
     # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
     start = rest.index("(") + 1
