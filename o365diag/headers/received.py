@@ -114,6 +114,12 @@ _MONTH_WORDS = {
     12: "dec december decembre dez dezember dic diciembre dicembre dezembro",
 }
 _ENGLISH_MONTHS = {words.split()[0]: number for number, words in _MONTH_WORDS.items()}
+# Every spelling of the three-letter English names ("Jun", "JUN", "jUn" ...): no lower() needed.
+_MONTH_SPELLINGS = {
+    "".join(spelling): number
+    for name, number in _ENGLISH_MONTHS.items()
+    for spelling in itertools.product(*({ch, ch.upper()} for ch in name))
+}
 MONTHS = {word: number for number, words in _MONTH_WORDS.items() for word in words.split()}
 _WEEKDAY_WORDS = (
     "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday"
@@ -749,12 +755,12 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
 def _common_date(text: str) -> datetime | None:
     """Fast path for the RFC 5322 shape most servers write; None sends the text the slow way."""
     match = _RFC5322_DATE.fullmatch(text.strip())
-    month = _ENGLISH_MONTHS.get(match.group(2).lower()) if match else None
-    if match is None or month is None:
+    if match is None:
         return None
-    day, _, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    zone = _zone(sign, off_h, off_m)
-    if zone is None:
+    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    month = _MONTH_SPELLINGS.get(month_name)
+    zone = _ZONES.get(sign + off_h + off_m) or _zone(sign, off_h, off_m)
+    if month is None or zone is None:
         return None
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
@@ -928,10 +934,10 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
     """A Hop filled from its fields at the cost of two dict updates: the frozen dataclass's
     __init__ sets its 17 attributes one object.__setattr__ at a time (chains are long)."""
     hop = object.__new__(Hop)
-    hop.__dict__.update(fields)
-    hop.__dict__["index"] = index
-    hop.__dict__["delay_seconds"] = delay
-    hop.__dict__["clock_skew"] = skewed
+    fields["index"] = index
+    fields["delay_seconds"] = delay
+    fields["clock_skew"] = skewed
+    object.__setattr__(hop, "__dict__", fields)  # the fields dict is the hop's own from here
     return hop
 
 
