@@ -336,19 +336,34 @@ def fill_template(template: str, values: Mapping[str, Any], missing: str = "(unk
 
     if "{" not in template and "}" not in template:
         return template  # nothing to fill (most fixes and many titles)
-
-    def replace(match: re.Match[str]) -> str:
-        token, name = match.group(0), match.group(1)
+    out: list[str] = []
+    for literal, name in _template_parts(template):
+        out.append(literal)
         if name is None:
-            return token[0]
+            continue
         if name not in values:
             if os.environ.get(STRICT_ENV):
                 raise KnowledgeError(f"the text names {{{name}}} but no value was given for it")
-            return token
+            out.append(f"{{{name}}}")
+            continue
         value = values[name]
-        return missing if value is None else str(value)
+        out.append(missing if value is None else str(value))
+    return "".join(out)
 
-    return _PLACEHOLDER.sub(replace, template)
+
+@functools.lru_cache(maxsize=2048)
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as (text, placeholder name or None) pieces, read once per template (the
+    catalogue's texts): ``{{`` and ``}}`` are already single braces in the text."""
+    parts: list[tuple[str, str | None]] = []
+    copied = 0
+    for match in _PLACEHOLDER.finditer(template):
+        literal = template[copied : match.start()]
+        name = match.group(1)
+        parts.append((literal + match.group(0)[0], None) if name is None else (literal, name))
+        copied = match.end()
+    parts.append((template[copied:], None))
+    return tuple(parts)
 
 
 def catalogue_finding(

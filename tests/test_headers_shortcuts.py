@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 
 import pytest
 
+from o365diag import findings
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
 from o365diag.headers import authres, parse
 from o365diag.headers import received as R
 from o365diag.headers.parse import read_header_source
 from o365diag.headers.verdict import VERDICT_HEADERS
+from o365diag.knowledge import load_table, table_names
 from tests.test_headers_fast_paths import _generated_sets, _mutations, _sample_sets
 
 # --------------------------------------------------------------------------- Authentication-Results
@@ -173,3 +176,35 @@ def test_leading_address_literal_shortcut_matches_the_scan() -> None:
         assert R._first_ip(text) == R._scan_for_ip(text), text
         taken += R._LEADING_LITERAL.match(text) is not None
     assert taken > 500
+
+
+def _filled_by_substitution(template: str, values: dict[str, object]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        return "(unknown)" if values[name] is None else str(values[name])
+
+    return findings._PLACEHOLDER.sub(replace, template)
+
+
+def test_template_pieces_fill_as_one_substitution_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(findings.STRICT_ENV, raising=False)
+    templates = [
+        str(entry.get(part, entry.meaning))
+        for name in table_names()
+        for entry in load_table(name).entries
+        for part in ("title", "fix", "meaning")
+    ]
+    templates += ["{{ip}}", "{ip}{ip}", "}{", "{{{ip}}}", "{9x} {x_1} {ip", "a}}b{{c", "{gone}"]
+    templates += _mutations(templates[-7:], "{}ip_x ", 1000, seed=43)
+    values: dict[str, object] = {"ip": "192.0.2.1", "x_1": 7, "none": None, "domain": "a.example"}
+    braced = 0
+    for template in templates:
+        assert findings.fill_template(template, values) == (
+            _filled_by_substitution(template, values)
+        ), template
+        braced += "{" in template
+    assert braced > 500
