@@ -119,9 +119,6 @@ NOT_YET_TYPED = {
     # headers
     "HeadersResult",
     # smtp, dns
-    "DomainResult",
-    "SpfCheckResult",
-    "DkimResult",
     # trace, setup
     "SetupResult",
     "AuditResult",
