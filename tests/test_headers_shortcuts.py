@@ -15,7 +15,7 @@ import pytest
 from o365diag import findings
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
-from o365diag.headers import authres, parse
+from o365diag.headers import authres, parse, stamps
 from o365diag.headers import received as R
 from o365diag.headers.parse import read_header_source
 from o365diag.headers.verdict import VERDICT_HEADERS
@@ -208,3 +208,93 @@ def test_template_pieces_fill_as_one_substitution_would(monkeypatch: pytest.Monk
         ), template
         braced += "{" in template
     assert braced > 500
+
+
+def _pairs_item_by_item(value: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in value.replace("(null)", "").split(";"):
+        key, sep, text = item.strip().partition(":")
+        if "(" in key:
+            key = stamps._COMMENT.sub(" ", key)
+        if sep and key.strip():
+            pairs.append((key.strip(), text.strip()))
+    return pairs
+
+
+def test_stamp_pairs_in_one_findall_match_the_item_by_item_reading() -> None:
+    values = [
+        found.value
+        for data in _sample_sets() + _generated_sets(10)
+        for found in read_header_source(data)
+        if found.key.startswith("x-") and ":" in found.value
+    ]
+    values += [
+        "a:1;;b: 2 ;:3; :4;c:;d",
+        "CIP:2001:db8::1;CTRY:;",
+        " \u00a0:x;\u2003k\u00a0: v\u00a0;",
+    ]
+    values += _mutations(values, ";: \t\u00a0x(null)", 2000, seed=47)
+    one_findall = 0
+    for value in values:
+        assert stamps.parse_pairs(value) == _pairs_item_by_item(value), value
+        one_findall += "(" not in value
+    assert one_findall > 500
+
+
+def test_field_look_ups_match_a_plain_search() -> None:
+    for data in _sample_sets() + _generated_sets(3):
+        headers = read_header_source(data)
+        keys = {found.key for found in headers} | {"no-such-field"}
+        for round_ in range(2):
+            for key in keys:
+                plain = [found for found in headers if found.key == key]
+                for name in (key, key.upper()):
+                    assert headers.get_all(name) == plain
+                    assert headers.first(name) == (plain[0] if plain else None)
+                    assert headers.value(name) == (plain[0].value if plain else None)
+            parse._add_field(headers, "Subject", f"added {round_}")  # look-ups see new fields
+            keys.add("subject")
+
+
+def test_single_encoded_word_shortcut_matches_the_run_reading() -> None:
+    values = [
+        found.raw
+        for data in _sample_sets() + _generated_sets(10)
+        for found in read_header_source(data)
+        if "=?" in found.raw
+    ]
+    values += [
+        "foo?= =?utf-8?Q?x?=", "a?= =?b", "=?utf-8?Q?a?= =?", "x =?utf-8?Q?a_b?= y", "=?",
+        "?==?utf-8?Q?a?=", "no words", "=?utf-8?B?w6k=?= tail", "=?x-sjis?B?gqA=?=",
+        "=?rot13?Q?a?=",
+    ]  # fmt: skip
+    values += _mutations(values, "=? \tQB_", 2000, seed=53)
+    single = 0
+    for value in values:
+        assert parse._decode_words(value) == parse._decode_run_of_words(value), value
+        single += value.count("=?") == 1
+    assert single > 300
+
+
+def test_tls_version_pattern_matches_the_look_behind_first_pattern() -> None:
+    plain = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
+    rng = random.Random(59)
+    texts = ["version=TLS1_2, cipher=TLS_AES", "using TLSv1.3 with", "xTLS1.2 SSLv3", "TLS 1.0"]
+    texts += ["".join(rng.choice("TLSv1._2 aS(x9") for _ in range(24)) for _ in range(20_000)]
+    found = 0
+    for text in texts:
+        mine, theirs = R._TLS_VERSION.search(text), plain.search(text)
+        assert (mine and (mine.span(), mine.groups())) == (
+            theirs and (theirs.span(), theirs.groups())
+        ), text
+        found += mine is not None
+    assert found > 30
+
+
+def test_address_hint_pattern_finds_what_the_plain_pattern_finds() -> None:
+    plain = re.compile(r":|[0-9]\.[0-9]")
+    rng = random.Random(61)
+    texts = ["mx.example.net", "1.2", "a:b", "1.a", "x9.9", "", "CH24PR34MB9786.eurprd05.prod"]
+    texts += ["".join(rng.choice("ab9.:1 ") for _ in range(12)) for _ in range(20_000)]
+    for text in texts:
+        assert (R._MAYBE_IP.search(text) is None) == (plain.search(text) is None), text

@@ -12,6 +12,7 @@ import base64
 import binascii
 import codecs
 import itertools
+import operator
 import quopri
 import re
 from collections.abc import Iterator
@@ -101,8 +102,8 @@ class HeaderSet:
     repairs: list[str] = field(default_factory=list)
     had_body: bool = False
     source_kind: str = "text"
-    _index: dict[str, list[HeaderField]] = field(default_factory=dict, repr=False)
-    _index_size: int = field(default=-1, repr=False)
+    _firsts: dict[str, HeaderField] = field(default_factory=dict, repr=False)
+    _firsts_size: int = field(default=-1, repr=False)
 
     def __iter__(self) -> Iterator[HeaderField]:
         return iter(self.fields)
@@ -110,29 +111,28 @@ class HeaderSet:
     def __len__(self) -> int:
         return len(self.fields)
 
-    def _by_key(self) -> dict[str, list[HeaderField]]:
-        # Built on first look-up and rebuilt if fields were added since.
-        if self._index_size != len(self.fields):
-            index: dict[str, list[HeaderField]] = {}
-            for found in self.fields:
-                bucket = index.get(found.key)
-                if bucket is None:
-                    index[found.key] = [found]
-                else:
-                    bucket.append(found)
-            self._index, self._index_size = index, len(self.fields)
-        return self._index
+    def _first_by_key(self) -> dict[str, HeaderField]:
+        # Built in C on first look-up (later fields first, so the topmost one stays) and
+        # rebuilt if fields were added since.
+        if self._firsts_size != len(self.fields):
+            newest_last = self.fields[::-1]
+            self._firsts = dict(zip(map(_KEY, newest_last), newest_last, strict=True))
+            self._firsts_size = len(self.fields)
+        return self._firsts
 
     def get_all(self, name: str) -> list[HeaderField]:
-        return list(self._by_key().get(name.lower(), ()))
+        key = name.lower()
+        return [found for found in self.fields if found.key == key]
 
     def first(self, name: str) -> HeaderField | None:
-        found = self._by_key().get(name.lower())
-        return found[0] if found else None
+        return self._first_by_key().get(name.lower())
 
     def value(self, name: str) -> str | None:
-        found = self.first(name)
+        found = self._first_by_key().get(name.lower())
         return found.value if found else None
+
+
+_KEY = operator.itemgetter(4)  # HeaderField.key, read in C
 
 
 def decode_bytes(data: bytes) -> str:
@@ -362,8 +362,14 @@ def decode_rfc2047(text: str) -> str:
 
 def _decode_words(text: str) -> tuple[str, list[str]]:
     """The decoded text and the charsets that were not known as written."""
-    if text.count("=?") == 1:  # one encoded word at most, the usual case: no run to join
-        return _decode_one_word(text)
+    start = text.find("=?")
+    if text.count("=?", start + 2) == 0 and "?=" not in text[:start]:
+        return _decode_one_word(text)  # one encoded word at most, no "?= =?" to join: usual
+    return _decode_run_of_words(text)
+
+
+def _decode_run_of_words(text: str) -> tuple[str, list[str]]:
+    """_decode_words for any text: adjacent words joined, runs of one charset decoded together."""
     text = _BETWEEN_WORDS.sub("?==?", text)  # the two groups, as a plain (faster) string
     out: list[str] = []
     odd: list[str] = []

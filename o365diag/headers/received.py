@@ -75,8 +75,13 @@ _LEADING_LITERAL = re.compile(
 )
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
 # a digit.
-_MAYBE_IP = re.compile(r":|[0-9]\.[0-9]")
-_TLS_VERSION = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
+# Written to start with a character class, so the search skips other characters in C.
+_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9])")
+# "TLS" or "SSL" not preceded by a letter or digit; the look-behinds come after the name so
+# that the search skips to a 'T' or 'S' in C.
+_TLS_VERSION = re.compile(
+    r"(TLS|SSL)(?<![A-Za-z0-9]TLS)(?<![A-Za-z0-9]SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])"
+)
 _TLS_PROTOCOLS = frozenset(
     {"esmtps", "esmtpsa", "smtps", "https", "lmtps", "lmtpsa", "utf8smtps", "utf8smtpsa"}
 )
@@ -1031,7 +1036,10 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
-        fields = _hop_fields(value)
+        if isinstance(value, str):  # _hop_fields without its two calls: chains are long
+            fields = _usual_hop_fields(value) or _lexed_hop_fields(value)
+        else:
+            fields = _hop_fields(value)
         timestamp: datetime | None = fields["timestamp"]
         delay: float | None = None
         if timestamp is not None:
