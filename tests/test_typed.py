@@ -120,8 +120,6 @@ NOT_YET_TYPED = {
     "HeadersResult",
     # smtp, dns
     # trace, setup
-    "SetupResult",
-    "AuditResult",
     # tenant, cutover
     "CutoverResult",
     "ExplainResult",
