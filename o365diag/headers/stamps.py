@@ -38,6 +38,7 @@ _VALUE_TABLES = {
 }
 _INT_FIELDS = ("scl", "bcl", "pcl")
 _TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "ptr", "sfty")
+_ONE_VALUE_FIELDS = frozenset(_INT_FIELDS + _TEXT_FIELDS)
 _SFS_ID = re.compile(r"\(([^()]*)\)")
 
 
@@ -45,10 +46,17 @@ _SFS_ID = re.compile(r"\(([^()]*)\)")
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 
 
+# An item of a stamp that has a colon: the key up to the first colon, the value up to the ';'.
+_PAIR = re.compile(r"([^;:]*):([^;]*)")
+
+
 def parse_pairs(value: str) -> list[tuple[str, str]]:
     """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive.
     A comment before a key (``(x) CIP:...``) is no part of it."""
     cleaned = value.replace("(null)", "")
+    if "(" not in cleaned:  # no key can hold a comment: each item with a colon, in one findall
+        found = _PAIR.findall(cleaned)
+        return [(key.strip(), text.strip()) for key, text in found if not key.isspace() and key]
     pairs: list[tuple[str, str]] = []
     for item in cleaned.split(";"):
         key, sep, val = item.strip().partition(":")
@@ -112,7 +120,7 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
 
 def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     name = key.lower()
-    if name in _INT_FIELDS or name in _TEXT_FIELDS:
+    if name in _ONE_VALUE_FIELDS:
         value = one_value(value)  # "SCL:5 (spam)": these values are single codes
     if name in stamps.values:
         _note_duplicate(stamps, key, value, header)
@@ -217,7 +225,9 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     if found is None:
         return
     tokens = []
-    for key, value in parse_pairs(found.value):
+    for key, written in parse_pairs(found.value):
+        # "dest:J (junk)" is J; "ENG:(910001)(944506478)" is a list of ids, no comment
+        value = written if written.startswith("(") else one_value(written)
         tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
         if key.lower() == "dest":
             stamps.values["dest"] = value
@@ -268,15 +278,15 @@ class ExchangeStamps:
 def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
     """Organization and cross-tenant stamps; AuthMechanism stays raw (no published table)."""
     stamps = ExchangeStamps(
-        auth_as=headers.value(f"{ORG}authas"),
-        auth_source=headers.value(f"{ORG}authsource"),
-        auth_mechanism=headers.value(f"{ORG}authmechanism"),
-        directionality=headers.value(f"{ORG}messagedirectionality"),
-        network_message_id=headers.value(f"{ORG}network-message-id"),
+        auth_as=_one_stamp(headers, f"{ORG}authas"),
+        auth_source=_one_stamp(headers, f"{ORG}authsource"),
+        auth_mechanism=_one_stamp(headers, f"{ORG}authmechanism"),
+        directionality=_one_stamp(headers, f"{ORG}messagedirectionality"),
+        network_message_id=_one_stamp(headers, f"{ORG}network-message-id"),
     )
     for found in headers:
         if found.key.startswith(CROSS):
-            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], found.value)
+            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], one_value(found.value))
         elif found.key in _OTHER_STAMPS:
             stamps.other.setdefault(found.name, found.value)
     stamps.meanings = {
@@ -287,6 +297,12 @@ def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
         ),
     }
     return stamps
+
+
+def _one_stamp(headers: HeaderSet, name: str) -> str | None:
+    """A one-value organization stamp without comments ("Anonymous (x)" is "Anonymous")."""
+    value = headers.value(name)
+    return (one_value(value) or None) if value is not None else None
 
 
 _OTHER_STAMPS = frozenset(
