@@ -548,11 +548,14 @@ def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | N
         go.Scatter(
             x=[w["week"] for w in weeks],
             y=[w["identities_on_basic"] for w in weeks],
+            text=[plain(str(w.get("iso_week") or w["week"])) for w in weeks],
+            hovertemplate="%{text}: %{y} on Basic<extra></extra>",
             mode="lines+markers",
             name="identities on Basic",
             line_shape="hv",
         )
     )
+    figure.update_xaxes(title_text="ISO week (its Monday)")
     figure.update_yaxes(title_text="identities", rangemode="tozero")
     return _layout(figure, "Burndown: identities still on Basic per week")
 
