@@ -26,7 +26,12 @@ from tests.smtp_idp import CLIENT_ID, TENANT, IdentityProvider
 if not IN_CI:
     pytest.importorskip("msal")
 
-GRAPH_SCOPES = ("ExchangeMessageTrace.Read.All", "AuditLog.Read.All", "Directory.Read.All")
+GRAPH_SCOPES = (
+    "ExchangeMessageTrace.Read.All",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "Policy.Read.All",
+)
 SECRET = "client-secret-value-do-not-show"
 
 
