@@ -256,6 +256,31 @@ def test_cutover_graph_reads_the_policies_and_an_enforced_block_breaks_the_rows(
     assert TOKEN not in html.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("server", [{"mode": "no-policy-permission"}], indirect=True)
+def test_cutover_graph_goes_on_when_the_policies_are_refused(
+    server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pulled"
+    argv = graph_args("cutover", server, out, "--throttle", "100/1", "--no-progress")
+    code, data, err = run(argv, capsys)
+    assert code in (0, 1) and err == "", err
+    titles = [f["title"] for f in data["findings"] if f["code"] == "cutover.policies-not-assessed"]
+    assert titles == [
+        "The security defaults were not assessed",
+        "The Conditional Access policies were not assessed",
+    ]
+    assert all(r["entra_block"] is None for r in data["identities"])
+    assert any(r["kind"] == "graph-policies" and r["rows"] == 0 for r in data["inputs"]["read"])
+
+
+def test_a_large_sign_in_download_is_not_parsed_as_policies() -> None:
+    from o365diag.cutover.policies import is_policies_json
+
+    body = json.dumps({"value": SIGNINS}).encode()
+    assert not is_policies_json("signins.json", body)
+    assert classify("signins.json", body) == "signins"
+
+
 # -- files -----------------------------------------------------------------------------------------
 def test_the_demo_policies_change_no_planted_status_and_are_reported() -> None:
     result = assessed(demo_files())

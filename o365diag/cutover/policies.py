@@ -17,6 +17,7 @@ platforms or risk: such a policy's effect on a row is ``unknown``, never guessed
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -236,19 +237,35 @@ def _kind_of(item: Any, context: str) -> str:
     return "other"
 
 
+# Every policies file has one of these property names; a sign-in or trace download has none,
+# so those (often large) files are told apart without parsing them.
+_MARKERS = re.compile(r'"(?:conditions|isEnabled|schema)"\s*:', re.IGNORECASE)
+
+
 def is_policies_json(name: str, data: bytes) -> bool:
     """Whether a JSON file holds security defaults or Conditional Access policies (or is the
     connector's file); mixed or bad content is still "yes", for parse_policies to explain."""
     try:
-        parsed = _lower_keys(_load_json(name, data))
-    except PolicyInputError:
+        text, _ = decode_export(data, name)
+    except ExportError:
         return False
-    if isinstance(parsed, dict) and str(parsed.get("schema", "")).startswith(
-        "o365diag.graph-policies/"
-    ):
+    if not _MARKERS.search(text):
+        return False
+    try:
+        parsed = json.loads(text.lstrip("\ufeff \t\r\n"))
+    except (ValueError, RecursionError):
+        return False
+    top = _shallow(parsed)
+    if str(top.get("schema", "")).startswith("o365diag.graph-policies/"):
         return True
-    context = str(parsed.get("@odata.context", "")) if isinstance(parsed, dict) else ""
-    return any(_kind_of(item, context) != "other" for item in _objects(parsed))
+    context = str(top.get("@odata.context", ""))
+    items = _objects(top if "value" in top else parsed)
+    return any(_kind_of(_shallow(item), context) != "other" for item in items[:50])
+
+
+def _shallow(value: Any) -> dict[str, Any]:
+    """An object's top-level names in lower case (nested objects as they are)."""
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def parse_policies(name: str, data: bytes) -> GraphPolicies:

@@ -28,6 +28,7 @@ __all__ = [
     "POLICIES_SCHEMA",
     "SECURITY_DEFAULTS_PATH",
     "pull_policies",
+    "refusal_finding",
 ]
 
 POLICIES_SCHEMA = "o365diag.graph-policies/1"
@@ -100,9 +101,10 @@ def _part(client: GraphClient, name: str, read: Any, report: PullResult) -> dict
     try:
         return {name: read(client), f"{name}_error": None}
     except GraphError as exc:
-        if exc.code not in _REFUSED:
+        refused = refusal_finding(name, exc)
+        if refused is None:
             raise
-        report.findings.append(_unreadable(name, exc))
+        report.findings.append(refused)
         error = {"code": exc.code, "status": exc.status, "detail": exc.detail}
         return {name: None, f"{name}_error": error}
 
@@ -134,7 +136,11 @@ def _write(folder: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-def _unreadable(part: str, exc: GraphError) -> Finding:
+def refusal_finding(part: str, exc: GraphError) -> Finding | None:
+    """``tenant.policies-unreadable`` for a 403 on ``part`` (``security_defaults`` or
+    ``conditional_access``); None for any other failure."""
+    if exc.code not in _REFUSED:
+        return None
     needs = "Policy.Read.All"
     if part == "conditional_access":
         needs += ", and Microsoft Entra ID P1 (Conditional Access needs it)"
