@@ -336,6 +336,22 @@ def test_an_enforced_block_for_all_but_one_excluded_user() -> None:
     assert blocks.title.endswith("for 5 identities")
 
 
+def test_basic_sign_ins_after_an_enforced_block_changed_make_it_unknown_not_broken() -> None:
+    # The demo's printer signs in with Basic every day until 30 November; a block for all
+    # users last changed on 1 November cannot be reaching it.
+    policy = ca_policy("Block legacy") | {"modifiedDateTime": "2026-11-01T08:00:00Z"}
+    result = assessed(demo_with(defaults_file(False), graph_answer(policy)))
+    rows = by_identity(result)
+    printer = rows["printer@contoso.example"]
+    assert printer.status == "breaks-at-cutover" and printer.entra_block is None
+    assert any("after the policy last changed on 2026-11-01" in u for u in printer.unknowns)
+    assert rows["hr-notify@contoso.example"].entra_block  # no sign-ins: nothing contradicts
+    # A block changed after the last successful sign-in stands.
+    later = ca_policy("Block legacy") | {"modifiedDateTime": "2026-11-30T23:00:00Z"}
+    result = assessed(demo_with(defaults_file(False), graph_answer(later)))
+    assert by_identity(result)["printer@contoso.example"].status == "broken"
+
+
 @pytest.mark.parametrize(
     ("policy", "why"),
     [

@@ -18,7 +18,7 @@ from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.inventory import InventoryEntry, is_private_address
 from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.cutover.paths import PathFacts, path_steps
-from o365diag.cutover.policies import coverage
+from o365diag.cutover.policies import Coverage, coverage
 
 if TYPE_CHECKING:
     from o365diag.setup.smtp_auth_state import SmtpAuthSettings
@@ -190,7 +190,7 @@ def _judge(row: dict[str, Any], context: Context) -> IdentityRow:
     _fill_activity(out, row, context)
     _fill_auth(out, row)
     _fill_settings(out, context)
-    _fill_policies(out, context)
+    _fill_policies(out, row, context)
     _fill_risk(out, row, context)
     _fill_status(out, row, context)
     _fill_path(out, row, context, device)
@@ -327,7 +327,7 @@ def _object_ids(inputs: CutoverInputs) -> dict[str, set[str]]:
     return found
 
 
-def _fill_policies(out: IdentityRow, context: Context) -> None:
+def _fill_policies(out: IdentityRow, row: dict[str, Any], context: Context) -> None:
     """Security defaults and every Conditional Access policy that blocks Basic SMTP AUTH:
     whether each applies to this identity (``entra_block`` when one enforced does)."""
     policies = context.inputs.graph_policies
@@ -340,7 +340,7 @@ def _fill_policies(out: IdentityRow, context: Context) -> None:
         )
     ids = context.object_ids.get(out.identity, set()) | {out.identity}
     for policy in policies.blocking():
-        found = coverage(policy, ids)
+        found = _contradicted(coverage(policy, ids), row.get("last_success"))
         if found.verdict == "not-covered":
             continue
         out.conditional_access.append(found.to_dict())
@@ -355,6 +355,21 @@ def _fill_policies(out: IdentityRow, context: Context) -> None:
             out.unknowns.append(
                 f"whether Conditional Access policy {policy.name!r} blocks it ({found.why})"
             )
+
+
+def _contradicted(found: Coverage, last_success: datetime | None) -> Coverage:
+    """A Basic sign-in that succeeded after an enforced block last changed shows the block
+    does not reach the identity (an exemption the inputs do not show): unknown, not covered."""
+    policy = found.policy
+    if found.verdict != "covered" or not policy.enforced or policy.changed is None:
+        return found
+    if last_success is None or last_success <= policy.changed:
+        return found
+    why = (
+        f"a Basic sign-in succeeded on {last_success:%Y-%m-%d}, after the policy last changed "
+        f"on {policy.changed:%Y-%m-%d}: something exempts it that the inputs do not show"
+    )
+    return Coverage(policy, "unknown", why)
 
 
 def _fill_risk(out: IdentityRow, row: dict[str, Any], context: Context) -> None:

@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from o365diag.errors import InputError, O365DiagError
@@ -76,6 +77,7 @@ class CaPolicy:
     exclude_apps: tuple[str, ...]
     controls: tuple[str, ...]
     narrowing: tuple[str, ...]  # conditions that limit when it applies
+    changed: datetime | None = None  # modifiedDateTime, else createdDateTime
 
     @property
     def enforced(self) -> bool:
@@ -396,7 +398,19 @@ def _policy(name: str, item: Any) -> CaPolicy:
         exclude_apps=_strings(apps.get("excludeapplications"), label),
         controls=controls,
         narrowing=tuple(c for c in _NARROWING if _narrows(c, conditions.get(c))),
+        changed=_instant(item.get("modifieddatetime") or item.get("createddatetime")),
     )
+
+
+def _instant(value: Any) -> datetime | None:
+    """A Graph or PowerShell timestamp (ISO 8601; the SDK writes no zone: UTC)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _section(conditions: Mapping[str, Any], key: str, label: str) -> Mapping[str, Any]:
