@@ -33,7 +33,10 @@
 #    settings as JSON (`Get-CASMailbox`, `Get-TransportConfig`, `Get-AuthenticationPolicy`,
 #    `Get-OrganizationConfig`, `Get-User`; the commands are in docs/cutover.md). Add your
 #    **device inventory** (CSV or YAML) to say which client can do OAuth.
-# 2. Untick the demo, upload the files or type their paths, and click **Assess**.
+# 2. Untick the demo, upload the files or type their paths, and click **Assess**. For a weekly
+#    burndown of the identities still on Basic, put earlier exports (last week's SMTP AUTH
+#    clients report...) in the second box, one file or folder per line: each is dated by its
+#    content, else by a date in its name (`smtp-auth-2026-11-02.csv`).
 # 3. Read the table (status on the cutover date, path), the plan (canary first, the commands
 #    that turn Basic off per mailbox, rollback) and the findings. What a missing input costs is
 #    listed under Inputs.
@@ -44,6 +47,7 @@
 # %% tags=["parameters"]
 DEMO = True  # the shipped demo tenant (contoso.example)
 PATHS: list[str] = []  # your exported files or folders (stores, collect-script output)
+SNAPSHOTS: list[str] = []  # earlier exports, for the burndown only
 STORE_FOR_PULLS = "cutover-store"  # where the Connect panel below stores what it pulls
 AS_OF = ""  # YYYY-MM-DD; blank: today (the demo: 2026-11-30)
 CUTOVER_DATE = "2026-12-31"
@@ -59,6 +63,7 @@ pio.renderers.default = "plotly_mimetype+notebook"
 
 app = CutoverApp(demo=DEMO)
 app.paths.value = "\n".join(PATHS)
+app.snapshots.value = "\n".join(SNAPSHOTS)
 app.as_of.value = AS_OF
 app.cutover_date.value = CUTOVER_DATE
 app

@@ -8,8 +8,9 @@ non-public address into SPF or a connector.
 from __future__ import annotations
 
 import ipaddress
+import re
 
-__all__ = ["NON_PUBLIC_NETWORKS", "Network", "is_non_public", "non_public_kind"]
+__all__ = ["NON_PUBLIC_NETWORKS", "Network", "is_non_public", "network_kind", "non_public_kind"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -38,12 +39,28 @@ _BOUNDS = tuple(
 )
 
 
+# A dotted-quad IPv4 address as ipaddress reads it: decimal octets up to 255, no leading zero.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def non_public_kind(value: str | Network) -> str | None:
     """What kind of non-public address or range this is, or None when it is public."""
+    if isinstance(value, str) and _DOTTED_QUAD.fullmatch(value):
+        # One address, the usual question (a sending IP): no network object needed.
+        number = int.from_bytes(bytes(map(int, value.split("."))), "big")
+        return next(
+            (kind for v, low, high, kind in _BOUNDS if v == 4 and low <= number <= high), None
+        )
     try:
         network = value if not isinstance(value, str) else ipaddress.ip_network(value, False)
     except ValueError:
         return None
+    return network_kind(network)
+
+
+def network_kind(network: Network) -> str | None:
+    """non_public_kind of a network object (the general way, for any range or version)."""
     mapped = _ipv4_mapped(network)
     if mapped is not None:
         network = mapped

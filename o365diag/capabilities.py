@@ -13,18 +13,20 @@ Names are relative to the capability's package: ``"result:HeadersResult"`` is
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from o365diag.result import Result, split_schema
 
 __all__ = [
     "CAPABILITIES",
     "Capability",
+    "apps",
     "capability",
     "command_modules",
     "load_object",
+    "raw_reader",
     "result_from_dict",
     "result_type",
 ]
@@ -38,6 +40,9 @@ class Capability:
     results: Mapping[str, str]
     commands: Mapping[str, str]
     app: str | None = None
+    # A function (raw bytes, name) -> Result for inputs that are no saved result (the shared
+    # report analyzes such files with it); at most one capability may claim raw files.
+    raw_reader: str | None = None
 
     @property
     def package(self) -> str:
@@ -57,8 +62,9 @@ def capability(
     results: Mapping[str, str],
     commands: Mapping[str, str],
     app: str | None = None,
+    raw_reader: str | None = None,
 ) -> Capability:
-    return Capability(name, dict(results), dict(commands), app)
+    return Capability(name, dict(results), dict(commands), app, raw_reader)
 
 
 # -- the registry: one line per capability ------------------------------------------------------
@@ -68,6 +74,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         results={"headers": "result:HeadersResult"},
         commands={"headers": "command"},
         app="o365diag.widgets.headers:HeaderAnalyzerApp",
+        raw_reader="analysis:analyze",
     ),
     capability(
         "smtp",
@@ -130,6 +137,20 @@ def command_modules() -> dict[str, str]:
         for cap in CAPABILITIES
         for command, module in cap.commands.items()
     }
+
+
+def apps() -> dict[str, str]:
+    """App class name -> the absolute ``module:Name`` that defines it."""
+    return {cap.app.rpartition(":")[2]: cap.app for cap in CAPABILITIES if cap.app is not None}
+
+
+def raw_reader() -> Callable[[bytes, str], Result]:
+    """The function that analyzes a raw input (one that is no saved result)."""
+    readers = [cap.qualified(cap.raw_reader) for cap in CAPABILITIES if cap.raw_reader]
+    assert len(readers) == 1, readers
+    found = load_object(readers[0])
+    assert callable(found), readers[0]
+    return cast("Callable[[bytes, str], Result]", found)
 
 
 def _result_targets() -> dict[str, str]:

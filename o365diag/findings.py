@@ -333,6 +333,9 @@ def fill_template(template: str, values: Mapping[str, Any], missing: str = "(unk
     ``{name}`` (and raises KnowledgeError when O365DIAG_STRICT_PLACEHOLDERS is set).
     """
 
+    if "{" not in template and "}" not in template:
+        return template  # nothing to fill (most fixes and many titles)
+
     def replace(match: re.Match[str]) -> str:
         token, name = match.group(0), match.group(1)
         if name is None:

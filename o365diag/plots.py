@@ -12,7 +12,9 @@ from o365diag.wording import duration
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from o365diag.smtp.model import StepResult
     from o365diag.trace.analyze import TraceAnalysis
+    from o365diag.trace.model import Volume
 
 __all__ = [
     "cutover_burndown_figure",
@@ -130,16 +132,16 @@ def _delay_unit(longest: float) -> tuple[float, str]:
     return 1.0, "seconds"
 
 
-def smtp_steps_figure(steps: Sequence[Mapping[str, Any]]) -> go.Figure | None:
+def smtp_steps_figure(steps: Sequence[StepResult]) -> go.Figure | None:
     """One bar per SMTP step, from its start to its end, coloured by status."""
-    timed = [s for s in steps if s.get("elapsed_ms") is not None]
+    timed = [s for s in steps if s.elapsed_ms is not None]
     if not timed:
         return None
     return _horizontal_bars(
-        [plain(str(s["name"])) for s in timed],
-        [float(s["elapsed_ms"]) for s in timed],
-        [_STEP_COLORS.get(str(s.get("status")), _OK_COLOR) for s in timed],
-        base=[float(s.get("started_ms") or 0) for s in timed],
+        [plain(s.name) for s in timed],
+        [s.elapsed_ms or 0.0 for s in timed],
+        [_STEP_COLORS.get(s.status, _OK_COLOR) for s in timed],
+        base=[s.started_ms or 0.0 for s in timed],
         title="SMTP session: time per step (ms; red = failed)",
         axis_title="milliseconds since start",
         hover="%{y}: %{x:,.1f} ms<extra></extra>",
@@ -147,28 +149,28 @@ def smtp_steps_figure(steps: Sequence[Mapping[str, Any]]) -> go.Figure | None:
     )
 
 
-def saved_volume_figure(volume: Mapping[str, Any]) -> go.Figure | None:
+def saved_volume_figure(volume: Volume) -> go.Figure | None:
     """Messages per interval stacked by status, from a saved o365diag.trace/1 ``volume``."""
     import plotly.graph_objects as go
 
-    series = volume.get("series") or []
+    series = volume.series
     if not series:
         return None
-    starts = [plain(str(point["start"])) for point in series]
-    statuses = sorted({str(s) for point in series for s in (point.get("by_status") or {})})
+    starts = [plain(point.start) for point in series]
+    statuses = sorted({status for point in series for status in point.by_status})
     figure = go.Figure()
     for status in statuses:
         figure.add_bar(
             x=starts,
-            y=[(point.get("by_status") or {}).get(status, 0) for point in series],
+            y=[point.by_status.get(status, 0) for point in series],
             name=plain(status),
             marker_color=_STATUS_COLORS.get(status, "#607d8b"),
         )
     if not statuses:
-        figure.add_bar(x=starts, y=[point.get("total", 0) for point in series], name="total")
+        figure.add_bar(x=starts, y=[point.total for point in series], name="total")
     figure.update_layout(
         barmode="stack",
-        title=f"Messages per {plain(str(volume.get('interval') or 'interval'))}",
+        title=f"Messages per {plain(volume.interval or 'interval')}",
         xaxis={"title": "start (UTC)"},
         yaxis={"title": "messages"},
         height=360,

@@ -22,10 +22,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from o365diag import __version__, safejson
-from o365diag.capabilities import result_from_dict, result_type
+from o365diag.capabilities import raw_reader, result_from_dict, result_type
+from o365diag.errors import InputError
 from o365diag.findings import Report, standalone_page
-from o365diag.headers.analysis import analyze
-from o365diag.headers.parse import InputError
 from o365diag.redact import Redactor
 from o365diag.result import DEFAULT_TITLE, Result, ResultLoadError, generic_html
 from o365diag.result import markdown_inline as _md
@@ -60,13 +59,13 @@ def load_input(raw: bytes, name: str) -> tuple[list[Result], list[str]]:
     """Results from one input and notes about parts that were skipped.
 
     JSON (an object, a list, or one object per line) is read as saved results; anything else
-    is treated as message headers (text, .eml or .msg) and analyzed.
+    goes to the capability that reads raw inputs (message headers: text, .eml or .msg).
     """
     text = _as_text(raw)
     if text is not None and text.lstrip()[:1] in ("{", "["):
         return _load_json(text, name)
     try:
-        return [analyze(raw, name=name)], []
+        return [raw_reader()(raw, name)], []
     except InputError as exc:
         raise ReportInputError(f"{name}: {exc}") from None
 

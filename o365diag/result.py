@@ -10,6 +10,10 @@ defined here, so none of them holds code for one schema:
 - ``to_dict()`` / ``to_json()`` and ``from_dict()``, which reads a result saved by this or an
   older version (``upgrade`` moves older data forward). A saved result whose data has another
   shape still renders: the generic layout takes over when a capability's own view fails.
+
+The data is typed: ``MODEL`` names the data class tree (in the capability's ``model`` module)
+that describes the JSON, ``model`` returns it, checked value by value (``o365diag.typed``), and
+``from_model`` builds a result from it. Views read the typed model, never the raw dictionary.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from o365diag.errors import InputError
 from o365diag.findings import Finding, Report, escape_html, render_findings_html
+from o365diag.typed import ModelError, dump, load
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -31,6 +36,7 @@ __all__ = [
     "DEFAULT_TITLE",
     "RENDER_ERRORS",
     "SCHEMA_PATTERN",
+    "ModelError",
     "Result",
     "ResultLoadError",
     "data_html",
@@ -38,6 +44,9 @@ __all__ = [
     "markdown_inline",
     "split_schema",
 ]
+
+ModelT = TypeVar("ModelT")
+ResultT = TypeVar("ResultT", bound="Result")
 
 SCHEMA_PATTERN = re.compile(r"^(o365diag\.[a-z][a-z0-9_-]*)/(\d{1,6})$")
 DEFAULT_TITLE = "o365diag report"
@@ -64,12 +73,44 @@ class Result(Report):
 
     schema: str = ""
     SCHEMA: ClassVar[str] = ""
+    # The data class tree that describes ``data``; None for a result of an unknown schema.
+    MODEL: ClassVar[type[Any] | None] = None
 
     def __post_init__(self) -> None:
         if not self.schema:
             self.schema = self.SCHEMA
         if self.title == DEFAULT_TITLE:
             self.title = self.safe_title(self.data, self.schema)
+
+    # -- the typed data ------------------------------------------------------------------------
+    @classmethod
+    def from_model(
+        cls: type[ResultT],
+        model: Any,
+        findings: list[Finding] | None = None,
+        title: str = DEFAULT_TITLE,
+    ) -> ResultT:
+        """A result whose data is the JSON of ``model`` (an instance of ``MODEL``)."""
+        if cls.MODEL is not None and not isinstance(model, cls.MODEL):
+            raise TypeError(f"{cls.__name__} takes a {cls.MODEL.__name__}, not {type(model)}")
+        data = dump(model)
+        assert isinstance(data, dict)
+        return cls(cls.SCHEMA, data, list(findings or []), title)
+
+    def typed(self, cls: type[ModelT]) -> ModelT:
+        """``data`` as an instance of the data class ``cls``; ``ModelError`` (a ``ValueError``,
+        so views fall back to the generic layout) when the saved data has another shape."""
+        return load(cls, self.data, self.schema or "data")
+
+    def check_model(self) -> str | None:
+        """Why ``data`` does not fit ``MODEL``, or None when it fits (or there is no model)."""
+        if self.MODEL is None:
+            return None
+        try:
+            self.typed(self.MODEL)
+        except ModelError as exc:
+            return str(exc)
+        return None
 
     # -- what a capability overrides ------------------------------------------------------------
     @classmethod

@@ -7,13 +7,20 @@ import inspect
 import json
 import pkgutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import o365diag
 from o365diag import errors
-from o365diag.capabilities import CAPABILITIES, command_modules, result_from_dict, result_type
+from o365diag.capabilities import (
+    CAPABILITIES,
+    command_modules,
+    load_object,
+    result_from_dict,
+    result_type,
+)
 from o365diag.cli import COMMANDS, build_parser
 from o365diag.errors import ConfigError, O365DiagError, setting
 from o365diag.headers import analyze
@@ -223,3 +230,27 @@ def test_verify_plan_has_no_implicit_demo_mode() -> None:
 
     assert VerifyOptions().demo is False
     assert inspect.signature(verify_plan).parameters["options"].default is inspect.Parameter.empty
+
+
+def test_the_apps_package_exports_exactly_the_registered_apps() -> None:
+    import o365diag.widgets as apps_package
+    from o365diag.capabilities import apps
+
+    registered = set(apps())
+    assert set(apps_package.__all__) - {"in_dashboard"} == registered
+    for name, target in apps().items():
+        assert getattr(apps_package, name) is load_object(target)
+
+
+def test_the_shared_report_reads_raw_files_through_the_registry() -> None:
+    from o365diag.capabilities import raw_reader
+    from o365diag.headers.analysis import analyze
+
+    assert raw_reader() is analyze
+    source = Path(__file__).parents[1] / "o365diag" / "report.py"
+    imported = [
+        line for line in source.read_text().splitlines() if line.startswith("from o365diag.")
+    ]
+    assert not [
+        line for line in imported if any(f"o365diag.{c.name}" in line for c in CAPABILITIES)
+    ]

@@ -17,7 +17,10 @@ from o365diag.cutover.analyze import assess
 from o365diag.cutover.demo import DEMO_AS_OF, PLANTED, demo_files, object_id
 from o365diag.cutover.inputs import CutoverInputError, classify, load_inputs
 from o365diag.cutover.model import CutoverAssessment
+from o365diag.tenant.model import PullData
+from o365diag.tenant.result import PullResult
 from o365diag.trace.synth import synthesize
+from o365diag.typed import unnamed_keys
 from tests.graph_server import (
     CA_PATH,
     SECURITY_DEFAULTS_PATH,
@@ -157,6 +160,10 @@ def test_policies_pull_follows_pages_waits_on_429_and_writes_the_file(
     ]
     assert len(saved["conditional_access"]) == 7 and saved["conditional_access_error"] is None
     assert data["policies"] == {"security_defaults": False, "conditional_access_policies": 7}
+    saved_result = PullResult.from_dict(data)
+    assert saved_result.check_model() is None  # the pull.json model names every key
+    assert unnamed_keys(PullData, saved_result.data) == []
+    assert saved_result.to_text().startswith("7 rows written in 4 pages (5 requests, 1 retries")
     assert classify("graph-policies.json", (out / "graph-policies.json").read_bytes()) == (
         "graph-policies"
     )

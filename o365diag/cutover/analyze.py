@@ -19,8 +19,11 @@ from o365diag.cutover.inventory import InventoryEntry, is_private_address
 from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.cutover.paths import PathFacts, path_steps
 from o365diag.cutover.policies import Coverage, coverage
+from o365diag.cutover.snapshots import Snapshot, burndown_of
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from o365diag.setup.smtp_auth_state import SmtpAuthSettings
 
 __all__ = ["DEFAULT_CUTOVER", "UNUSED_DAYS", "assess"]
@@ -58,8 +61,11 @@ def assess(
     *,
     as_of: date | None = None,
     cutover_date: date = DEFAULT_CUTOVER,
+    snapshots: Sequence[Snapshot] = (),
 ) -> CutoverAssessment:
-    """The readiness of every sending identity in ``inputs`` on ``as_of`` (default: today)."""
+    """The readiness of every sending identity in ``inputs`` on ``as_of`` (default: today).
+
+    ``snapshots``: earlier inputs (``load_snapshot``), for the burndown only."""
     day = as_of or datetime.now(UTC).date()
     moment = end_of(day)
     settings = inputs.settings
@@ -86,7 +92,8 @@ def assess(
     )
     result.plan = build_plan(result, settings)
     result.findings = result_findings(result, inputs, settings, context.coverage_days)
-    result.charts_data = charts_data(result, smtp, inputs)
+    result.burndown = burndown_of(inputs, snapshots, day)
+    result.charts_data = charts_data(result, smtp, result.burndown)
     return result
 
 

@@ -39,9 +39,20 @@ def _register_cutover(subparsers: Any) -> None:
         metavar="FILE",
         help="input files or folders (stores written by --graph, collect-script output), any mix",
     )
+    parser.add_argument(
+        "--snapshot",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="earlier exports for the burndown only (repeatable): a file or a folder; each "
+        "sign-in export and SMTP AUTH clients report in it is one snapshot, dated by its "
+        "content or else by a date in its file or folder name (YYYY-MM-DD)",
+    )
     parser.add_argument("--demo", action="store_true", help="use the shipped demo tenant")
     parser.add_argument(
-        "--write-demo", metavar="DIR", help="write the demo tenant's files to DIR and stop"
+        "--write-demo",
+        metavar="DIR",
+        help="write the demo tenant's files to DIR (its earlier snapshots to DIR/earlier) and stop",
     )
     parser.add_argument(
         "--graph",
@@ -90,8 +101,9 @@ def _day(text: str | None, field: str) -> date | None:
 
 def run_cutover(args: argparse.Namespace) -> int:
     from o365diag.cutover.analyze import assess
-    from o365diag.cutover.demo import DEMO_AS_OF, demo_files, write_demo
+    from o365diag.cutover.demo import DEMO_AS_OF, demo_files, demo_snapshot_files, write_demo
     from o365diag.cutover.inputs import load_inputs
+    from o365diag.cutover.snapshots import load_snapshots
 
     if args.write_demo:
         try:
@@ -105,8 +117,10 @@ def run_cutover(args: argparse.Namespace) -> int:
     cutover = _day(args.cutover_date, "cutover_date")
     assert cutover is not None
     sources: list[Any] = list(args.inputs)
+    earlier: list[Any] = list(args.snapshot)
     if args.demo:
         sources += demo_files()
+        earlier += demo_snapshot_files()
         as_of = as_of or DEMO_AS_OF
     if args.graph:
         pulled = _pull_stores(args)
@@ -115,7 +129,9 @@ def run_cutover(args: argparse.Namespace) -> int:
         sources += pulled
     if not sources:
         raise UsageError("give input files, --demo, or --graph")
-    assessment = assess(load_inputs(sources), as_of=as_of, cutover_date=cutover)
+    inputs = load_inputs(sources)
+    snapshots = load_snapshots(earlier)
+    assessment = assess(inputs, as_of=as_of, cutover_date=cutover, snapshots=snapshots)
     emit(assessment.to_result(), args)
     return assessment.exit_code
 

@@ -269,11 +269,24 @@ _REPORT_ROWS = (  # sender, TLS 1.0/1.1/1.2 shares, protocol; messages come from
 )
 
 
-def _report_csv(messages: list[Message]) -> bytes:
-    since = datetime.combine(DEMO_AS_OF - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
+# Earlier SMTP AUTH clients reports (30 days each, no dates inside: dated by their names) for the
+# burndown; hr-notify@ still sent with Basic until its policy blocked it in October.
+SNAPSHOT_DAYS = (date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16), date(2026, 11, 23))
+_EARLIER_ROWS = (*_REPORT_ROWS, (f"hr-notify@{DOMAIN}", (0, 0, 100), "Basic"))
+
+
+def _report_csv(
+    messages: list[Message],
+    end: date = DEMO_AS_OF,
+    rows: tuple[tuple[str, tuple[int, int, int], str], ...] = _REPORT_ROWS,
+    *,
+    keep_silent: bool = True,
+) -> bytes:
+    since = datetime.combine(end - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     counts: dict[str, int] = {}
     for m in messages:
-        if m.when >= since:
+        if since <= m.when < until:
             counts[m.sender] = counts.get(m.sender, 0) + 1
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -288,11 +301,24 @@ def _report_csv(messages: list[Message]) -> bytes:
             "Authentication Protocol",
         ]
     )
-    for sender, (t10, t11, t12), protocol in _REPORT_ROWS:
-        writer.writerow(
-            [sender, DOMAIN, f"{t10}%", f"{t11}%", f"{t12}%", counts.get(sender, 0), protocol]
-        )
+    for sender, (t10, t11, t12), protocol in rows:
+        if keep_silent or counts.get(sender):
+            writer.writerow(
+                [sender, DOMAIN, f"{t10}%", f"{t11}%", f"{t12}%", counts.get(sender, 0), protocol]
+            )
     return out.getvalue().encode("utf-8")
+
+
+def demo_snapshot_files() -> list[tuple[str, bytes]]:
+    """Earlier SMTP AUTH clients reports of the demo tenant, one snapshot each (--snapshot)."""
+    _signins, messages = _events()
+    return [
+        (
+            f"SMTPAuthClients_{day.isoformat()}.csv",
+            _report_csv(messages, day, _EARLIER_ROWS, keep_silent=False),
+        )
+        for day in SNAPSHOT_DAYS
+    ]
 
 
 def _json(value: object) -> bytes:
@@ -505,12 +531,14 @@ def demo_files() -> list[tuple[str, bytes]]:
 
 
 def write_demo(folder: str | Path) -> list[Path]:
-    """Write the demo tenant's files into ``folder``; return their paths."""
+    """Write the demo tenant's files into ``folder`` and its earlier snapshots into
+    ``folder/earlier`` (for ``--snapshot``); return their paths."""
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in demo_files():
-        path = target / name
-        path.write_bytes(data)
-        paths.append(path)
+    for where, files in ((target, demo_files()), (target / "earlier", demo_snapshot_files())):
+        where.mkdir(parents=True, exist_ok=True)
+        for name, data in files:
+            path = where / name
+            path.write_bytes(data)
+            paths.append(path)
     return paths

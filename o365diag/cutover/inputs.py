@@ -9,13 +9,15 @@ tenant connector's ``graph-policies.json``, a Graph Explorer answer or a PowerSh
 when good files come with it.
 
 A folder is expanded: a sign-in store (``signins --graph``), a message-trace store (``trace
---graph``), or a ``collect-script`` output folder (its JSON files, each classified as above).
+--graph``), or a folder of exports such as ``collect-script`` output or ``cutover --write-demo``
+(its CSV, JSON and YAML files, each classified as above).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,9 @@ Source = str | Path | tuple[str, bytes]
 INPUT_NAMES = ("signins", "smtp-auth-report", "trace", "exchange-settings", "graph-policies")
 _SETTINGS_KINDS = ("TransportConfig", "CASMailbox", "User", "AuthenticationPolicy")
 _MAX_BYTES = 1024 * 1024 * 1024
+# A folder of exports (collect-script output, --write-demo, a --snapshot folder): the files of
+# these kinds are read, each classified like a file given alone; notes and scripts are not.
+_FOLDER_SUFFIXES = (".json", ".csv", ".yaml", ".yml")
 
 
 class CutoverInputError(InputError):
@@ -59,6 +64,8 @@ class CutoverInputs:
     inventory: Inventory | None = None
     graph_policies: GraphPolicies | None = None
     read: list[dict[str, Any]] = field(default_factory=list)
+    # Each sign-in source (file or store) and its latest sign-in: the burndown's snapshots.
+    signin_ends: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def settings(self) -> SmtpAuthSettings | None:
@@ -104,11 +111,12 @@ def _expand_folder(
         kind = store_kind(store_tenant_folders(folder)[0])
         stores.setdefault("signins" if kind == "signIns" else "trace", []).append(folder)
         return
-    files = sorted(p for p in folder.glob("*.json") if p.is_file())
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _FOLDER_SUFFIXES)
+    files = [p for p in files if p.is_file()]
     if not files:
         raise CutoverInputError(
-            f"{folder}: a folder that is not a sign-in store, message-trace store or "
-            "collect-script output (no JSON files in it)"
+            f"{folder}: a folder that is not a sign-in store, message-trace store or a folder "
+            "of exports (no CSV, JSON or YAML files in it)"
         )
     for path in files:
         name, data = _read(path)
@@ -266,8 +274,10 @@ def _load_signins(
         parts = [read_signin_store(store) for store in stores]
     except TenantInputError as exc:
         raise CutoverInputError(str(exc)) from None
-    if files:
-        parts.append(load_signins(files))
+    parts += [load_signins([file]) for file in files]  # one by one: each dates a snapshot
+    for part in parts:
+        if part.period is not None:
+            inputs.signin_ends[str(part.files[0]["file"])] = part.period[1]
     inputs.signins = merge_signins(parts)
     for info in inputs.signins.files:
         inputs.read.append({**info, "kind": "signins", "format": info["kind"]})

@@ -136,6 +136,7 @@ class CutoverAssessment:
     plan: dict[str, Any]
     coverage_days: int | None = None
     charts_data: dict[str, Any] = field(default_factory=dict)
+    burndown: dict[str, Any] = field(default_factory=dict)
 
     @property
     def days_to_cutover(self) -> int:
@@ -164,6 +165,7 @@ class CutoverAssessment:
             "identities": [r.to_dict() for r in self.identities],
             "plan": self.plan,
             "charts": self.charts_data,
+            "burndown": self.burndown,
         }
         cleaned: dict[str, Any] = remove_secrets(data)
         return cleaned
@@ -199,4 +201,5 @@ class CutoverAssessment:
             plan=dict(data.get("plan", {})),
             coverage_days=data.get("coverage_days"),
             charts_data=dict(data.get("charts", {})),
+            burndown=dict(data.get("burndown") or {}),
         )

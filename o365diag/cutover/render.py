@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.findings import Report, escape_html, render_cards_html, render_findings_html
+from o365diag.wording import plural
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -48,6 +49,7 @@ def result_text(result: CutoverAssessment, report: Report) -> str:
         lines.append("  ".join(cells).rstrip())
     lines += ["", *_plan_lines(result.plan), ""]
     lines += _input_lines(result.inputs)
+    lines += ["", *_burndown_lines(result.burndown)]
     lines += ["", *(f.to_text() for f in report.sorted_findings())]
     return "\n".join(lines) + "\n"
 
@@ -86,6 +88,39 @@ def _input_lines(inputs: dict[str, Any]) -> list[str]:
         lines.append(f"missing {item['input']}: {item['cost']}")
     if inputs.get("history"):
         lines.append(f"history: {inputs['history']}")
+    return lines
+
+
+_DATED_BY = {
+    "content": "its content",
+    "file-name": "its file name",
+    "folder-name": "its folder's name",
+    "as-of": "the as-of date",
+}
+
+
+def _burndown_lines(burndown: dict[str, Any]) -> list[str]:
+    """The weekly counts of identities still on Basic, or why there are none, and the
+    snapshots they come from."""
+    if not burndown:
+        return []
+    lines = ["Burndown: identities still on Basic per ISO week", "-" * 48]
+    if burndown.get("note"):
+        lines.append(str(burndown["note"]))
+    else:
+        for week in burndown.get("weeks") or []:
+            lines.append(
+                f"{week['iso_week']} ({week['week']} to {week['week_end']}): "
+                f"{week['identities_on_basic']} ({plural(week['snapshots'], 'snapshot')})"
+            )
+    for item in burndown.get("snapshots") or []:
+        by = _DATED_BY.get(item["dated_by"], item["dated_by"])
+        lines.append(
+            f"snapshot {item['file']}: {item['kind']}, {item['date']} (dated by {by}), "
+            f"{item['identities_on_basic']} on Basic"
+        )
+    for item in burndown.get("left_out") or []:
+        lines.append(f"left out {item['file']}: {item['why']}")
     return lines
 
 
@@ -128,9 +163,18 @@ def result_fragment(result: CutoverAssessment, report: Report | None = None) -> 
         steps,
         "<h4>Inputs</h4>",
         "<pre>" + esc("\n".join(_input_lines(result.inputs))) + "</pre>",
+        _burndown_html(result.burndown),
         render_findings_html(report.sorted_findings(), heading="Findings"),
     ]
     return '<div class="o365diag">' + "".join(parts) + "</div>"
+
+
+def _burndown_html(burndown: dict[str, Any]) -> str:
+    lines = _burndown_lines(burndown)
+    if not lines:
+        return ""
+    body = "\n".join(lines[2:])
+    return f"<h4>{escape_html(lines[0])}</h4><pre>{escape_html(body)}</pre>"
 
 
 def _steps_html(row: IdentityRow) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -13,6 +12,7 @@ from o365diag.cutover.catalogue import finding
 from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.model import BREAKING, CutoverAssessment, IdentityRow
 from o365diag.cutover.policies import CaPolicy
+from o365diag.cutover.snapshots import burndown_chart_weeks
 from o365diag.findings import Finding
 from o365diag.setup.powershell import command
 from o365diag.wording import plural
@@ -233,12 +233,12 @@ def _input_findings(
 
 # -- chart data ---------------------------------------------------------------------------------
 def charts_data(
-    result: CutoverAssessment, smtp: pl.DataFrame | None, inputs: CutoverInputs
+    result: CutoverAssessment, smtp: pl.DataFrame | None, burndown: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "basic_logins": _daily_logins(smtp),
         "tls_mix": {r.identity: r.tls_shares for r in result.identities if r.tls_shares},
-        "burndown": _burndown(smtp, inputs),
+        "burndown": burndown_chart_weeks(burndown),
     }
 
 
@@ -263,40 +263,3 @@ def _daily_logins(smtp: pl.DataFrame | None) -> dict[str, dict[str, int]]:
     for user, day, count in daily.iter_rows():
         out.setdefault(user, {})[day.isoformat()] = int(count)
     return out
-
-
-def _burndown(smtp: pl.DataFrame | None, inputs: CutoverInputs) -> list[dict[str, Any]]:
-    """Identities still on Basic per week: each week of sign-ins (and each dated report row)
-    is a snapshot."""
-    frames = []
-    if smtp is not None and not smtp.is_empty():
-        frames.append(
-            smtp.filter(SUCCESS).select(
-                pl.col("user_principal_name").alias("identity"), pl.col("created").alias("at")
-            )
-        )
-    if inputs.report is not None:
-        dated = inputs.report.frame.filter(
-            pl.col("date").is_not_null() & (pl.col("auth_protocol") == "basic")
-        )
-        if not dated.is_empty():
-            frames.append(
-                dated.select(pl.col("sender").alias("identity"), pl.col("date").alias("at"))
-            )
-    if not frames:
-        return []
-    weekly = (
-        pl.concat(frames)
-        .with_columns(pl.col("at").dt.truncate("1w").dt.date().alias("week"))
-        .group_by("week")
-        .agg(pl.col("identity").n_unique().alias("identities_on_basic"))
-        .sort("week")
-    )
-    return [
-        {
-            "week": week.isoformat(),
-            "week_end": (week + timedelta(days=6)).isoformat(),
-            "identities_on_basic": int(n),
-        }
-        for week, n in weekly.iter_rows()
-    ]

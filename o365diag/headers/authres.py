@@ -197,14 +197,18 @@ def _note(problems: list[str], problem: str) -> None:
         problems.append(problem)
 
 
+_SEMI_TOKEN: Token = (SEMI, ";")
+
+
 def _segments(tokens: list[Token]) -> list[list[Token]]:
     """The tokens between top-level ';' (comments and quotes are already single tokens)."""
-    segments: list[list[Token]] = [[]]
-    for token in tokens:
-        if token[0] == SEMI:
-            segments.append([])
-        else:
-            segments[-1].append(token)
+    segments: list[list[Token]] = []
+    start = 0
+    for end, token in enumerate(tokens):
+        if token == _SEMI_TOKEN:
+            segments.append(tokens[start:end])
+            start = end + 1
+    segments.append(tokens[start:])
     return segments
 
 
@@ -220,6 +224,21 @@ _NEXT_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z0-9_.-]+|reason|action",
 def _pairs(segment: list[Token]) -> tuple[list[_Item], list[str]]:
     """``key = value`` items and the comments of one segment; CFWS may surround '=', '/'
     and '.' (RFC 8601 §2.2), and a value may be a quoted string."""
+    items: list[_Item] = []
+    comments: list[str] = []
+    for kind, text in segment:  # the usual segment: "name=value" words and comments
+        if kind == COMMENT:
+            if text:
+                comments.append(text)
+            continue
+        name, _, value = text.partition("=")
+        if kind != WORD or not value:
+            return _pairs_in_full(segment)
+        items.append(("pair", name, value))
+    return items, comments
+
+
+def _pairs_in_full(segment: list[Token]) -> tuple[list[_Item], list[str]]:
     items: list[_Item] = []
     comments: list[str] = []
     key = ""  # a key being read, waiting for its '='
@@ -300,19 +319,20 @@ def _parse_segment(parsed: AuthResults, segment: list[Token]) -> None:
         _take_authserv_or_stray(parsed, items, first)
         return
     method, _, version = head.partition("/")
-    current = MethodResult(method=method.strip().lower(), result=result.lower())
-    current.version = version.strip() or None
+    props: dict[str, str] = {}
+    current = MethodResult(
+        method.strip().lower(), result.lower(), props, comments, version.strip() or None
+    )
     if current.method not in _KNOWN_METHODS:
         parsed.problems.append(f"unknown method {current.method!r}")
     if not current.result:
         parsed.problems.append(f"empty result for {current.method}")
     parsed.results.append(current)
-    current.comments = comments
     for kind, key, text in items[1:]:
         if kind == "word":
             parsed.problems.append(f"stray word {key[:80]!r} after {current.method}")
-        elif not current.props.get(key.lower()):
-            current.props[key.lower()] = text
+        elif not props.get(name := key.lower()):
+            props[name] = text
 
 
 def _take_instance(parsed: AuthResults, items: list[_Item]) -> bool:

@@ -324,6 +324,8 @@ def rule_hops(a: Analysis) -> Iterator[Finding]:
     """Slow hops and clock skew, at most MAX_HOP_FINDINGS of each, then a count of the rest."""
     emitted = {"slow-hop": 0, "clock-skew": 0}
     hops = a.chain.hops
+    if not any(map(_is_slow_or_skewed, hops)):
+        return  # the usual chain: no finding, so no need to name who held the message
     held_by = held_by_names(_hop_names(hop) for hop in hops)
     for hop, holder in zip(hops, held_by, strict=True):
         finding = _hop_finding(hop, holder)
@@ -354,25 +356,29 @@ def _hop_names(hop: Hop) -> dict[str, Any]:
     }
 
 
+def _is_slow_or_skewed(hop: Hop) -> bool:
+    delay = hop.delay_seconds
+    return delay is not None and (hop.clock_skew or delay >= SLOW_HOP_SECONDS)
+
+
 def _hop_finding(hop: Hop, held_by: str) -> Finding | None:
-    if hop.delay_seconds is None:
+    delay = hop.delay_seconds
+    if delay is None or not _is_slow_or_skewed(hop):
         return None
-    values = {"hop": hop.index, "by": held_by, "delay": duration(abs(hop.delay_seconds))}
+    values = {"hop": hop.index, "by": held_by, "delay": duration(abs(delay))}
     if hop.clock_skew:
         return make_finding(
             "clock-skew",
             values,
             evidence=(hop.raw,),
-            detail=f"Hop {hop.index} is stamped {duration(-hop.delay_seconds)}"
+            detail=f"Hop {hop.index} is stamped {duration(-delay)}"
             " before the previous hop; that delay is not counted in the total.",
         )
-    if hop.delay_seconds < SLOW_HOP_SECONDS:
-        return None
     return make_finding(
         "slow-hop",
         values,
         evidence=(hop.raw,),
-        severity=Severity.ERROR if hop.delay_seconds >= 3600 else None,
+        severity=Severity.ERROR if delay >= 3600 else None,
         detail=f"The message waited {values['delay']} on {values['by']} before "
         f"{hop.by_host or hop.by_ip or 'the next server'} received it (hop {hop.index}).",
     )
@@ -422,7 +428,7 @@ def _unreadable_parts(a: Analysis) -> list[str]:
         for parsed, problem in a.verdict.problems
         if not problem.startswith(("stray token", "empty value"))
     )
-    problems.extend(f"X-Forefront-Antispam-Report: {p}" for p in a.antispam.problems)
+    problems.extend(a.antispam.problems)  # each names its header
     if a.chain.skipped:
         problems.append(
             f"Received: {a.chain.skipped + len(a.chain.hops):,} headers, far more than any "

@@ -104,7 +104,11 @@ class HeaderSet:
         if self._index_size != len(self.fields):
             index: dict[str, list[HeaderField]] = {}
             for found in self.fields:
-                index.setdefault(found.key, []).append(found)
+                bucket = index.get(found.key)
+                if bucket is None:
+                    index[found.key] = [found]
+                else:
+                    bucket.append(found)
             self._index, self._index_size = index, len(self.fields)
         return self._index
 
@@ -324,7 +328,7 @@ def decode_rfc2047(text: str) -> str:
 
 def _decode_words(text: str) -> tuple[str, list[str]]:
     """The decoded text and the charsets that were not known as written."""
-    text = _BETWEEN_WORDS.sub(r"\1\2", text)
+    text = _BETWEEN_WORDS.sub("?==?", text)  # the two groups, as a plain (faster) string
     out: list[str] = []
     odd: list[str] = []
     run = _Run()
@@ -332,7 +336,7 @@ def _decode_words(text: str) -> tuple[str, list[str]]:
     for match in ENCODED_WORD.finditer(text):
         charset = match.group(1)
         codec = _charset_codec(charset)
-        payload = _word_bytes(match.group(2), match.group(3)) if codec else None
+        payload = _word_payload(match.group(2), match.group(3)) if codec else None
         if match.start() != copied or payload is None or codec != run.codec:
             out.append(run.flush())
             out.append(text[copied : match.start()])
@@ -349,40 +353,112 @@ def _decode_words(text: str) -> tuple[str, list[str]]:
 
 
 class _Run:
-    """The bytes of adjacent encoded words of one charset, decoded together when it ends."""
+    """The payloads of adjacent encoded words of one charset, decoded together when it ends.
+
+    A Q word's payload is bytes; a B word's is its base64 text, so that a 4-character group a
+    sender split across two words can be joined before decoding.
+    """
 
     def __init__(self) -> None:
         self.codec: str | None = None
-        self.data = bytearray()
+        self.payloads: list[bytes | str] = []
         self.words: list[str] = []
 
-    def add(self, codec: str, payload: bytes, word: str) -> None:
+    def add(self, codec: str, payload: bytes | str, word: str) -> None:
         self.codec = codec
-        self.data += payload
+        self.payloads.append(payload)
         self.words.append(word)
 
     def flush(self) -> str:
         if self.codec is None:
             return ""
+        codec, payloads, words = self.codec, self.payloads, self.words
+        self.codec, self.payloads, self.words = None, [], []
         try:
-            text = self.data.decode(self.codec, errors="replace")
+            return _best_reading(codec, payloads)
         except (UnicodeError, LookupError, ValueError):
-            text = "".join(self.words)  # a codec that cannot replace: keep the words
-        self.codec, self.data, self.words = None, bytearray(), []
+            return "".join(words)  # a codec that cannot replace: keep the words
+
+
+def _best_reading(codec: str, payloads: list[bytes | str]) -> str:
+    """Each B word decoded on its own, or the run's base64 joined first where the words were
+    cut inside a 4-character group (``=?utf-8?B?aMOpb?= =?utf-8?B?GxvIQ==?=``): when a word
+    cannot stand alone, when only the last word is padded and the whole makes full groups,
+    or else when the joined reading looks more like text."""
+    apart = b"".join(_from_base64(p) if isinstance(p, str) else p for p in payloads)
+    text = apart.decode(codec, errors="replace")
+    words = [p for p in payloads if isinstance(p, str)]
+    if len(words) < 2:
         return text
+    joined = _join_base64(payloads)
+    if joined == apart:
+        return text
+    joined_text = joined.decode(codec, errors="replace")
+    if _cut_inside_a_group(words) or _oddness(joined_text, codec) < _oddness(text, codec):
+        return joined_text
+    return text
 
 
-def _word_bytes(kind: str, payload: str) -> bytes | None:
+def _cut_inside_a_group(words: list[str]) -> bool:
+    if any(len(word.rstrip("=")) % 4 == 1 for word in words):
+        return True  # 6 bits hold no byte: this word goes on in the next
+    padded_inside = any(word.endswith("=") for word in words[:-1])
+    return words[-1].endswith("=") and not padded_inside and sum(map(len, words)) % 4 == 0
+
+
+def _join_base64(payloads: list[bytes | str]) -> bytes:
+    data = bytearray()
+    pending: list[str] = []
+    for payload in payloads:
+        if isinstance(payload, str):
+            pending.append(payload)
+            continue
+        data += _from_base64("".join(pending)) + payload
+        pending = []
+    return bytes(data + _from_base64("".join(pending)))
+
+
+def _from_base64(chars: str) -> bytes:
+    """Base64 letters to bytes; padding inside (padded pieces joined: ``YQ==Yg==``) ends
+    a piece, and a piece's last lone letter (6 bits, no byte) is dropped."""
+    pieces = _PADDING.split(chars) if "=" in chars else [chars]
+    return b"".join(_decode_piece(piece) for piece in pieces)
+
+
+def _decode_piece(piece: str) -> bytes:
+    usable = piece[: len(piece) - 1] if len(piece) % 4 == 1 else piece
+    return base64.b64decode(usable + "=" * (-len(usable) % 4))
+
+
+def _oddness(text: str, codec: str) -> tuple[int, int]:
+    """How unlike text a reading is: undecodable bytes and control characters first; then,
+    in a one-byte charset (where bytes read out of step are as often high as low), the
+    characters outside ASCII."""
+    garbage = sum(1 for char in text if char == "\ufffd" or _CONTROL.match(char))
+    high = sum(1 for char in text if char > "\x7f") if _one_byte_charset(codec) else 0
+    return garbage, high
+
+
+@lru_cache(maxsize=64)
+def _one_byte_charset(codec: str) -> bool:
+    return len(bytes(range(256)).decode(codec, errors="replace")) == 256
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _word_payload(kind: str, payload: str) -> bytes | str | None:
+    """A Q word's bytes, or a B word's base64 letters and padding (stray characters gone)."""
+    if kind in "bB":
+        return _NOT_BASE64.sub("", payload)
     try:
-        if kind in "bB":
-            cleaned = _NOT_BASE64.sub("", payload)
-            return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
         return quopri.decodestring(payload.replace("_", " ").encode("latin-1", "replace"))
     except (binascii.Error, ValueError):
         return None
 
 
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
+_PADDING = re.compile(r"=+")
 # Python codecs that are no character sets: transforms of text, not decodings of bytes.
 _NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"})
 

@@ -48,8 +48,12 @@ _DIGITS = frozenset("0123456789")
 _MAX_IP_TEXTS = 16
 _MAX_IP_PIECES = 64
 
-_PAREN_OR_ESCAPE = re.compile(r"\\.|[()]", re.DOTALL)
-_TOKEN = re.compile(r";|[^\s;]+")
+_PAREN_QUOTE_OR_ESCAPE = re.compile(r'\\.|[()"]', re.DOTALL)
+# RFC 5322 quoted-string: ';', '(' and white space inside it are text ("a;b"@example.com).
+_QUOTED = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+# A word: escaped characters, quoted strings and other characters up to white space or ';'.
+# A '"' without a closing one is an ordinary character, as _paren_pairs takes it.
+_TOKEN = re.compile(r';|(?:[^\s;"\\]++|\\[^\s;]|"(?:[^"\\]++|\\.)*+"|["\\])++', re.DOTALL)
 # A comment (one level of nesting allowed, as in Postfix's TLS comment), ';', or a word.
 _SIMPLE_TOKEN = re.compile(r"\((?:[^()\\]|\([^()\\]*\))*\)|;|[^\s;()]+")
 _FLAT_TOKEN = re.compile(r"[^\s;()]+|\([^()\\]*\)|;")  # the same without nesting: faster
@@ -64,6 +68,9 @@ _IP_SHAPE = re.compile(
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
     r"(?:%[0-9A-Za-z_.-]{1,20})?"
 )
+# Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
+# a digit.
+_MAYBE_IP = re.compile(r":|[0-9]\.[0-9]")
 _TLS_VERSION = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
 _TLS_PROTOCOLS = frozenset(
     {"esmtps", "esmtpsa", "smtps", "https", "lmtps", "lmtpsa", "utf8smtps", "utf8smtpsa"}
@@ -198,12 +205,18 @@ _WORD, _COMMENT, _SEMI = "word", "comment", ";"
 
 
 def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
-    """Map each matched '(' to its ')'; the flag says some parenthesis had no partner."""
+    """Map each matched '(' to its ')'; the flag says some parenthesis had no partner.
+
+    Outside comments a quoted string is skipped whole: a parenthesis in it is text. Inside a
+    comment a '"' is text (RFC 5322 ctext).
+    """
     stack: list[int] = []
     pairs: dict[int, int] = {}
     stray_close = False
-    for match in _PAREN_OR_ESCAPE.finditer(text):
-        char = match.group()
+    position = 0
+    search = _PAREN_QUOTE_OR_ESCAPE.search
+    while (match := search(text, position)) is not None:
+        char, position = match.group(), match.end()
         if char == "(":
             stack.append(match.start())
         elif char == ")":
@@ -211,6 +224,10 @@ def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
                 pairs[stack.pop()] = match.start()
             else:
                 stray_close = True
+        elif char == '"' and not stack:
+            quoted = _QUOTED.match(text, match.start())
+            if quoted is not None:
+                position = quoted.end()
     return pairs, bool(stack) or stray_close
 
 
@@ -258,15 +275,20 @@ class _Part:
         self.words, self.comments, self.head_end = [], [], None
 
     def host(self) -> str | None:
-        # "by mx.example.net, id 1" (a comma some servers write after the name) is punctuation
-        host = self.words[0].rstrip(",") if self.words else None
-        return host or None
+        return _host_name(self.words[0]) if self.words else None
 
     def phrase(self) -> str | None:
         """The words before the first comment (all of them when a comment came first)."""
         chosen = self.words[: self.head_end] if self.head_end else self.words
         phrase = " ".join(chosen).rstrip(",") if chosen else None
         return phrase or None
+
+
+def _host_name(word: str) -> str | None:
+    """The host a from/by word names. A comma some servers write after it ("by mx.example.net,
+    id 1") is punctuation, and so is the root's dot of a fully qualified name
+    ("mx.example.net."): the same host as without it, shown and compared without it."""
+    return word.rstrip(",").rstrip(".") or None
 
 
 # What a Received value is made of before the fields are read: the keyword parts, every
@@ -289,8 +311,8 @@ def _read_parts_general(text: str) -> _Lexed:
 
 def _read_parts_simple(text: str) -> _Lexed | None:
     """What _read_parts_general gives, from one findall, for the usual value: comments nested
-    at most once, no escapes, a ';' before the date. None for anything else."""
-    if "\\" in text:
+    at most once, no escapes or quoted strings, a ';' before the date. None for anything else."""
+    if "\\" in text or '"' in text:
         return None
     tokens = _FLAT_TOKEN.findall(text)
     opens, closes = text.count("("), text.count(")")
@@ -359,7 +381,11 @@ def _first_ip(text: str) -> str | None:
     if len(text) <= 64 and _IP_SHAPE.fullmatch(text) and text[0] in _IP_FIRST_CHARS:
         # The usual "(192.0.2.1)" comment: one piece, read as the loop below would read it
         # (no brackets around it, so no "[a.b.c.d.port]" literal either).
+        if text[-1] != "." and "%" not in text:
+            return canonical_ip(text)  # all _as_ip would do with it
         return _as_ip(text)
+    if _MAYBE_IP.search(text) is None:
+        return None  # "Postfix", "mx.example.net": no piece can have an address's shape
     return _scan_for_ip(text)
 
 
@@ -433,10 +459,149 @@ def _tls_of(comments: list[str], protocol: str | None) -> str | None:
 
 
 def _recipient(part: _Part | None) -> str | None:
-    text = part.phrase() if part else None
-    if text and text.startswith("<") and text.endswith(">") and text.count("<") == 1:
+    if part is None:
+        return None
+    return _recipient_text(_closed_address(part.phrase(), part.words))
+
+
+def _closed_address(phrase: str | None, words: list[str]) -> str | None:
+    """The phrase, or all words joined when a comment sat inside the angle brackets
+    (``for <a@example.com (comment)>``: RFC 5322 allows CFWS before the '>')."""
+    if phrase and phrase.startswith("<") and ">" not in phrase and len(words) > 1:
+        return "".join(words)
+    return phrase
+
+
+def _recipient_text(text: str | None) -> str | None:
+    if text and text.startswith("<") and text.endswith(">") and _angles_outside_quotes(text) == 1:
         return text[1:-1] or None
     return text
+
+
+def _angles_outside_quotes(text: str) -> int:
+    """How many '<' open an address: one in a quoted local part (<"a<b"@example.com>) is text."""
+    return (_QUOTED.sub("", text) if '"' in text else text).count("<")
+
+
+# --------------------------------------------------------------------------- the usual shapes
+# Most values (Exchange Online's, Postfix's, Exim's, Sendmail's, qmail's) are keyword parts in
+# the order RFC 5321 gives, each a word, more words and comments nested at most once, then ';'
+# and the date, without escapes or quoted strings. One match of the pattern below reads such a
+# value into its parts; what it declines goes through the lexers. It reads exactly what
+# the lexers read (tests/test_received_grammar.py holds it to that).
+
+_WORD_RE = r"[^\s;()\\\"]++"
+_COMMENT_RE = r"\((?:[^()\\\"]++|\([^()\\\"]*+\))*+\)"
+
+
+def _keyword_re(keyword: str) -> str:
+    """Every spelling of the keyword, in ASCII only (as _KEYWORD_SPELLINGS)."""
+    return "".join(f"[{ch.upper()}{ch}]" for ch in keyword)
+
+
+_ANY_KEYWORD_RE = "(?:" + "|".join(map(_keyword_re, KEYWORDS)) + ")"
+# A word that is no keyword (a keyword ends where a lexer's word ends).
+_PLAIN_WORD_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()])){_WORD_RE}"
+
+
+def _part_re(name: str) -> str:
+    """A part's words before its first comment (``name``) and the rest (``name_rest``)."""
+    head = rf"(?P<{name}>{_PLAIN_WORD_RE}(?:\s++{_PLAIN_WORD_RE})*+)"
+    rest = rf"(?P<{name}_rest>(?:\s*+{_COMMENT_RE}(?:\s*+{_PLAIN_WORD_RE})*+)*+)"
+    return head + rest
+
+
+def _clause_re(keyword: str, name: str) -> str:
+    return rf"(?:\s++{_keyword_re(keyword)}\s++{_part_re(name)})?+"
+
+
+_USUAL_FORM = re.compile(
+    rf"\s*+(?:{_keyword_re('from')}\s++{_part_re('from')}\s++)?+"
+    rf"{_keyword_re('by')}\s++{_part_re('by')}"
+    + _clause_re("via", "via")
+    + _clause_re("with", "with")
+    + _clause_re("id", "id")
+    + _clause_re("via", "via_after_id")  # Exchange writes "id ... via Frontend Transport"
+    + _clause_re("for", "for")
+    + rf"\s*+;(?=\s*+\S)(?P<date>[^;()\\\"]*+(?:{_COMMENT_RE}[^;()\\\"]*+)*+)"
+)
+_USUAL_COMMENT = re.compile(_COMMENT_RE)
+
+
+def _usual_hop_fields(text: str) -> dict[str, Any] | None:
+    """The fields of a value in the usual shape, from one match; None for any other value."""
+    match = _USUAL_FORM.match(text)
+    if match is None or match.end() != len(text):
+        return None
+    (from_head, from_rest, by_head, by_rest, via_head, via_rest, with_head, with_rest,
+     id_head, id_rest, via2_head, via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
+    if via_head is not None and via2_head is not None:
+        return None  # "via" twice: the lexers report the repeated part
+    date_text = date.rstrip()
+    timestamp, date_notes = _parse_date(date_text)
+    protocol = _words_phrase(with_head)
+    by_host = _host_name(by_head.split(None, 1)[0])
+    comments: list[str] = []
+    if "TLS" in text or "SSL" in text:  # else no comment can name a version: skip reading them
+        rests = (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
+        comments = [c[1:-1] for rest in rests if rest for c in _USUAL_COMMENT.findall(rest)]
+    problems = (
+        ()
+        if by_host and timestamp and not date_notes
+        else _problems(text, by_host, [], False, date_text, timestamp, date_notes)
+    )
+    return {
+        "from_host": _host_name(from_head.split(None, 1)[0]) if from_head else None,
+        "from_ip": _usual_ip(from_head, from_rest) if from_head else None,
+        "by_host": by_host,
+        "by_ip": _usual_ip(by_head, by_rest),
+        "with_": protocol,
+        "id": _words_phrase(id_head),
+        "for_": _usual_recipient(for_head, for_rest),
+        "tls": _tls_of(comments, protocol),
+        "timestamp": timestamp,
+        "date_text": _shown(date_text),
+        "raw": text,
+        "problems": problems,
+        "via": _words_phrase(via_head if via_head is not None else via2_head),
+    }
+
+
+def _usual_recipient(head: str | None, rest: str | None) -> str | None:
+    """_recipient for a part read by _USUAL_FORM."""
+    phrase = _words_phrase(head)
+    if head is None or not rest or not phrase or not phrase.startswith("<") or ">" in phrase:
+        return _recipient_text(phrase)
+    words = head.split() + _USUAL_COMMENT.sub(" ", rest).split()
+    return _recipient_text(_closed_address(phrase, words))
+
+
+def _words_phrase(head: str | None) -> str | None:
+    """A part's phrase from the words before its first comment (_Part.phrase)."""
+    if head is None:
+        return None
+    return " ".join(head.split()).rstrip(",") or None
+
+
+def _usual_ip(head: str, rest: str) -> str | None:
+    """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
+    if not rest:
+        return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
+    # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
+    start = rest.index("(") + 1
+    first = rest[start : rest.index(")", start)]
+    flat = "(" not in first
+    if flat:  # "(192.0.2.1)", "(host [192.0.2.1])": the address is most often here
+        found = _first_ip(first)
+        if found:
+            return found
+    comments = _USUAL_COMMENT.findall(rest)
+    for comment in comments[flat:_MAX_IP_TEXTS]:
+        found = _first_ip(comment[1:-1])
+        if found:
+            return found
+    words = head.split() + _USUAL_COMMENT.sub(" ", rest).split()
+    return _first_ip(" ".join(words[:_MAX_IP_TEXTS]))
 
 
 # --------------------------------------------------------------------------- where the date is
@@ -734,31 +899,41 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
     __init__ sets its 17 attributes one object.__setattr__ at a time (chains are long)."""
     hop = object.__new__(Hop)
     hop.__dict__.update(fields)
-    hop.__dict__.update(index=index, delay_seconds=delay, clock_skew=skewed)
+    hop.__dict__["index"] = index
+    hop.__dict__["delay_seconds"] = delay
+    hop.__dict__["clock_skew"] = skewed
     return hop
 
 
 def _hop_fields(value: str) -> dict[str, Any]:
     """Everything a Hop holds that one Received value tells (not its place in a chain)."""
     text = _as_text(value)
+    return _usual_hop_fields(text) or _lexed_hop_fields(text)
+
+
+def _lexed_hop_fields(text: str) -> dict[str, Any]:
+    """The fields of any value, through the lexers (the general one for odd values)."""
     parts, comments, repeated, date_text, unbalanced = _read_parts(text)
     timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
     protocol = _phrase(parts, "with")
-    return dict(
-        from_host=_host(parts, "from"),
-        from_ip=_ip_of(parts.get("from")),
-        by_host=_host(parts, "by"),
-        by_ip=_ip_of(parts.get("by")),
-        with_=protocol,
-        id=_phrase(parts, "id"),
-        for_=_recipient(parts.get("for")),
-        tls=_tls_of(comments, protocol),
-        timestamp=timestamp,
-        date_text=_shown(date_text) if date_text else None,
-        raw=text,
-        problems=_problems(text, parts, repeated, unbalanced, date_text, timestamp, date_notes),
-        via=_phrase(parts, "via"),
-    )
+    by_host = _host(parts, "by")
+    return {
+        "from_host": _host(parts, "from"),
+        "from_ip": _ip_of(parts.get("from")),
+        "by_host": by_host,
+        "by_ip": _ip_of(parts.get("by")),
+        "with_": protocol,
+        "id": _phrase(parts, "id"),
+        "for_": _recipient(parts.get("for")),
+        "tls": _tls_of(comments, protocol),
+        "timestamp": timestamp,
+        "date_text": _shown(date_text) if date_text else None,
+        "raw": text,
+        "problems": _problems(
+            text, by_host, repeated, unbalanced, date_text, timestamp, date_notes
+        ),
+        "via": _phrase(parts, "via"),
+    }
 
 
 def _as_text(value: object) -> str:
@@ -781,7 +956,7 @@ def _phrase(parts: dict[str, _Part], keyword: str) -> str | None:
 
 def _problems(
     text: str,
-    parts: dict[str, _Part],
+    by_host: str | None,
     repeated: list[str],
     unbalanced: bool,
     date_text: str | None,
@@ -791,7 +966,7 @@ def _problems(
     if not text.strip():
         return ("empty Received header",)
     problems: list[str] = []
-    if "by" not in parts or parts["by"].host() is None:
+    if by_host is None:
         problems.append("no 'by' part")
     problems.extend(f"repeated '{keyword}' part" for keyword in repeated)
     if unbalanced:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from o365diag.headers.parse import HeaderSet
@@ -40,15 +41,29 @@ _TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "
 _SFS_ID = re.compile(r"\(([^()]*)\)")
 
 
+# A comment: parentheses with no parentheses inside (stamps never nest them).
+_COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
+
+
 def parse_pairs(value: str) -> list[tuple[str, str]]:
-    """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive."""
+    """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive.
+    A comment before a key (``(x) CIP:...``) is no part of it."""
     cleaned = value.replace("(null)", "")
     pairs: list[tuple[str, str]] = []
     for item in cleaned.split(";"):
         key, sep, val = item.strip().partition(":")
+        if "(" in key:
+            key = _COMMENT.sub(" ", key)
         if sep and key.strip():
             pairs.append((key.strip(), val.strip()))
     return pairs
+
+
+def one_value(text: str) -> str:
+    """A one-value stamp without its comments and white space: ``1 (comment)`` is ``1``."""
+    if "(" in text:
+        text = _COMMENT.sub(" ", text)
+    return " ".join(text.split())
 
 
 @dataclass
@@ -97,7 +112,10 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
 
 def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     name = key.lower()
+    if name in _INT_FIELDS or name in _TEXT_FIELDS:
+        value = one_value(value)  # "SCL:5 (spam)": these values are single codes
     if name in stamps.values:
+        _note_duplicate(stamps, key, value, header)
         return
     if name == "sfs" or name == "ara":
         # SFS wraps each rule id in parentheses; ARA separates them with "|".
@@ -108,14 +126,29 @@ def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     if name in _INT_FIELDS:
         number = _to_int(value)
         if number is None and value:
-            stamps.problems.append(f"{key}:{value} is not a number")
+            stamps.problems.append(f"{header}: {key}:{value} is not a number")
         stamps.values[name] = number
     else:
         stamps.values[name] = value or None
     stamps.decoded.append(_describe(name, value, header))
 
 
+def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
+    first = next((d for d in stamps.decoded if d["field"] == key.upper()), None)
+    if first is not None and first["value"] != value:
+        stamps.problems.append(
+            f"{header}: {key.upper()} is given twice with different values "
+            f"({first['value']!r} in {first['header']}, then {value!r}); the first was used"
+        )
+
+
 def _describe(name: str, value: str, header: str, note: str | None = None) -> dict[str, Any]:
+    return dict(_description(name, value, header, note))  # a copy: the cached one stays as is
+
+
+# The same field and value come back message after message (CTRY:US, SFV:NSPM, SCL:1 ...).
+@lru_cache(maxsize=4096)
+def _description(name: str, value: str, header: str, note: str | None) -> dict[str, Any]:
     field_entry = load_table("antispam_field").lookup(name)
     table = _VALUE_TABLES.get(name)
     value_entry = load_table(table).lookup(value) if table and value else None
@@ -150,11 +183,14 @@ def _decode_org_levels(headers: HeaderSet, stamps: AntispamStamps) -> None:
         found = headers.first(f"{ORG}{level}")
         if found is None:
             continue
-        number = _to_int(found.value)
+        value = one_value(found.value)
+        number = _to_int(value)
+        if number is None and value:
+            stamps.problems.append(f"{found.name}: {value!r} is not a number")
         stamps.values[f"org_{level}"] = number
         if stamps.values.get(level) is None and number is not None:
             stamps.values[level] = number
-            stamps.decoded.append(_describe(level, found.value.strip(), found.name))
+            stamps.decoded.append(_describe(level, value, found.name))
 
 
 def _decode_custom_spam(headers: HeaderSet, stamps: AntispamStamps) -> None:
@@ -180,21 +216,25 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     found = headers.first("x-microsoft-antispam-mailbox-delivery")
     if found is None:
         return
-    table = load_table("mailbox_delivery")
     tokens = []
     for key, value in parse_pairs(found.value):
-        entry = table.lookup(f"{key}:{value}") or table.lookup(key)
-        tokens.append(
-            {
-                "key": key,
-                "value": value,
-                "meaning": entry.meaning if entry else None,
-                "status": entry.status if entry else "unknown",
-            }
-        )
+        tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
         if key.lower() == "dest":
             stamps.values["dest"] = value
     stamps.values["mailbox_delivery"] = tokens
+
+
+@lru_cache(maxsize=4096)
+def _delivery_token(key: str, value: str) -> dict[str, Any]:
+    """One Mailbox-Delivery token with its meaning (ucf:0, dest:I ... repeat in every message)."""
+    table = load_table("mailbox_delivery")
+    entry = table.lookup(f"{key}:{value}") or table.lookup(key)
+    return {
+        "key": key,
+        "value": value,
+        "meaning": entry.meaning if entry else None,
+        "status": entry.status if entry else "unknown",
+    }
 
 
 @dataclass

@@ -40,11 +40,14 @@ class Verdict:
         return [(p, problem) for p in self.parsed for problem in p.problems]
 
 
+_VERDICT_KEYS = frozenset(VERDICT_HEADERS)
+
+
 def parse_all(headers: HeaderSet) -> list[AuthResults]:
     """Every authentication header, in header order (topmost first)."""
     parsed: list[AuthResults] = []
     for found in headers:
-        if found.key in VERDICT_HEADERS:
+        if found.key in _VERDICT_KEYS:
             parsed.append(parse_authentication_results(found.value, found.name, found.position))
         elif found.key == "received-spf":
             parsed.append(parse_received_spf(found.value, found.position))

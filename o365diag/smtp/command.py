@@ -229,7 +229,7 @@ def run_smtp(args: argparse.Namespace) -> int:
         _no_oauth_options(args)
     report = asyncio.run(_smtp_session(args, login))
     _write_outputs(report, args)
-    return 1 if report.data.get("outcome") == "failed" else 0
+    return 1 if report.model.outcome == "failed" else 0
 
 
 async def _smtp_session(args: argparse.Namespace, login: Login | None) -> SmtpResult:

@@ -7,7 +7,7 @@ import re
 from typing import Literal, NamedTuple
 
 from o365diag.errors import ConfigError, setting
-from o365diag.smtp.model import AUTH_MECHANISMS, STOP_POINTS, TLS_MODES, TLS_VERSIONS
+from o365diag.smtp.model import AUTH_MECHANISMS, STOP_POINTS, TLS_MODES, TLS_VERSIONS, TlsMode
 
 __all__ = [
     "AUTH_MECHANISMS",
@@ -21,7 +21,6 @@ __all__ = [
     "get_profile",
 ]
 
-TlsMode = Literal["auto", "starttls", "implicit", "none"]
 
 _ADDRESS = re.compile(r"^[^\s<>@\x00-\x1f\x7f]{1,64}@[^\s<>@\x00-\x1f\x7f]{1,255}$")
 _HELO = re.compile(r"^[!-~]{1,255}$")

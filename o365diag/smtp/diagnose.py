@@ -24,7 +24,7 @@ _SUBMISSION_HOSTS = frozenset({"smtp.office365.com", "smtp-legacy.office365.com"
 
 
 def build_report(session: Session) -> SmtpResult:
-    return SmtpResult(data=session.to_data(), findings=diagnose(session))
+    return SmtpResult.from_model(session.to_model(), diagnose(session))
 
 
 def diagnose(session: Session) -> list[Finding]:
@@ -34,9 +34,9 @@ def diagnose(session: Session) -> list[Finding]:
             continue
         if step.reply is not None:
             findings.append(explain_reply(step, session.config.profile, _known_values(session)))
-        elif step.error_code:
-            code = _resolution_code(step.error_code, session.target.host)
-            findings.append(local_finding(code, step.detail, step=step.name))
+        elif step.error:
+            code = _resolution_code(step.error, session.target.host)
+            findings.append(local_finding(code, step.detail or "", step=step.name))
     findings.extend(_tls_findings(session))
     findings.extend(_success_findings(session))
     return findings

@@ -23,9 +23,12 @@ from o365diag.errors import MissingDependency, NetworkError
 from o365diag.knowledge import load_table
 from o365diag.smtp.config import Secret
 from o365diag.smtp.diagnose import local_finding
+from o365diag.smtp.model import OAuthRecord
+from o365diag.typed import dump
 
 if TYPE_CHECKING:
-    from o365diag.findings import Finding, Report
+    from o365diag.findings import Finding
+    from o365diag.smtp.result import SmtpResult
 
 __all__ = [
     "DEFAULT_AUTHORITY",
@@ -96,19 +99,24 @@ class TokenAttempt(NamedTuple):
         expiry = f", expires in {self.expires_in} s" if self.expires_in else ""
         return f"OAuth access token{who} from {where} (scope {' '.join(self.scopes)}{expiry})"
 
+    def to_record(self) -> OAuthRecord:
+        """What the result saves of the sign-in."""
+        return OAuthRecord(
+            flow="device-code",
+            authority=self.authority,
+            client_id=self.client_id,
+            scopes=list(self.scopes),
+            account=self.account,
+            elapsed_ms=round(self.elapsed_ms, 3),
+            expires_in=self.expires_in,
+            result="token" if self.ok else "failed",
+            error=self.error_code,
+            detail=self.detail or None,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "flow": "device-code",
-            "authority": self.authority,
-            "client_id": self.client_id,
-            "scopes": list(self.scopes),
-            "account": self.account,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-            "expires_in": self.expires_in,
-            "result": "token" if self.ok else "failed",
-            "error": self.error_code,
-            "detail": self.detail or None,
-        }
+        saved: dict[str, Any] = dump(self.to_record())
+        return saved
 
 
 class Login(NamedTuple):
@@ -390,9 +398,9 @@ def _unreachable(url: str, exc: Exception, timeout: float) -> IdpUnreachable:
 
 
 # ---------------------------------------------------------------- into the report
-def add_to_report(report: Report, attempt: TokenAttempt, username: str | None) -> None:
+def add_to_report(report: SmtpResult, attempt: TokenAttempt, username: str | None) -> None:
     """Put the sign-in into the ``o365diag.smtp/1`` report: ``oauth`` data and findings."""
-    report.data["oauth"] = attempt.to_dict()
+    report.add_oauth(attempt.to_record())
     report.findings[:0] = _findings(attempt, username)
 
 

@@ -14,7 +14,7 @@ import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from aiosmtplib import (
     SMTPDataError,
@@ -28,16 +28,21 @@ from o365diag.smtp.config import ProbeConfig
 from o365diag.smtp.diagnose import build_report
 from o365diag.smtp.model import (
     STEP_NAMES,
+    AuthName,
+    Outcome,
     PeerCertificate,
+    ProfileName,
     Reply,
     StepResult,
     StepStatus,
+    Target,
     TlsInfo,
+    TlsMode,
     TranscriptLine,
 )
 from o365diag.smtp.resolve import ResolveError, lookup_mx, resolve_host
 from o365diag.smtp.result import SmtpResult
-from o365diag.smtp.session import Session, Target
+from o365diag.smtp.session import Session
 from o365diag.smtp.tlsinfo import (
     build_context,
     classify_ssl_error,
@@ -72,13 +77,15 @@ class Probe:
         self.tls_context = build_context(config) if mode != "none" else None
         self.helo = config.helo or _default_helo()
         self.target = Target(
-            config.host or self.profile.host, config.effective_port, config.profile
+            config.host or self.profile.host,
+            config.effective_port,
+            cast(ProfileName, config.profile),  # ProbeConfig.validate allows only PROFILES
         )
         self.results: list[StepResult] = []
         self.tls: TlsInfo | None = None
         self.extensions: dict[str, str] = {}
         self.auth_methods: list[str] = []
-        self.auth_mechanism: str | None = None
+        self.auth_mechanism: AuthName | None = None
         self._protocol: TranscriptProtocol | None = None
         self._plan: Iterator[_Action] = self._actions()
         self._done = False
@@ -230,8 +237,8 @@ class Probe:
         if result.failed:
             if result.reply is not None:
                 self.recorder.flag_last_reply()
-            if result.error_code:
-                self.recorder.info(result.detail, error=True)
+            if result.error:
+                self.recorder.info(result.detail or "", error=True)
         return result
 
     def _failure_from_exception(self, name: str, exc: Exception) -> StepResult:
@@ -251,7 +258,7 @@ class Probe:
             code, detail = "probe.error", f"{type(exc).__name__}: {exc}"
         if code in _CONNECTION_UNUSABLE or code.startswith("tls."):
             self._close()
-        return StepResult(name, "failed", detail=detail, error_code=code)
+        return StepResult(name, "failed", detail=detail, error=code)
 
     def _expect(
         self, name: str, response: SMTPResponse, expected: tuple[int, ...], detail: str = ""
@@ -290,15 +297,15 @@ class Probe:
 
     async def _connect(self) -> StepResult:
         failure = StepResult(
-            "connect", "failed", detail="no address to connect to", error_code="dns.no-address"
+            "connect", "failed", detail="no address to connect to", error="dns.no-address"
         )
         for address in self.target.addresses:
             self.recorder.info(f"Trying {_hostport(address, self.target.port)}...")
             failure = await self._connect_one(address)
             if failure.ok:
                 return failure
-            self.recorder.info(failure.detail, error=True)
-        failure.error_code = failure.error_code or "connect.failed"
+            self.recorder.info(failure.detail or "", error=True)
+        failure.error = failure.error or "connect.failed"
         return failure
 
     async def _connect_one(self, address: str) -> StepResult:
@@ -339,7 +346,7 @@ class Probe:
                 "connect", "connect.failed", f"cannot connect to {address}: {exc.strerror or exc}"
             )
         self._protocol = protocol
-        self.target.connected = address
+        self.target.connected_address = address
         if implicit:
             self._record_tls("implicit")
         return StepResult("connect", "ok", detail=f"connected to {address}")
@@ -386,7 +393,7 @@ class Probe:
                 raise
             return self._expect("starttls", SMTPResponse(exc.code, exc.message), (220,))
         except (ssl.SSLError, ssl.CertificateError) as exc:
-            return await self._tls_failure("starttls", exc, self.target.connected)
+            return await self._tls_failure("starttls", exc, self.target.connected_address)
         except (SMTPServerDisconnected, SMTPTimeoutError) as exc:
             if "upgrading transport" not in str(exc):  # aiosmtplib's wording for the handshake
                 raise
@@ -425,10 +432,10 @@ class Probe:
             self.recorder.redacting = False
         return self._expect("auth", response, (235,), detail=f"AUTH {mechanism.upper()}")
 
-    def _choose_mechanism(self) -> str:
+    def _choose_mechanism(self) -> AuthName:
         wanted = self.config.auth_mechanism
         if wanted != "auto":
-            return wanted
+            return cast(AuthName, wanted)  # ProbeConfig.validate allows only AUTH_MECHANISMS
         if self.config.token:
             return "xoauth2"
         return (
@@ -528,7 +535,7 @@ class Probe:
         if protocol is not None and protocol.transport is not None:
             protocol.transport.close()
 
-    def _record_tls(self, mode: str) -> None:
+    def _record_tls(self, mode: TlsMode) -> None:
         assert self._protocol is not None and self._protocol.transport is not None
         ssl_object = self._protocol.transport.get_extra_info("ssl_object")
         self.tls = describe_tls(ssl_object, mode, self._server_name())
@@ -599,7 +606,7 @@ class Probe:
             return None
 
     # ----------------------------------------------------------------- summary
-    def _outcome(self) -> str:
+    def _outcome(self) -> Outcome:
         ran = [r for r in self.results if r.name != "quit"]
         if self._blocked or any(r.failed for r in ran):
             return "failed"
@@ -663,7 +670,7 @@ def _is_loopback(address: str) -> bool:
 
 
 def _local_failure(name: str, code: str, detail: str) -> StepResult:
-    return StepResult(name, "failed", detail=detail, error_code=code)
+    return StepResult(name, "failed", detail=detail, error=code)
 
 
 def _hostport(address: str, port: int) -> str:

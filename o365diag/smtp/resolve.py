@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from typing import NamedTuple
 
 import dns.asyncresolver
 import dns.exception
@@ -17,6 +16,7 @@ import dns.resolver
 
 from o365diag.dns.resolver import parse_nameserver
 from o365diag.errors import NetworkError
+from o365diag.smtp.model import MxRecord
 
 __all__ = ["MxRecord", "ResolveError", "lookup_mx", "make_resolver", "resolve_host"]
 
@@ -28,11 +28,6 @@ class ResolveError(NetworkError):
         super().__init__(detail)
         self.code = code
         self.detail = detail
-
-
-class MxRecord(NamedTuple):
-    preference: int
-    host: str
 
 
 def make_resolver(nameserver: str | None, timeout: float) -> dns.asyncresolver.Resolver:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from o365diag.result import Result
+from o365diag.smtp.model import OAuthRecord, SmtpData, TranscriptLine
 from o365diag.smtp.render import render_html, render_text
+from o365diag.typed import dump
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -22,6 +24,11 @@ class SmtpResult(Result):
     """One SMTP session: target, steps, transcript, TLS, outcome and the diagnosis."""
 
     SCHEMA: ClassVar[str] = SCHEMA
+    MODEL: ClassVar[type[Any] | None] = SmtpData
+
+    @property
+    def model(self) -> SmtpData:
+        return self.typed(SmtpData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -33,18 +40,22 @@ class SmtpResult(Result):
             f"({target.get('profile')})"
         )
 
+    def add_oauth(self, record: OAuthRecord) -> None:
+        """Record the device-code sign-in that ran before the session."""
+        self.data["oauth"] = dump(record)
+
     def facts(self) -> list[tuple[str, Any]]:
-        data = self.data
-        target = data.get("target") or {}
-        failed = next((s for s in data.get("steps") or [] if s.get("status") == "failed"), None)
-        reply = (failed or {}).get("reply") or {}
+        data = self.model
+        target = data.target
+        failed = data.failed_step
+        reply = failed.reply if failed else None
         return [
-            ("Target", _join(target.get("host"), target.get("port"), ":")),
-            ("Profile", target.get("profile")),
-            ("Outcome", data.get("outcome")),
-            ("Failed step", failed.get("name") if failed else None),
-            ("Reply", _join(reply.get("code"), reply.get("text"), " ") if reply else None),
-            ("TLS", (data.get("tls") or {}).get("version")),
+            ("Target", f"{target.host}:{target.port}" if target.host else None),
+            ("Profile", target.profile),
+            ("Outcome", data.outcome),
+            ("Failed step", failed.name if failed else None),
+            ("Reply", f"{reply.code} {reply.text}" if reply else None),
+            ("TLS", data.tls.version if data.tls else None),
         ]
 
     def to_text(self, transcript: bool = True) -> str:
@@ -56,32 +67,20 @@ class SmtpResult(Result):
     def figures(self) -> list[go.Figure]:
         from o365diag.plots import smtp_steps_figure
 
-        figure = smtp_steps_figure(self.data["steps"])
+        figure = smtp_steps_figure(self.model.steps)
         return [figure] if figure is not None else []
 
     def markdown_extra(self) -> list[str]:
-        transcript = _transcript_tail(self.data.get("transcript"))
+        transcript = _transcript_tail(self.model.transcript)
         if not transcript:
             return []
         fence = "`" * max(3, _longest_backtick_run(transcript) + 1)
         return ["", "Transcript (last lines):", "", fence, transcript, fence]
 
 
-def _join(first: Any, second: Any, separator: str) -> str | None:
-    if first is None:
-        return None
-    return f"{first}{separator}{second}" if second is not None else str(first)
-
-
-def _transcript_tail(transcript: Any, limit: int = 25) -> str:
-    if not isinstance(transcript, list):
-        return ""
-    lines = []
-    for entry in transcript[-limit:]:
-        if isinstance(entry, Mapping):
-            arrow = {"send": "->", "recv": "<-"}.get(str(entry.get("dir")), "==")
-            lines.append(f"{arrow} {entry.get('line', '')}")
-    return "\n".join(lines)
+def _transcript_tail(transcript: list[TranscriptLine], limit: int = 25) -> str:
+    arrows = {"send": "->", "recv": "<-"}
+    return "\n".join(f"{arrows.get(line.dir, '==')} {line.line}" for line in transcript[-limit:])
 
 
 def _longest_backtick_run(text: str) -> int:

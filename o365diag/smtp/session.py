@@ -1,39 +1,24 @@
-"""What a probe saw: the target and the finished session (the input of the diagnosis).
+"""What a probe saw: the finished session (the input of the diagnosis).
 
 Plain data, no network: the probe fills it in, ``diagnose`` reads it.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from o365diag.smtp.config import ProbeConfig
-from o365diag.smtp.model import StepResult, TlsInfo, TranscriptLine
-from o365diag.smtp.resolve import MxRecord
+from o365diag.smtp.model import (
+    AuthName,
+    Outcome,
+    SmtpData,
+    StepResult,
+    Target,
+    TlsInfo,
+    TranscriptLine,
+)
 
 __all__ = ["Session", "Target"]
-
-
-class Target:
-    """Where the session goes; filled in by the resolve and connect steps."""
-
-    __slots__ = ("addresses", "connected", "host", "mx", "port", "profile")
-
-    def __init__(self, host: str | None, port: int, profile: str) -> None:
-        self.host, self.port, self.profile = host, port, profile
-        self.addresses: list[str] = []
-        self.mx: list[MxRecord] = []
-        self.connected: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "host": self.host,
-            "port": self.port,
-            "profile": self.profile,
-            "addresses": list(self.addresses),
-            "mx": [{"preference": r.preference, "host": r.host} for r in self.mx],
-            "connected_address": self.connected,
-        }
 
 
 class Session(NamedTuple):
@@ -45,20 +30,21 @@ class Session(NamedTuple):
     transcript: list[TranscriptLine]
     tls: TlsInfo | None
     extensions: dict[str, str]
-    auth_mechanism: str | None
+    auth_mechanism: AuthName | None
     helo: str
-    outcome: str
+    outcome: Outcome
     stopped_after: str | None
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "target": self.target.to_dict(),
-            "helo": self.helo,
-            "steps": [s.to_dict() for s in self.steps],
-            "transcript": [line.to_dict() for line in self.transcript],
-            "tls": self.tls.to_dict() if self.tls else None,
-            "extensions": [f"{k.upper()} {v}".strip() for k, v in self.extensions.items()],
-            "auth_mechanism": self.auth_mechanism,
-            "outcome": self.outcome,
-            "stopped_after": self.stopped_after,
-        }
+    def to_model(self) -> SmtpData:
+        """The result's data (the OAuth sign-in, when there was one, is added later)."""
+        return SmtpData(
+            target=self.target,
+            helo=self.helo,
+            steps=[step.saved() for step in self.steps],
+            transcript=[line.saved() for line in self.transcript],
+            tls=self.tls,
+            extensions=[f"{k.upper()} {v}".strip() for k, v in self.extensions.items()],
+            auth_mechanism=self.auth_mechanism,
+            outcome=self.outcome,
+            stopped_after=self.stopped_after,
+        )

@@ -8,7 +8,7 @@ import warnings
 from typing import Any
 
 from o365diag.smtp.config import ConfigError, ProbeConfig
-from o365diag.smtp.model import PeerCertificate, TlsInfo
+from o365diag.smtp.model import PeerCertificate, TlsInfo, TlsMode
 
 __all__ = ["build_context", "classify_ssl_error", "describe_tls", "peer_cert_from_der"]
 
@@ -61,7 +61,7 @@ def _allow_legacy(context: ssl.SSLContext, maximum: ssl.TLSVersion) -> None:
         context.maximum_version = maximum
 
 
-def describe_tls(ssl_object: Any, mode: str, server_name: str | None) -> TlsInfo:
+def describe_tls(ssl_object: Any, mode: TlsMode, server_name: str | None) -> TlsInfo:
     """Version, cipher and peer certificate of an established TLS session."""
     cipher = ssl_object.cipher()
     verified = ssl_object.context.verify_mode == ssl.CERT_REQUIRED

@@ -8,6 +8,7 @@ from typing import Any
 
 from o365diag.findings import Finding, catalogue_finding
 from o365diag.tenant.graph import GraphClient, GraphError
+from o365diag.tenant.model import GraphRequest, TenantCheckData
 from o365diag.tenant.policies import CONDITIONAL_ACCESS_PATH, refusal_finding
 from o365diag.tenant.pull import MESSAGE_TRACE_PATH
 from o365diag.tenant.result import CHECK_SCHEMA, TenantCheckResult
@@ -24,12 +25,12 @@ def check_tenant(
     client: GraphClient, tenant: str, mode: str, sign_in: dict[str, Any] | None = None
 ) -> TenantCheckResult:
     """``sign_in`` is what ``tenant status`` shows (None with a token from the environment)."""
-    report = TenantCheckResult(title=f"Tenant check for {tenant}")
+    findings: list[Finding] = []
     checks: dict[str, str] = {}
     if sign_in is not None:
-        report.findings.extend(_sign_in_findings(sign_in))
+        findings.extend(_sign_in_findings(sign_in))
     if mode == "secret":
-        report.findings.append(catalogue_finding(_TABLE, "tenant.client-secret"))
+        findings.append(catalogue_finding(_TABLE, "tenant.client-secret"))
     for name, probe in (
         ("service_principal", _service_principal),
         ("message_trace", _message_trace),
@@ -38,12 +39,12 @@ def check_tenant(
     ):
         finding = probe(client)
         checks[name] = finding.code
-        report.findings.append(finding)
+        findings.append(finding)
         if finding.code in ("tenant.token-invalid", "tenant.not-signed-in"):
             break
-    report.data.update({"tenant": tenant, "mode": mode, "checks": checks})
-    report.data["requests"] = client.log.requests
-    return report
+    requests = [GraphRequest(**r) for r in client.log.requests]
+    checked = TenantCheckData(tenant=tenant, mode=mode, checks=checks, requests=requests)
+    return TenantCheckResult.from_model(checked, findings, f"Tenant check for {tenant}")
 
 
 def _sign_in_findings(sign_in: dict[str, Any]) -> list[Finding]:

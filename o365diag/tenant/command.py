@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from o365diag.errors import UsageError
 from o365diag.output import add_output_options, emit
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from o365diag.result import Result
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import GraphClient, TokenSource
+    from o365diag.tenant.result import PullResult
+
+ResultT = TypeVar("ResultT", bound="Result")
 
 __all__ = ["pull_policies_store", "pull_store", "register", "run_trace_pull"]
 
@@ -175,14 +178,19 @@ def _exit_code(report: Report) -> int:
     return 1 if incomplete or report.worst >= Severity.ERROR else 0
 
 
-def _failure(result_type: type[Result], exc: Exception, data: dict[str, Any]) -> Result:
-    """The result of a command that could not reach Graph at all: one finding says why."""
+def _failure(result_type: type[ResultT], exc: Exception, data: dict[str, Any]) -> ResultT:
+    """The result of a command that could not reach Graph at all: what was asked (``data``,
+    loaded into the result's model, so every other key takes its empty value), ``complete``
+    False, and one finding that says why."""
     from o365diag.findings import catalogue_finding
+    from o365diag.typed import load
 
     code = getattr(exc, "code", "tenant.graph-error")
     detail = getattr(exc, "detail", str(exc))
     finding = catalogue_finding("tenant_findings", code, {"detail": detail})
-    return result_type(data={**data, "complete": False}, findings=[finding])
+    assert result_type.MODEL is not None
+    model = load(result_type.MODEL, {**data, "complete": False})
+    return result_type.from_model(model, [finding])
 
 
 # ---------------------------------------------------------------- login, status, logout
@@ -346,7 +354,7 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _finish(_failure(PullResult, exc, {"asked": asked}), args)
+        return _finish(_failure(PullResult, exc, {"kind": kind, "asked": asked}), args)
     job = plan_pull(
         kind,
         tenant,
@@ -365,7 +373,7 @@ def _run_pull(args: argparse.Namespace, kind: str) -> int:
     return _finish(report, args)
 
 
-def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> Result:
+def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> PullResult:
     """One unfiltered pull of the last ``since`` into ``out`` (for commands that assess the
     stores afterwards, such as ``cutover --graph``); its report says whether it completed."""
     from o365diag.tenant.graph import GraphError
@@ -375,7 +383,7 @@ def pull_store(args: argparse.Namespace, kind: str, since: str, out: Path) -> Re
     try:
         client, tenant, _ = _client(args, kind)
     except GraphError as exc:
-        return _failure(PullResult, exc, {"asked": {"since": since}})
+        return _failure(PullResult, exc, {"kind": kind, "asked": {"since": since}})
     job = plan_pull(kind, tenant, out, since=since)
     line = _ProgressLine(enabled=not args.no_progress and not args.json)
     try:

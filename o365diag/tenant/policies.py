@@ -20,6 +20,7 @@ from typing import Any
 from o365diag.findings import Finding, catalogue_finding
 from o365diag.knowledge import load_table
 from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
+from o365diag.tenant.model import GraphRequest, PoliciesRead, PullAsked, PullData
 from o365diag.tenant.result import PullResult
 
 __all__ = [
@@ -57,7 +58,7 @@ def pull_policies(client: GraphClient, tenant: str, out: str | Path) -> PullResu
     A part Graph refuses (403) is kept in the file as an error and reported with
     ``tenant.policies-unreadable``; any other failure stops the pull (nothing is written).
     """
-    report = PullResult(title=f"Security defaults and Conditional Access of {tenant}")
+    findings: list[Finding] = []
     document: dict[str, Any] = {
         "schema": POLICIES_SCHEMA,
         "tenant": tenant,
@@ -65,46 +66,44 @@ def pull_policies(client: GraphClient, tenant: str, out: str | Path) -> PullResu
     }
     complete = True
     try:
-        document.update(_part(client, "security_defaults", _security_defaults, report))
-        document.update(_part(client, "conditional_access", _conditional_access, report))
+        document.update(_part(client, "security_defaults", _security_defaults, findings))
+        document.update(_part(client, "conditional_access", _conditional_access, findings))
     except GraphError as exc:
-        report.findings.append(
-            catalogue_finding("tenant_findings", exc.code, {"detail": exc.detail})
-        )
+        findings.append(catalogue_finding("tenant_findings", exc.code, {"detail": exc.detail}))
         complete = False
     except (Cancelled, KeyboardInterrupt):
-        report.findings.append(catalogue_finding("tenant_findings", "tenant.interrupted"))
+        findings.append(catalogue_finding("tenant_findings", "tenant.interrupted"))
         complete = False
     finally:
         client.close()
     path = _write(Path(out), document) if complete else None
     if complete:
-        report.findings.append(_read_finding(document))
+        findings.append(_read_finding(document))
     log = client.log
-    report.data.update(
-        {
-            "asked": {"tenant": tenant, "what": "policies"},
-            "requests": log.requests,
-            "pages": log.pages,
-            "retries": log.retries,
-            "throttle_wait_s": round(log.throttle_wait_s, 3),
-            "complete": complete,
-            "rows_written": len(document.get("conditional_access") or []),
-            "store": str(path) if path else None,
-            "policies": _summary(document) if complete else None,
-        }
+    pulled = PullData(
+        kind="policies",
+        asked=PullAsked(tenant=tenant),
+        requests=[GraphRequest(**r) for r in log.requests],
+        pages=log.pages,
+        rows_written=len(document.get("conditional_access") or []),
+        retries=log.retries,
+        throttle_wait_s=round(log.throttle_wait_s, 3),
+        complete=complete,
+        store=str(path) if path else None,
+        policies=_summary(document) if complete else None,
     )
-    return report
+    title = f"Security defaults and Conditional Access of {tenant}"
+    return PullResult.from_model(pulled, findings, title)
 
 
-def _part(client: GraphClient, name: str, read: Any, report: PullResult) -> dict[str, Any]:
+def _part(client: GraphClient, name: str, read: Any, findings: list[Finding]) -> dict[str, Any]:
     try:
         return {name: read(client), f"{name}_error": None}
     except GraphError as exc:
         refused = refusal_finding(name, exc)
         if refused is None:
             raise
-        report.findings.append(refused)
+        findings.append(refused)
         error = {"code": exc.code, "status": exc.status, "detail": exc.detail}
         return {name: None, f"{name}_error": error}
 
@@ -148,19 +147,19 @@ def refusal_finding(part: str, exc: GraphError) -> Finding | None:
     return catalogue_finding("tenant_findings", "tenant.policies-unreadable", values)
 
 
-def _summary(document: dict[str, Any]) -> dict[str, Any]:
+def _summary(document: dict[str, Any]) -> PoliciesRead:
     defaults = document.get("security_defaults")
     policies = document.get("conditional_access")
-    return {
-        "security_defaults": defaults.get("isEnabled") if isinstance(defaults, dict) else None,
-        "conditional_access_policies": len(policies) if isinstance(policies, list) else None,
-    }
+    return PoliciesRead(
+        security_defaults=defaults.get("isEnabled") if isinstance(defaults, dict) else None,
+        conditional_access_policies=len(policies) if isinstance(policies, list) else None,
+    )
 
 
 def _read_finding(document: dict[str, Any]) -> Finding:
     summary = _summary(document)
-    defaults = summary["security_defaults"]
-    count = summary["conditional_access_policies"]
+    defaults = summary.security_defaults
+    count = summary.conditional_access_policies
     values = {
         "defaults": "not read" if defaults is None else ("on" if defaults else "off"),
         "policies": "not read" if count is None else str(count),

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.errors import ConfigError
-from o365diag.findings import Finding, Report, catalogue_finding
+from o365diag.findings import Finding, catalogue_finding
 from o365diag.tenant.graph import Cancelled, GraphClient, GraphError
+from o365diag.tenant.model import GraphRequest, PullAsked, PullData, PullDays, TimeWindow
 from o365diag.tenant.result import PULL_SCHEMA, PullResult
 from o365diag.tenant.store import Store
 from o365diag.tenant.timerange import (
@@ -141,15 +142,15 @@ class TracePullRequest:
     cut: bool = False  # the range was cut to the last 90 days
     since: str | None = None
 
-    def asked(self) -> dict[str, Any]:
-        return {
-            "start": format_instant(self.start),
-            "end": format_instant(self.end),
-            "since": self.since,
-            "tenant": self.tenant,
-            "filters": {k: v for k, v in self.filters.items()},
-            "details": self.details,
-        }
+    def asked(self) -> PullAsked:
+        return PullAsked(
+            start=format_instant(self.start),
+            end=format_instant(self.end),
+            since=self.since,
+            tenant=self.tenant,
+            filters=dict(self.filters),
+            details=self.details,
+        )
 
 
 @dataclass
@@ -220,10 +221,9 @@ def pull(
     Cancel: they end the pull with a finding."""
     now = now or datetime.now(UTC)
     started = time.perf_counter()
-    title = "Message trace" if source.kind == MESSAGE_TRACE_KIND else "Sign-in"
-    report = PullResult(title=f"{title} pull for {request.tenant}")
+    findings: list[Finding] = []
     if request.cut:
-        report.findings.append(_finding("tenant.range-cut", start=format_instant(request.start)))
+        findings.append(_finding("tenant.range-cut", start=format_instant(request.start)))
     pieces = day_pieces(request.start, request.end)
     earliest = now - MAX_AGE + timedelta(minutes=5)
     wanted = [store.to_fetch(p, earliest) for p in pieces if store.needs(p)]
@@ -231,12 +231,27 @@ def pull(
     progress = PullProgress(windows=len(windows))
     tally = _Tally()
     state = _Run(source, client, store, request, on_progress or (lambda _p: None), progress, tally)
-    complete = state.run(windows, wanted, report)
+    complete = state.run(windows, wanted, findings)
     if complete and request.details > 0:
-        complete = state.fetch_details(report)
-    _fill(report, request, windows, client, tally, pieces, wanted, complete)
-    report.data["elapsed_s"] = round(time.perf_counter() - started, 3)
-    return report
+        complete = state.fetch_details(findings)
+    findings += _tally_findings(tally, wanted)
+    pulled = PullData(
+        kind=source.kind,
+        asked=request.asked(),
+        windows=[TimeWindow(**w.to_dict()) for w in windows],
+        requests=[GraphRequest(**r) for r in client.log.requests],
+        pages=client.log.pages,
+        rows_written=tally.rows,
+        retries=client.log.retries,
+        throttle_wait_s=round(client.log.throttle_wait_s, 3),
+        complete=complete,
+        days=PullDays(len(pieces), len(wanted), len(pieces) - len(wanted), _unsettled(tally)),
+        rows_outside_range=tally.outside,
+        bad_rows=tally.bad,
+        elapsed_s=round(time.perf_counter() - started, 3),
+        store=str(store.root),
+    )
+    return PullResult.from_model(pulled, findings)
 
 
 class _Run:
@@ -255,7 +270,7 @@ class _Run:
         self.started = time.monotonic()
         self.details_fetched = 0
 
-    def run(self, windows: list[Window], wanted: list[DayPiece], report: Report) -> bool:
+    def run(self, windows: list[Window], wanted: list[DayPiece], findings: list[Finding]) -> bool:
         total = sum((w.end - w.start).total_seconds() for w in windows) or 1.0
 
         def every_window() -> None:
@@ -266,17 +281,17 @@ class _Run:
                 covered += (window.end - window.start).total_seconds()
                 self._finish(window, wanted)
 
-        return self._guarded(every_window, report)
+        return self._guarded(every_window, findings)
 
-    def _guarded(self, work: Callable[[], None], report: Report) -> bool:
+    def _guarded(self, work: Callable[[], None], findings: list[Finding]) -> bool:
         """Run ``work``; a refusal or a Cancel ends it with a finding, the state is saved."""
         try:
             work()
         except GraphError as exc:
-            report.findings.append(_stopped(exc))
+            findings.append(_stopped(exc))
             return False
         except (Cancelled, KeyboardInterrupt):
-            report.findings.append(_finding("tenant.interrupted"))
+            findings.append(_finding("tenant.interrupted"))
             return False
         finally:
             self.store.save_state()
@@ -351,12 +366,12 @@ class _Run:
         self.show(progress)
 
     # ---------------------------------------------------------------- details
-    def fetch_details(self, report: Report) -> bool:
+    def fetch_details(self, findings: list[Finding]) -> bool:
         def every_message() -> None:
             for trace_id, recipient, sender in self._detail_candidates():
                 self._details_of(trace_id, recipient, sender)
 
-        return self._guarded(every_message, report)
+        return self._guarded(every_message, findings)
 
     def _detail_candidates(self) -> list[tuple[str, str, str | None]]:
         """The newest N failed or quarantined rows of the asked range whose details the store
@@ -532,49 +547,25 @@ def _stopped(exc: GraphError) -> Finding:
     return catalogue_finding(FINDINGS_TABLE, exc.code, {"detail": exc.detail})
 
 
-def _fill(
-    report: Report,
-    request: TracePullRequest,
-    windows: list[Window],
-    client: GraphClient,
-    tally: _Tally,
-    pieces: list[DayPiece],
-    wanted: list[DayPiece],
-    complete: bool,
-) -> None:
-    log = client.log
-    unsettled_days = sorted(d.isoformat() for d, (_, u) in tally.per_day.items() if u)
+def _unsettled(tally: _Tally) -> list[str]:
+    return sorted(d.isoformat() for d, (_, u) in tally.per_day.items() if u)
+
+
+def _tally_findings(tally: _Tally, wanted: list[DayPiece]) -> list[Finding]:
+    found = []
+    unsettled_days = _unsettled(tally)
     if tally.bad:
         reasons = ", ".join(f"{r} ({n})" for r, n in tally.bad_reasons.items())
-        report.findings.append(_finding("tenant.bad-rows", count=tally.bad, reasons=reasons))
+        found.append(_finding("tenant.bad-rows", count=tally.bad, reasons=reasons))
     if unsettled_days:
-        report.findings.append(
+        found.append(
             _finding(
                 "tenant.unsettled-days", count=len(unsettled_days), days=", ".join(unsettled_days)
             )
         )
     if not wanted:
-        report.findings.append(_finding("tenant.up-to-date"))
-    report.data.update(
-        {
-            "asked": request.asked(),
-            "windows": [w.to_dict() for w in windows],
-            "requests": log.requests,
-            "pages": log.pages,
-            "rows_written": tally.rows,
-            "retries": log.retries,
-            "throttle_wait_s": round(log.throttle_wait_s, 3),
-            "complete": complete,
-            "days": {
-                "asked": len(pieces),
-                "fetched": len(wanted),
-                "already_stored": len(pieces) - len(wanted),
-                "unsettled": unsettled_days,
-            },
-            "rows_outside_range": tally.outside,
-            "bad_rows": tally.bad,
-        }
-    )
+        found.append(_finding("tenant.up-to-date"))
+    return found
 
 
 MESSAGE_TRACE_KIND = "messageTrace"
@@ -620,11 +611,9 @@ class PullJob:
 
     def run(self, client: GraphClient, on_progress: Progress | None = None) -> PullResult:
         try:
-            report = pull(self.source, client, self.store, self.request, on_progress, self.now)
+            return pull(self.source, client, self.store, self.request, on_progress, self.now)
         finally:
             client.close()
-        report.data["store"] = str(self.store.root)
-        return report
 
 
 def pull_range(

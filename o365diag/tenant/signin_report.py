@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from o365diag.findings import catalogue_finding
+from o365diag.tenant.model import BadRowsData, SigninFile, SigninsData, SigninUser, SmtpSignins
 from o365diag.tenant.result import SIGNINS_SCHEMA, SigninsResult
+from o365diag.typed import load
 
 __all__ = ["SIGNINS_SCHEMA", "read_signin_store", "signins_report"]
 
@@ -30,7 +32,8 @@ def read_signin_store(path: Path) -> Any:
     if not files:
         raise TenantInputError(f"{path}: the store holds no sign-ins yet")
     frame = pl.scan_parquet(files, hive_partitioning=False).select(list(SIGNIN_COLUMNS)).collect()
-    return SigninData(frame, [{"file": str(path), "kind": "signins-store", "rows": frame.height}])
+    info = {"file": str(path), "kind": "signins-store", "rows": frame.height, "bad_rows": 0}
+    return SigninData(frame, [info])
 
 
 def signins_report(inputs: Sequence[str | Path]) -> SigninsResult:
@@ -62,23 +65,19 @@ def _report(data: Any) -> SigninsResult:
         .sort(["sign_ins", "user_principal_name"], descending=[True, False])
     )
     period = _period(data.frame)
-    report = SigninsResult()
-    report.data.update(
-        {
-            "files": data.files,
-            "rows": data.frame.height,
-            "bad_rows": data.bad_rows.to_dict(),
-            "period": [p.isoformat() for p in period] if period else None,
-            "smtp": {
-                "sign_ins": smtp.height,
-                "failures": int(users.get_column("failures").sum()) if users.height else 0,
-                "users": [_user(row) for row in users.head(_TOP_USERS).iter_rows(named=True)],
-                "user_count": users.height,
-            },
-        }
+    signins = SigninsData(
+        files=[SigninFile(**info) for info in data.files],
+        rows=data.frame.height,
+        bad_rows=load(BadRowsData, data.bad_rows.to_dict()),
+        period=[p.isoformat() for p in period] if period else None,
+        smtp=SmtpSignins(
+            sign_ins=smtp.height,
+            failures=int(users.get_column("failures").sum()) if users.height else 0,
+            users=[_user(row) for row in users.head(_TOP_USERS).iter_rows(named=True)],
+            user_count=users.height,
+        ),
     )
-    report.findings.extend(_findings(data, smtp.height, users))
-    return report
+    return SigninsResult.from_model(signins, _findings(data, smtp.height, users))
 
 
 def _period(frame: Any) -> tuple[Any, Any] | None:
@@ -92,15 +91,15 @@ def _period(frame: Any) -> tuple[Any, Any] | None:
     return first, last
 
 
-def _user(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user": row["user_principal_name"],
-        "sign_ins": row["sign_ins"],
-        "failures": row["failures"],
-        "last": row["last"].isoformat() if row["last"] else None,
-        "ips": row["ips"],
-        "apps": row["apps"],
-    }
+def _user(row: dict[str, Any]) -> SigninUser:
+    return SigninUser(
+        user=row["user_principal_name"],
+        sign_ins=row["sign_ins"],
+        failures=row["failures"],
+        last=row["last"].isoformat() if row["last"] else None,
+        ips=row["ips"],
+        apps=row["apps"],
+    )
 
 
 def _findings(data: Any, smtp_rows: int, users: Any) -> list[Any]:

@@ -80,9 +80,7 @@ class TraceAnalysis:
         return self.time_range[1] - self.time_range[0]
 
     def to_report(self) -> TraceResult:
-        return TraceResult(
-            data=report_data(self), findings=list(self.findings), title=report_title(self)
-        )
+        return TraceResult.from_model(report_data(self), self.findings, report_title(self))
 
 
 def analyze_trace(

@@ -136,7 +136,7 @@ def run_trace(args: argparse.Namespace) -> int:
     from o365diag.findings import Severity
     from o365diag.trace.analyze import analyze_trace
     from o365diag.trace.load import load_traces
-    from o365diag.trace.report import analysis_html, analysis_text
+    from o365diag.trace.report import analysis_html
     from o365diag.trace.volume import parse_interval
 
     if args.graph:
@@ -165,7 +165,7 @@ def run_trace(args: argparse.Namespace) -> int:
             write_output(args.html, report.to_html(analysis_html(analysis)))
     finally:
         progress.close()
-    print(report.to_json() if args.json else analysis_text(analysis))
+    print(report.to_json() if args.json else report.to_text())
     return 1 if report.worst >= Severity.ERROR else 0
 
 

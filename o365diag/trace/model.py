@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from o365diag.errors import InputError
 
@@ -21,10 +21,31 @@ __all__ = [
     "EVENT_COLUMNS",
     "MESSAGE_COLUMNS",
     "SENDING",
+    "Anomaly",
+    "BadRowExample",
     "BadRows",
+    "BadRowsSummary",
+    "Baseline",
+    "DirectionPoint",
+    "DomainTraffic",
+    "FailureBucket",
+    "FailureReason",
+    "Failures",
     "FileInfo",
+    "FileSummary",
+    "HeatCell",
+    "Newcomer",
+    "RelayIpTraffic",
+    "SenderFailures",
+    "SenderTraffic",
+    "SendingLimit",
+    "StatusPoint",
+    "TimeRange",
     "TraceData",
     "TraceInputError",
+    "TraceResultData",
+    "Traffic",
+    "Volume",
     "as_records",
     "display_value",
     "event_schema",
@@ -153,16 +174,22 @@ class FileInfo:
     ambiguous_dates: bool = False
     assumed_utc: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.name,
-            "format": self.format,
-            "encoding": self.encoding,
-            "rows": self.rows,
-            "events": self.events,
-            "date_format": self.date_format,
-            "date_order": self.date_order,
-        }
+    def summary(self) -> FileSummary:
+        """What a saved result keeps of the file."""
+        order: Literal["mdy", "dmy"] | None = None
+        if self.date_order == "mdy":
+            order = "mdy"
+        elif self.date_order == "dmy":
+            order = "dmy"
+        return FileSummary(
+            self.name,
+            self.format,
+            self.encoding,
+            self.rows,
+            self.events,
+            self.date_format,
+            order,
+        )
 
 
 @dataclass
@@ -212,3 +239,238 @@ def as_records(frame: pl.DataFrame | None) -> list[dict[str, Any]] | None:
         return None
     text = frame.with_columns(cs.datetime().dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
     return text.to_dicts()
+
+
+# -- the saved result (o365diag.trace/1): what ``report_data`` writes, key for key ----------------
+# Times are ISO 8601 UTC text ("2025-06-20T02:00:00Z"); counts of messages are ints.
+
+
+@dataclass
+class FileSummary:
+    """One input file as the saved result lists it."""
+
+    file: str
+    format: str
+    encoding: str
+    rows: int
+    events: int = 0
+    date_format: str | None = None
+    # The day/month order culture-formatted dates were read with (None: ISO or unambiguous).
+    date_order: Literal["mdy", "dmy"] | None = None
+
+
+@dataclass
+class BadRowExample:
+    file: str
+    row: int
+    reason: str
+    value: str | None = None
+
+
+@dataclass
+class BadRowsSummary:
+    """Rows left out: how many, by reason, and the first few."""
+
+    count: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    examples: list[BadRowExample] = field(default_factory=list)
+
+
+@dataclass
+class TimeRange:
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass
+class StatusPoint:
+    """One interval of the volume chart (every interval, empty ones included)."""
+
+    start: str
+    total: int
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class DirectionPoint:
+    start: str
+    total: int
+    by_direction: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Volume:
+    interval: str
+    series: list[StatusPoint] = field(default_factory=list)
+    by_direction: list[DirectionPoint] = field(default_factory=list)
+
+
+@dataclass
+class Baseline:
+    """The anomaly detector's interval and how it estimated what is usual."""
+
+    interval: str
+    method: str
+
+
+@dataclass
+class Anomaly:
+    """A window whose volume is far above (spike) or below (drop) the baseline."""
+
+    start: str
+    end: str
+    scope: Literal["tenant", "sender", "ip"]
+    key: str  # the sender or relay IP; "all" for the tenant
+    kind: Literal["spike", "drop"]
+    observed: int
+    expected: float
+    score: float
+    ratio: float
+
+
+# The busiest senders, relay IPs and recipient domains: rows, distinct messages, undelivered
+# mail by category, first and last seen. (Spelled out per key so the JSON keeps its key order.)
+@dataclass
+class SenderTraffic:
+    sender: str
+    rows: int
+    messages: int
+    failed: int
+    spam: int
+    quarantined: int
+    threat: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass
+class RelayIpTraffic:
+    from_ip: str
+    rows: int
+    messages: int
+    failed: int
+    spam: int
+    quarantined: int
+    threat: int
+    first_seen: str
+    last_seen: str
+
+
+@dataclass
+class DomainTraffic:
+    recipient_domain: str
+    rows: int
+    messages: int
+    failed: int
+    spam: int
+    quarantined: int
+    threat: int
+    first_seen: str
+    last_seen: str
+
+
+Traffic = SenderTraffic | RelayIpTraffic | DomainTraffic
+
+
+@dataclass
+class Newcomer:
+    """A sender or relay IP first seen after the first quarter of the trace."""
+
+    key: str
+    first_seen: str
+    rows: int
+    messages: int
+
+
+@dataclass
+class SendingLimit:
+    """A sender's busiest minute and 24 hours, against the SMTP AUTH limits."""
+
+    sender: str
+    max_per_minute: int
+    minute_at: str
+    max_recipients_24h: int
+    day_at: str
+    share: float  # of the nearest limit
+
+
+# Undelivered mail by category, their sum and its share of ``total``.
+@dataclass
+class FailureBucket:
+    bucket: str
+    total: int
+    failed: int
+    spam: int
+    quarantined: int
+    threat: int
+    problems: int
+    rate: float
+
+
+@dataclass
+class SenderFailures:
+    sender: str
+    total: int
+    direction: str | None  # the commonest
+    failed: int
+    spam: int
+    quarantined: int
+    threat: int
+    problems: int
+    rate: float
+
+
+@dataclass
+class FailureReason:
+    """A reason detail events give for mail that failed, with a status code when it has one."""
+
+    event: str
+    code: str | None
+    reason: str
+    events: int
+    messages: int
+    senders: str | None  # the first few, comma-separated
+
+
+@dataclass
+class Failures:
+    interval: str
+    over_time: list[FailureBucket] = field(default_factory=list)
+    by_sender: list[SenderFailures] = field(default_factory=list)
+    reasons: list[FailureReason] = field(default_factory=list)
+
+
+@dataclass
+class HeatCell:
+    weekday: int  # 1 = Monday
+    hour: int
+    n: int
+
+
+@dataclass
+class TraceResultData:
+    """The ``o365diag.trace/1`` data: totals, volume, anomalies, top talkers, failures."""
+
+    format: str | None
+    files: list[FileSummary]
+    rows: int
+    messages: int
+    events: int
+    bad_rows: BadRowsSummary
+    duplicates: int
+    org_domains: list[str]
+    time_range: TimeRange
+    by_status: dict[str, int]
+    by_direction: dict[str, int]
+    volume: Volume
+    baseline: Baseline
+    anomalies: list[Anomaly]
+    top_senders: list[SenderTraffic]
+    top_relay_ips: list[RelayIpTraffic]
+    top_recipient_domains: list[DomainTraffic]
+    # None when the trace is too short (or holds only daily totals) to tell newcomers.
+    new_senders: list[Newcomer] | None
+    new_relay_ips: list[Newcomer] | None
+    smtp_auth_limits: list[SendingLimit]
+    failures: Failures
+    heatmap: list[HeatCell]

@@ -1,14 +1,40 @@
-"""The ``o365diag.trace/1`` data, a terminal summary, and an HTML page with the charts."""
+"""The ``o365diag.trace/1`` data (``report_data``, from an analysis) and its views: a terminal
+summary, cards and tables. The views read the typed data alone, so a fresh analysis and its
+saved JSON render the same; only the charts (``figures_html``) need the analysis's frames."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from o365diag.findings import render_cards_html, render_findings_html
-from o365diag.trace.model import as_records, display_value
+from o365diag.findings import Finding, render_cards_html, render_findings_html
+from o365diag.trace.model import (
+    Anomaly,
+    BadRowsSummary,
+    Baseline,
+    DirectionPoint,
+    DomainTraffic,
+    FailureBucket,
+    FailureReason,
+    Failures,
+    HeatCell,
+    Newcomer,
+    RelayIpTraffic,
+    SenderFailures,
+    SenderTraffic,
+    SendingLimit,
+    StatusPoint,
+    TimeRange,
+    TraceResultData,
+    Traffic,
+    Volume,
+    as_records,
+    display_value,
+)
 from o365diag.trace.volume import PROBLEM_CATEGORIES, bucket_range, interval_label
+from o365diag.typed import load
 from o365diag.wording import plural
 
 if TYPE_CHECKING:
@@ -16,9 +42,21 @@ if TYPE_CHECKING:
 
     from o365diag.trace.analyze import TraceAnalysis
 
-__all__ = ["analysis_html", "analysis_text", "cards", "report_data", "report_title"]
+__all__ = [
+    "analysis_html",
+    "analysis_text",
+    "anomaly_table_html",
+    "cards",
+    "display_time",
+    "report_data",
+    "report_title",
+    "summary_text",
+    "tables_html",
+]
 
 _TEXT_TOP = 10
+_LIMIT_ROWS = 5
+RowT = TypeVar("RowT")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -29,42 +67,57 @@ def report_title(a: TraceAnalysis) -> str:
     return f"Message trace: {a.data.format or 'no data'}, {plural(a.data.messages.height, 'row')}"
 
 
-def report_data(a: TraceAnalysis) -> dict[str, Any]:
+# -- the data -------------------------------------------------------------------------------------
+
+
+def report_data(a: TraceAnalysis) -> TraceResultData:
     messages = a.data.messages
     start, end = a.time_range or (None, None)
-    return {
-        "format": a.data.format,
-        "files": [f.to_dict() for f in a.data.files],
-        "rows": messages.height,
-        "messages": int(messages.get_column("count").sum()) if messages.height else 0,
-        "events": a.data.events.height,
-        "bad_rows": a.data.bad_rows.to_dict(),
-        "duplicates": a.data.duplicates,
-        "org_domains": a.data.org_domains,
-        "time_range": {"start": _iso(start), "end": _iso(end)},
-        "by_status": _totals(messages, "status"),
-        "by_direction": _totals(messages, "direction"),
-        "volume": {
-            "interval": interval_label(a.interval),
-            "series": _series(a.volume, "status", a.interval),
-            "by_direction": _series(a.volume_direction, "direction", a.interval),
-        },
-        "baseline": {"interval": interval_label(a.anomaly_interval), "method": a.baseline_method},
-        "anomalies": as_records(a.anomalies),
-        "top_senders": as_records(a.top_senders),
-        "top_relay_ips": as_records(a.top_ips),
-        "top_recipient_domains": as_records(a.top_domains),
-        "new_senders": as_records(a.new_senders),
-        "new_relay_ips": as_records(a.new_ips),
-        "smtp_auth_limits": as_records(a.limits),
-        "failures": {
-            "interval": interval_label(a.failure_interval),
-            "over_time": as_records(a.failures_over_time),
-            "by_sender": as_records(a.failures_by_sender),
-            "reasons": as_records(a.reasons),
-        },
-        "heatmap": as_records(a.heatmap),
-    }
+    return TraceResultData(
+        format=a.data.format,
+        files=[f.summary() for f in a.data.files],
+        rows=messages.height,
+        messages=int(messages.get_column("count").sum()) if messages.height else 0,
+        events=a.data.events.height,
+        bad_rows=load(BadRowsSummary, a.data.bad_rows.to_dict(), "bad_rows"),
+        duplicates=a.data.duplicates,
+        org_domains=list(a.data.org_domains),
+        time_range=TimeRange(_iso(start), _iso(end)),
+        by_status=_totals(messages, "status"),
+        by_direction=_totals(messages, "direction"),
+        volume=Volume(
+            interval_label(a.interval),
+            [StatusPoint(s, t, c) for s, t, c in _series(a.volume, "status", a.interval)],
+            [
+                DirectionPoint(s, t, c)
+                for s, t, c in _series(a.volume_direction, "direction", a.interval)
+            ],
+        ),
+        baseline=Baseline(interval_label(a.anomaly_interval), a.baseline_method),
+        anomalies=_rows(Anomaly, a.anomalies, "anomalies"),
+        top_senders=_rows(SenderTraffic, a.top_senders, "top_senders"),
+        top_relay_ips=_rows(RelayIpTraffic, a.top_ips, "top_relay_ips"),
+        top_recipient_domains=_rows(DomainTraffic, a.top_domains, "top_recipient_domains"),
+        new_senders=_rows_or_none(Newcomer, a.new_senders, "new_senders"),
+        new_relay_ips=_rows_or_none(Newcomer, a.new_ips, "new_relay_ips"),
+        smtp_auth_limits=_rows(SendingLimit, a.limits, "smtp_auth_limits"),
+        failures=Failures(
+            interval_label(a.failure_interval),
+            _rows(FailureBucket, a.failures_over_time, "failures.over_time"),
+            _rows(SenderFailures, a.failures_by_sender, "failures.by_sender"),
+            _rows(FailureReason, a.reasons, "failures.reasons"),
+        ),
+        heatmap=_rows(HeatCell, a.heatmap, "heatmap"),
+    )
+
+
+def _rows(cls: type[RowT], frame: pl.DataFrame, where: str) -> list[RowT]:
+    """A small frame's rows as data classes (checked: a column of another type is a bug)."""
+    return [load(cls, row, f"{where}[{i}]") for i, row in enumerate(as_records(frame) or [])]
+
+
+def _rows_or_none(cls: type[RowT], frame: pl.DataFrame | None, where: str) -> list[RowT] | None:
+    return None if frame is None else _rows(cls, frame, where)
 
 
 def _totals(messages: pl.DataFrame, column: str) -> dict[str, int]:
@@ -76,8 +129,11 @@ def _totals(messages: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in table.iter_rows()}
 
 
-def _series(volume: pl.DataFrame, column: str, seconds: int) -> list[dict[str, Any]]:
-    """One entry per interval from the first to the last, empty intervals included."""
+def _series(
+    volume: pl.DataFrame, column: str, seconds: int
+) -> list[tuple[str, int, dict[str, int]]]:
+    """(start, total, count by ``column``) per interval from the first to the last, empty
+    intervals included."""
     import polars as pl
 
     if volume.is_empty():
@@ -90,33 +146,41 @@ def _series(volume: pl.DataFrame, column: str, seconds: int) -> list[dict[str, A
     series = []
     for row in full.iter_rows(named=True):
         names, counts = row[column] or [], row["counts"] or []
-        series.append(
-            {
-                "start": _iso(row["bucket"]),
-                "total": int(row["total"] or 0),
-                f"by_{column}": {str(k): int(n) for k, n in zip(names, counts, strict=True)},
-            }
-        )
+        by_value = {str(k): int(n) for k, n in zip(names, counts, strict=True)}
+        series.append((str(_iso(row["bucket"])), int(row["total"] or 0), by_value))
     return series
 
 
-def cards(a: TraceAnalysis) -> list[tuple[str, str, str]]:
+# -- the views of the data ------------------------------------------------------------------------
+
+
+def display_time(text: str | None) -> str:
+    """A saved ISO 8601 time as tables show it (to the minute); other text as it is."""
+    if not text:
+        return ""
+    try:
+        return display_value(datetime.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def cards(data: TraceResultData) -> list[tuple[str, str, str]]:
     """(label, value, good|bad|neutral) summary cards."""
-    messages = a.data.messages
-    total = int(messages.get_column("count").sum()) if messages.height else 0
-    problems = int(a.failures_over_time.get_column("problems").sum()) if total else 0
-    start, end = a.time_range or (None, None)
-    span = f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC" if start and end else "—"
+    total = data.messages
+    problems = sum(b.problems for b in data.failures.over_time) if total else 0
+    start, end = data.time_range.start, data.time_range.end
+    span = f"{display_time(start)} – {display_time(end)} UTC" if start and end else "—"
+    bad = data.bad_rows.count
     return [
-        ("Rows", f"{messages.height:,}", "neutral"),
+        ("Rows", f"{data.rows:,}", "neutral"),
         ("Time range", span, "neutral"),
         (
             "Not delivered",
             f"{problems:,} ({100 * problems / max(total, 1):.1f}%)",
             "bad" if problems else "good",
         ),
-        ("Anomalies", f"{a.anomalies.height:,}", "bad" if a.anomalies.height else "good"),
-        ("Bad rows", f"{a.data.bad_rows.count:,}", "bad" if a.data.bad_rows.count else "good"),
+        ("Anomalies", f"{len(data.anomalies):,}", "bad" if data.anomalies else "good"),
+        ("Bad rows", f"{bad:,}", "bad" if bad else "good"),
     ]
 
 
@@ -125,41 +189,46 @@ def cards(a: TraceAnalysis) -> list[tuple[str, str, str]]:
 
 def analysis_text(a: TraceAnalysis) -> str:
     report = a.to_report()
-    lines = [report.title, "=" * len(report.title)]
-    lines += [f"{label}: {value}" for label, value, _ in cards(a)]
-    lines.append(f"Interval: {interval_label(a.interval)}; baseline: {a.baseline_method}")
-    by_status = report.data["by_status"]
-    if by_status:
-        lines.append("By status: " + ", ".join(f"{k} {v:,}" for k, v in by_status.items()))
-    lines += _text_table("Top senders", a.top_senders, "sender")
-    lines += _text_table("Top relay IPs", a.top_ips, "from_ip")
-    lines += _text_anomalies(a.anomalies)
-    lines.append("")
-    lines.append("Findings")
-    lines.append("--------")
-    lines.extend(f.to_text() for f in report.sorted_findings())
+    return summary_text(report.model, report.title, report.sorted_findings())
+
+
+def summary_text(data: TraceResultData, title: str, findings: Sequence[Finding]) -> str:
+    """The terminal summary: cards, statuses, top talkers, anomalies, then the findings."""
+    lines = [title, "=" * len(title)]
+    lines += [f"{label}: {value}" for label, value, _ in cards(data)]
+    lines.append(f"Interval: {data.volume.interval}; baseline: {data.baseline.method}")
+    if data.by_status:
+        lines.append("By status: " + ", ".join(f"{k} {v:,}" for k, v in data.by_status.items()))
+    lines += _text_table("Top senders", [(r.sender, r) for r in data.top_senders])
+    lines += _text_table("Top relay IPs", [(r.from_ip, r) for r in data.top_relay_ips])
+    lines += _text_anomalies(data.anomalies)
+    lines += ["", "Findings", "--------"]
+    lines.extend(f.to_text() for f in findings)
     return "\n".join(lines)
 
 
-def _text_table(title: str, table: pl.DataFrame, column: str) -> list[str]:
-    if table.is_empty():
+def _problems(row: Traffic) -> int:
+    return row.failed + row.spam + row.quarantined + row.threat
+
+
+def _text_table(title: str, rows: Sequence[tuple[str, Traffic]]) -> list[str]:
+    if not rows:
         return []
     lines = ["", title]
-    for row in table.head(_TEXT_TOP).iter_rows(named=True):
-        problems = sum(row[c] for c in PROBLEM_CATEGORIES)
-        lines.append(f"  {row[column]:<40} {row['rows']:>9,} rows  {problems:>7,} not delivered")
+    for name, row in rows[:_TEXT_TOP]:
+        lines.append(f"  {name:<40} {row.rows:>9,} rows  {_problems(row):>7,} not delivered")
     return lines
 
 
-def _text_anomalies(anomalies: pl.DataFrame) -> list[str]:
-    if anomalies.is_empty():
+def _text_anomalies(anomalies: Sequence[Anomaly]) -> list[str]:
+    if not anomalies:
         return []
     lines = ["", "Anomalies"]
-    for row in anomalies.head(_TEXT_TOP).iter_rows(named=True):
+    for row in anomalies[:_TEXT_TOP]:
         lines.append(
-            f"  {row['kind']:<5} {row['scope']:<6} {row['key']:<32} "
-            f"{row['start']:%Y-%m-%d %H:%M} observed {row['observed']:,} "
-            f"expected {row['expected']:,.1f} score {row['score']:,.1f}"
+            f"  {row.kind:<5} {row.scope:<6} {row.key:<32} "
+            f"{display_time(row.start)} observed {row.observed:,} "
+            f"expected {row.expected:,.1f} score {row.score:,.1f}"
         )
     return lines
 
@@ -169,52 +238,59 @@ def _text_anomalies(anomalies: pl.DataFrame) -> list[str]:
 
 def analysis_html(a: TraceAnalysis, figures: bool = True) -> str:
     """The body of a standalone page: cards, findings, charts (plotly.js inline), tables."""
+    report = a.to_report()
+    data = report.model
     parts = [
         f"<h2>{html.escape(report_title(a))}</h2>",
-        render_cards_html(cards(a)),
-        render_findings_html(a.to_report().sorted_findings(), heading="Findings"),
+        render_cards_html(cards(data)),
+        render_findings_html(report.sorted_findings(), heading="Findings"),
     ]
     if figures and not a.data.messages.is_empty():
         parts.append(figures_html(a))
-    parts.append(anomaly_table_html(a.anomalies))
-    parts.append(tables_html(a))
+    parts.append(anomaly_table_html(data.anomalies))
+    parts.append(tables_html(data))
     return "".join(parts)
 
 
-def tables_html(a: TraceAnalysis) -> str:
-    """Top senders, relay IPs, recipient domains, failures, reasons and bad-row examples."""
-    counts = ("rows", "messages", *PROBLEM_CATEGORIES)
+_COUNTS = ("rows", "messages", *PROBLEM_CATEGORIES)
+_TIMES = frozenset({"start", "end", "bucket", "first_seen", "last_seen", "minute_at", "day_at"})
+
+
+def tables_html(data: TraceResultData) -> str:
+    """Top senders, relay IPs, recipient domains, newcomers, failures, reasons, the senders
+    nearest the limits and bad-row examples."""
+    failures = data.failures
     parts = [
-        _table_html("Top senders", a.top_senders, ("sender", *counts)),
-        _table_html("Top relay IPs (FromIP of mail you send)", a.top_ips, ("from_ip", *counts)),
-        _table_html("Top recipient domains", a.top_domains, ("recipient_domain", *counts)),
+        _table_html("Top senders", data.top_senders, ("sender", *_COUNTS)),
+        _table_html(
+            "Top relay IPs (FromIP of mail you send)", data.top_relay_ips, ("from_ip", *_COUNTS)
+        ),
+        _table_html(
+            "Top recipient domains", data.top_recipient_domains, ("recipient_domain", *_COUNTS)
+        ),
+        _table_html("New senders", data.new_senders or [], ("key", "first_seen", "rows")),
+        _table_html("New relay IPs", data.new_relay_ips or [], ("key", "first_seen", "rows")),
         _table_html(
             "Senders with undelivered mail",
-            a.failures_by_sender,
+            failures.by_sender,
             ("sender", "direction", "total", *PROBLEM_CATEGORIES, "rate"),
         ),
         _table_html(
             "Failure reasons (detail events)",
-            a.reasons,
+            failures.reasons,
             ("event", "code", "reason", "events", "messages", "senders"),
         ),
         _table_html(
             "Senders closest to the sending limits",
-            a.limits.head(5),
+            data.smtp_auth_limits[:_LIMIT_ROWS],
             ("sender", "max_per_minute", "minute_at", "max_recipients_24h", "day_at"),
         ),
+        _table_html(
+            "Rows left out (first examples)",
+            data.bad_rows.examples,
+            ("file", "row", "reason", "value"),
+        ),
     ]
-    examples = a.data.bad_rows.examples
-    if examples:
-        import polars as pl
-
-        parts.append(
-            _table_html(
-                "Rows left out (first examples)",
-                pl.DataFrame(examples),
-                ("file", "row", "reason", "value"),
-            )
-        )
     return "".join(parts)
 
 
@@ -232,18 +308,23 @@ def figures_html(a: TraceAnalysis) -> str:
     return library + "".join(charts)
 
 
-def anomaly_table_html(anomalies: pl.DataFrame) -> str:
+def anomaly_table_html(anomalies: Sequence[Anomaly]) -> str:
     columns = ("start", "end", "scope", "key", "kind", "observed", "expected", "score", "ratio")
     return _table_html("Anomalies", anomalies, columns)
 
 
-def _table_html(title: str, table: pl.DataFrame, columns: tuple[str, ...]) -> str:
-    if table.is_empty():
+def _table_html(title: str, rows: Sequence[Any], columns: tuple[str, ...]) -> str:
+    """Rows of a data class as a table; ``columns`` names their fields."""
+    if not rows:
         return ""
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(display_value(row.get(c)))}</td>" for c in columns) + "</tr>"
-        for row in table.iter_rows(named=True)
+        "<tr>" + "".join(f"<td>{esc(_cell(c, getattr(row, c)))}</td>" for c in columns) + "</tr>"
+        for row in rows
     )
     return f"<h4>{esc(title)}</h4><table><tr>{head}</tr>{body}</table>"
+
+
+def _cell(column: str, value: Any) -> str:
+    return display_time(value) if column in _TIMES else display_value(value)

@@ -1,15 +1,19 @@
-"""The message trace result (``o365diag.trace/1``): its title, facts and views from the saved
-data alone (the live app and ``o365diag trace --html`` draw more from the full analysis)."""
+"""The message trace result (``o365diag.trace/1``): its title, facts and views from the typed
+data (``TraceResultData``), so a saved result renders as the fresh one did; only the live app
+and ``o365diag trace --html`` add the charts that need the full analysis."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from o365diag.findings import render_cards_html, render_findings_html
 from o365diag.result import Result, data_html
+from o365diag.trace.model import TraceResultData
+from o365diag.trace.report import anomaly_table_html, cards, display_time, summary_text, tables_html
+from o365diag.typed import ModelError, dump
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -17,15 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA", "TraceResult"]
 
 SCHEMA = "o365diag.trace/1"
-_TABLE_ROWS = 50
-_DETAILS = ("files", "bad_rows", "duplicates", "org_domains", "baseline", "by_direction")
-_TABLES = (
-    ("Anomalies", "anomalies", ("start", "end", "scope", "key", "kind", "observed", "expected")),
-    ("Top senders", "top_senders", ("sender", "rows", "messages")),
-    ("Top relay IPs", "top_relay_ips", ("from_ip", "rows", "messages")),
-    ("Top recipient domains", "top_recipient_domains", ("recipient_domain", "rows", "messages")),
-    ("New senders", "new_senders", ("sender", "first_seen", "rows")),
-)
 
 
 @dataclass
@@ -33,6 +28,11 @@ class TraceResult(Result):
     """Volume, failures, anomalies and top talkers of message trace exports."""
 
     SCHEMA: ClassVar[str] = SCHEMA
+    MODEL: ClassVar[type[Any] | None] = TraceResultData
+
+    @property
+    def model(self) -> TraceResultData:
+        return self.typed(TraceResultData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -42,52 +42,44 @@ class TraceResult(Result):
         return f"Message trace: {data.get('format') or 'no data'}, {rows:,} rows"
 
     def facts(self) -> list[tuple[str, Any]]:
-        time_range = self.data.get("time_range") or {}
-        start, end = time_range.get("start"), time_range.get("end")
+        data = self.model
+        start, end = data.time_range.start, data.time_range.end
         return [
-            ("Format", self.data.get("format")),
-            ("Rows", self.data.get("rows")),
-            ("Time range", f"{start} to {end}" if start else None),
+            ("Format", data.format),
+            ("Rows", data.rows),
+            ("Time range", f"{display_time(start)} to {display_time(end)} UTC" if start else None),
         ]
 
+    def to_text(self) -> str:
+        try:
+            data = self.model
+        except ModelError:  # saved in another shape: the findings still tell the story
+            return super().to_text()
+        return summary_text(data, self.title, self.sorted_findings())
+
     def body_html(self) -> str:
-        cards = [(label, str(value), "neutral") for label, value in self.safe_facts()]
-        by_status = self.data.get("by_status") or {}
-        cards += [(f"Status {name}", f"{count:,}", "neutral") for name, count in by_status.items()]
-        parts = [
-            f"<h2>{html.escape(self.title)}</h2>",
-            render_cards_html(cards),
-            render_findings_html(self.sorted_findings(), heading="Findings"),
-        ]
-        for title, key, columns in _TABLES:
-            parts.append(_records_html(title, self.data.get(key) or [], columns))
-        details = {key: self.data.get(key) for key in _DETAILS if self.data.get(key)}
-        parts.append("<h3>Details</h3>" + data_html(details))
-        return "".join(parts)
+        data = self.model
+        statuses = [(f"Status {name}", f"{n:,}", "neutral") for name, n in data.by_status.items()]
+        details = {
+            "files": dump(data.files),
+            "duplicates": data.duplicates,
+            "org_domains": data.org_domains,
+            "baseline": dump(data.baseline),
+            "by_direction": data.by_direction,
+        }
+        return "".join(
+            [
+                f"<h2>{html.escape(self.title)}</h2>",
+                render_cards_html(cards(data) + statuses),
+                render_findings_html(self.sorted_findings(), heading="Findings"),
+                anomaly_table_html(data.anomalies),
+                tables_html(data),
+                "<h3>Details</h3>" + data_html({k: v for k, v in details.items() if v}),
+            ]
+        )
 
     def figures(self) -> list[go.Figure]:
         from o365diag.plots import saved_volume_figure
 
-        figure = saved_volume_figure(self.data["volume"])
+        figure = saved_volume_figure(self.model.volume)
         return [figure] if figure is not None else []
-
-
-def _records_html(title: str, records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    if not records:
-        return ""
-    shown = [c for c in columns if any(c in row for row in records)]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in shown) + "</tr>"
-        for row in records[:_TABLE_ROWS]
-    )
-    more = f"<p>… {len(records) - _TABLE_ROWS} more</p>" if len(records) > _TABLE_ROWS else ""
-    return f"<h3>{html.escape(title)}</h3><table><tr>{head}</tr>{body}</table>{more}"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

@@ -7,6 +7,7 @@ Importing this package needs the ``lab`` extra (ipywidgets). Apps are loaded laz
 from __future__ import annotations
 
 from o365diag._lazy import lazy_getattr
+from o365diag.capabilities import apps
 
 __all__ = [
     "ConnectPanel",
@@ -19,14 +20,9 @@ __all__ = [
     "in_dashboard",
 ]
 
+# The apps come from the capability registry; only the shared helper is named here.
 _APPS = {
-    "ConnectPanel": "o365diag.widgets.tenant",
-    "ConnectionTestApp": "o365diag.widgets.connection",
-    "CutoverApp": "o365diag.widgets.cutover",
-    "DomainCheckApp": "o365diag.widgets.domain",
-    "HeaderAnalyzerApp": "o365diag.widgets.headers",
-    "SetupAssistantApp": "o365diag.widgets.setup",
-    "TraceExplorerApp": "o365diag.widgets.trace",
+    **{name: target.partition(":")[0] for name, target in apps().items()},
     "in_dashboard": "o365diag.widgets._base",
 }
 

@@ -13,11 +13,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from o365diag.findings import Report, render_findings_html
+from o365diag.findings import render_findings_html
 from o365diag.smtp.config import PROFILES, ConfigError, ProbeConfig, Secret
 from o365diag.smtp.model import STOP_POINTS
 from o365diag.smtp.probe import Probe
 from o365diag.smtp.render import steps_html, transcript_html
+from o365diag.smtp.result import SmtpResult
 from o365diag.smtp.simulator import DEMO_USER, INTERNAL_RECIPIENT, SCENARIOS, Simulator
 from o365diag.widgets._base import AppBase, demo_switch, escape
 
@@ -69,7 +70,7 @@ class ConnectionTestApp(AppBase):
         super().__init__(**kwargs)
         self.probe: Probe | None = None
         self.simulator: Simulator | None = None
-        self.report: Report | None = None
+        self.report: SmtpResult | None = None
         self._build_form(demo, scenario)
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.run_button = widgets.Button(description="Run all", button_style="primary", icon="play")
@@ -354,11 +355,7 @@ class ConnectionTestApp(AppBase):
 
     # ------------------------------------------------------------------ view
     def _render(self, probe: Probe) -> None:
-        steps = (
-            [s.to_dict() for s in probe.session().steps]
-            if probe.done
-            else [s.to_dict() for s in probe.results]
-        )
+        steps = probe.session().steps if probe.done else probe.results
         self.steps_view.value = (
             f'{_STEPS_STYLE}<div class="o365diag-steps">{steps_html(steps)}</div>'
         )

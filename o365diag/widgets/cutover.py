@@ -38,6 +38,7 @@ class CutoverApp(AppBase):
             self.demo,
             self.upload_row,
             self.paths,
+            self.snapshots,
             self.dates_row,
             self.status_bar,
             self.error,
@@ -66,13 +67,20 @@ class CutoverApp(AppBase):
             placeholder="Or paths to the exported files on this machine, one per line",
             layout=widgets.Layout(width="100%", height="5em"),
         )
+        self.snapshots = widgets.Textarea(
+            placeholder="Earlier snapshots, for the burndown only: one file or folder per line "
+            "(dated by their content, else by a date in their name)",
+            layout=widgets.Layout(width="100%", height="4em"),
+        )
         self.as_of = widgets.Text(
-            placeholder="YYYY-MM-DD (blank: today)", description="As of:", layout={"width": "18em"}
+            placeholder="YYYY-MM-DD (blank: today)", description="As of:", layout={"width": "22em"}
         )
         self.cutover_date = widgets.Text(
             value="2026-12-31", description="Cutover date:", style={"description_width": "initial"}
         )
         self.dates_row = widgets.HBox([self.as_of, self.cutover_date])
+        for field in (self.paths, self.snapshots, self.as_of, self.cutover_date):
+            field.observe(self.input_changed, names="value")
         self.explain_text = widgets.Textarea(
             placeholder="Paste an SMTP reply, a Postfix/Exim log line, a Python or PowerShell "
             "error, curl's message...",
@@ -85,6 +93,7 @@ class CutoverApp(AppBase):
         live = not self.demo.value
         self.upload.disabled = not live
         self.paths.disabled = not live
+        self.snapshots.disabled = not live
         self.input_changed()
 
     # -- work -----------------------------------------------------------------------------------
@@ -96,6 +105,13 @@ class CutoverApp(AppBase):
         uploaded: list[Any] = list(take_uploads(self.upload))
         paths = [line.strip() for line in self.paths.value.splitlines() if line.strip()]
         return uploaded or paths
+
+    def _earlier(self) -> list[Any]:
+        from o365diag.cutover.demo import demo_snapshot_files
+
+        if self.demo.value:
+            return list(demo_snapshot_files())
+        return [line.strip() for line in self.snapshots.value.splitlines() if line.strip()]
 
     # -- the tenant's stores --------------------------------------------------------------------
     def add_store(self, folder: str | Path, report: Report | None = None) -> None:
@@ -147,6 +163,7 @@ class CutoverApp(AppBase):
     async def _assess(self) -> CutoverAssessment | None:
         from o365diag.cutover.analyze import assess
         from o365diag.cutover.inputs import load_inputs
+        from o365diag.cutover.snapshots import load_snapshots
         from o365diag.errors import O365DiagError
 
         try:
@@ -158,9 +175,13 @@ class CutoverApp(AppBase):
         if not sources:
             self.fail("Tick the demo, upload the exported files or type their paths first.")
             return None
+        earlier = self._earlier()
         try:
             inputs = await asyncio.to_thread(load_inputs, sources)
-            return await asyncio.to_thread(assess, inputs, as_of=as_of, cutover_date=cutover)
+            snapshots = await asyncio.to_thread(load_snapshots, earlier)
+            return await asyncio.to_thread(
+                assess, inputs, as_of=as_of, cutover_date=cutover, snapshots=snapshots
+            )
         except O365DiagError as exc:
             self.fail(f"Assessing failed: {exc}")
             return None

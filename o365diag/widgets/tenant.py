@@ -19,9 +19,9 @@ from o365diag.findings import render_findings_html
 from o365diag.widgets._base import AppBase, escape
 
 if TYPE_CHECKING:
-    from o365diag.findings import Report
     from o365diag.tenant.auth import Connection
     from o365diag.tenant.graph import TokenSource, Waiter
+    from o365diag.tenant.result import PullResult
 
 __all__ = ["ConnectPanel"]
 
@@ -40,13 +40,13 @@ class ConnectPanel(AppBase):
     def __init__(
         self,
         out: str | Path = "tenant-store",
-        on_pulled: Callable[[Path, Report], None] | None = None,
+        on_pulled: Callable[[Path, PullResult], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.on_pulled = on_pulled
         self.waiter: Waiter | None = None
-        self.last_pull: Report | None = None
+        self.last_pull: PullResult | None = None
         self._build(str(out))
         self.progress = widgets.HTML()
         self.sign_in_message = widgets.HTML()
@@ -187,7 +187,7 @@ class ConnectPanel(AppBase):
             self.waiter.cancel()
         super().cancel()
 
-    async def _pull(self) -> Report | None:
+    async def _pull(self) -> PullResult | None:
         from o365diag.tenant.graph import GraphClient, GraphSettings, Waiter, budget_for
         from o365diag.tenant.pull import THROTTLE, plan_pull
 
@@ -215,18 +215,14 @@ class ConnectPanel(AppBase):
     def _progress(self, progress: Any) -> None:
         self.progress.value = f"<code>{escape(progress.line())}</code>"
 
-    def _pulled(self, report: Report | None) -> None:
+    def _pulled(self, report: PullResult | None) -> None:
         if report is None:
             return
         self.last_pull = report
         self.report = report
-        data = report.data
-        self.progress.value = (
-            f"<code>{data.get('rows_written', 0):,} rows in {data.get('pages', 0)} pages, "
-            f"{len(data.get('requests', []))} requests, {data.get('retries', 0)} retries, "
-            f"{data.get('throttle_wait_s', 0):.1f} s throttle wait"
-            f"{'' if data.get('complete') else ' (incomplete)'}</code>"
-        )
+        pulled = report.model
+        incomplete = "" if pulled.complete else " (incomplete)"
+        self.progress.value = f"<code>{escape(report.summary())}{incomplete}</code>"
         self.findings.value = render_findings_html(report.sorted_findings(), heading="Pull")
-        if self.on_pulled is not None and data.get("complete") is not None:
-            self.on_pulled(Path(str(data["store"])), report)
+        if self.on_pulled is not None and pulled.store is not None:
+            self.on_pulled(Path(pulled.store), report)

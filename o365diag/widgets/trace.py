@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from o365diag.findings import Report, render_cards_html, render_findings_html
+from o365diag.findings import render_cards_html, render_findings_html
 from o365diag.widgets._base import (
     AppBase,
     sample_options,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from o365diag.trace.analyze import TraceAnalysis
     from o365diag.trace.load import Source
     from o365diag.trace.model import TraceData
+    from o365diag.trace.result import TraceResult
 
 __all__ = ["TraceExplorerApp"]
 
@@ -47,7 +48,7 @@ class TraceExplorerApp(AppBase):
         super().__init__(**kwargs)
         self.data: TraceData | None = None
         self.analysis: TraceAnalysis | None = None
-        self.report: Report | None = None
+        self.report: TraceResult | None = None
         self.figures: dict[str, Any] = {}
         self._build_inputs(samples_dir)
         self.cards = widgets.HTML()
@@ -210,25 +211,26 @@ class TraceExplorerApp(AppBase):
             return
         self.analysis = analysis
         self.report = analysis.to_report()
-        self.cards.value = render_cards_html(cards(analysis))
+        data = self.report.model
+        self.cards.value = render_cards_html(cards(data))
         self.findings.value = render_findings_html(
             self.report.sorted_findings(), heading="Findings", copy=True
         )
-        self.anomaly_table.value = anomaly_table_html(analysis.anomalies) or (
+        self.anomaly_table.value = anomaly_table_html(data.anomalies) or (
             "<p><em>No unusual volume.</em></p>"
         )
-        self.tables.value = tables_html(analysis)
-        self._offer_senders(analysis)
+        self.tables.value = tables_html(data)
+        self._offer_senders([row.sender for row in data.top_senders])
         self.figures = trace_figures(analysis) if analysis.data.messages.height else {}
         for name, output in self.charts.items():
             output.outputs = ()
             if name in self.figures:
                 show_figure(output, self.figures[name])
 
-    def _offer_senders(self, analysis: TraceAnalysis) -> None:
+    def _offer_senders(self, senders: list[str]) -> None:
         if self.sender.value != _ALL_SENDERS:
             return  # keep the list the user is choosing from
-        self._set_senders(analysis.top_senders.head(_SENDER_CHOICES).get_column("sender").to_list())
+        self._set_senders(senders[:_SENDER_CHOICES])
 
     def _set_senders(self, senders: list[str]) -> None:
         """Offer these senders, with "(all senders)" chosen; no filtering runs for the change."""

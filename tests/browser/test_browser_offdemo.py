@@ -232,6 +232,7 @@ def test_copy_buttons_put_the_fix_and_the_markdown_on_the_clipboard(
         "03-domain-check",
         "04-trace-volume",
         "05-setup-assistant",
+        "06-basic-auth-cutover",
     ],
 )
 def test_dashboard_shows_whole_labels_and_no_power_user_output(

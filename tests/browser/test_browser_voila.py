@@ -11,8 +11,9 @@ from tests.browser.conftest import PageWatch, Server, close, screenshot
 from tests.browser.samples import HOSTILE, SCANNER_VIA_GATEWAY, XSS_CHECK, XSS_CLEAN
 from tests.conftest import NOTEBOOKS
 
-# Notebooks with a dedicated test below; every other one gets the generic smoke test.
-COVERED = {"00-start-here", "01-header-analyzer", "02-connection-test"}
+# Notebooks with a dedicated test (below; 06 in test_browser_cutover.py); every other one gets
+# the generic smoke test.
+COVERED = {"00-start-here", "01-header-analyzer", "02-connection-test", "06-basic-auth-cutover"}
 OTHERS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb") if p.stem not in COVERED)
 RENDER_TIMEOUT = 60_000
 

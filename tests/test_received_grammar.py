@@ -1,0 +1,215 @@
+"""Received values read by RFC 5321/5322 grammar: quoted strings, the root's dot of a host name,
+and the one-match reader of the usual shapes giving exactly what the lexers give.
+
+RFC 5321 §4.4 writes the ``for`` clause as ``"FOR" FWS ( "<" Postmaster ... ">" / Path /
+Mailbox )``; a Mailbox's local part may be an RFC 5322 quoted-string (§3.2.4), in which ``;``,
+``(``, ``<`` and runs of spaces are text. A domain written with the root's trailing dot
+(``mx.example.com.``, RFC 1034 §3.1) names the same host as without it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from o365diag.headers import received as R
+from o365diag.headers.received import parse_received
+from tests.test_headers_fast_paths import _mutations, _received_values
+from tests.test_received import REAL_SAMPLES, utc
+
+DATE = "Tue, 9 Jan 2024 10:00:00 +0000"
+
+
+# --------------------------------------------------------------------------- quoted strings
+
+
+@pytest.mark.parametrize(
+    ("recipient", "expected"),
+    [
+        ('<"a;b"@example.com>', '"a;b"@example.com'),
+        ('<"john  q. doe"@example.com>', '"john  q. doe"@example.com'),
+        ('<"a(b"@example.com>', '"a(b"@example.com'),
+        ('<"a)b"@example.com>', '"a)b"@example.com'),
+        ('<"a<b"@example.com>', '"a<b"@example.com'),
+        ('<"by; with"@example.com>', '"by; with"@example.com'),
+        ('<"a\\"b;c"@example.com>', '"a\\"b;c"@example.com'),
+        ('"a;b"@example.com', '"a;b"@example.com'),
+    ],
+)
+def test_quoted_local_part_of_the_recipient_is_one_word(recipient: str, expected: str) -> None:
+    value = f"from a.example (192.0.2.1) by b.example with ESMTP for {recipient}; {DATE}"
+    hop = parse_received(value)
+    assert hop.for_ == expected
+    assert (hop.from_host, hop.from_ip, hop.by_host, hop.with_) == (
+        "a.example",
+        "192.0.2.1",
+        "b.example",
+        "ESMTP",
+    )
+    assert hop.timestamp == utc("2024-01-09T10:00:00")
+    assert hop.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("recipient", "expected"),
+    [
+        ("<a@example.com (comment)>", "a@example.com"),
+        ('<"x y"@example.com (a (nested) comment) >', '"x y"@example.com'),
+        ("<a@example.com> (after the address)", "a@example.com"),
+    ],
+)
+def test_comment_inside_the_angle_brackets_keeps_the_address(recipient: str, expected: str) -> None:
+    hop = parse_received(f"from a.example by b.example with ESMTP for {recipient}; {DATE}")
+    assert hop.for_ == expected
+    assert hop.timestamp == utc("2024-01-09T10:00:00")
+
+
+def test_semicolon_in_a_quoted_string_does_not_start_the_date() -> None:
+    hop = parse_received(f'by b.example id 7 for <"x;{DATE}"@example.com>; 9 Jan 2024 11:00 +0000')
+    assert hop.timestamp == utc("2024-01-09T11:00:00")
+
+
+def test_keyword_inside_a_quoted_helo_name_starts_no_part() -> None:
+    hop = parse_received(f'from "by with" (192.0.2.1) by mx.example.net with ESMTP; {DATE}')
+    assert (hop.from_host, hop.from_ip, hop.by_host, hop.with_) == (
+        '"by with"',
+        "192.0.2.1",
+        "mx.example.net",
+        "ESMTP",
+    )
+    assert hop.problems == ()
+
+
+def test_quote_inside_a_comment_is_comment_text() -> None:
+    hop = parse_received(f'from a.example (it is "quoted) by b.example (x") with SMTP; {DATE}')
+    assert (hop.from_host, hop.by_host, hop.with_) == ("a.example", "b.example", "SMTP")
+    assert hop.problems == ()
+
+
+def test_unclosed_quote_is_an_ordinary_character() -> None:
+    hop = parse_received(f'by b.example for <"x@example.com>; {DATE}')
+    assert hop.for_ == '"x@example.com'
+    assert hop.timestamp == utc("2024-01-09T10:00:00")
+
+
+def test_parenthesis_in_a_quoted_string_is_no_comment() -> None:
+    hop = parse_received(f'from a.example by b.example for <"(192.0.2.9"@example.com>; {DATE}')
+    assert hop.from_ip is None
+    assert "unbalanced parentheses" not in hop.problems
+
+
+# --------------------------------------------------------------------------- root's dot
+
+
+@pytest.mark.parametrize(
+    ("value", "from_host", "by_host"),
+    [
+        (f"from a.example. (192.0.2.1) by mx.example.com.; {DATE}", "a.example", "mx.example.com"),
+        (f"from a.example by mx.example.com. with ESMTP; {DATE}", "a.example", "mx.example.com"),
+        (f"from a.example., by mx.example.net., id 1; {DATE}", "a.example", "mx.example.net"),
+        (f'from a.example. by "b".example. for <"x"@y>; {DATE}', "a.example", '"b".example'),
+        (f"by mx.example.com. (Postfix) with ESMTP id 9; {DATE}", None, "mx.example.com"),
+    ],
+)
+def test_root_dot_of_a_host_name_is_dropped(
+    value: str, from_host: str | None, by_host: str
+) -> None:
+    hop = parse_received(value)
+    assert (hop.from_host, hop.by_host) == (from_host, by_host)
+
+
+def test_a_host_of_dots_alone_is_no_host() -> None:
+    assert "no 'by' part" in parse_received(f"by . with SMTP; {DATE}").problems
+
+
+# --------------------------------------------------------------------------- the one-match reader
+
+
+_KEYWORDS = ["from", "FROM", "By", "by", "with", "WITH", "id", "Id", "for", "via", "VIA"]
+_WORDS = [
+    "mx.example.net", "a.example.", "b.example,", "192.0.2.1", "[192.0.2.7]", "[192.0.2.1.2525]",
+    "2001:db8::1", "IPv6:2001:db8::2", "esmtps", "ESMTPSA", "HTTPS", "<a@example.com>", ",",
+    "Microsoft", "SMTP", "Server", "TLSv1.2", "15.20.7409.31", "unknown", "HELO", "helo=x",
+    "x@192.0.2.9", "Frontend", "Transport", "tls", "TLS_AES_256_GCM_SHA384", "é.example",
+]  # fmt: skip
+_COMMENTS = [
+    "(192.0.2.1)", "(2001:db8::7a)", "(mail.example.org [192.0.2.10])", "(Postfix)",
+    "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))", "(a (b) c)",
+    "(version=TLS1_2, cipher=TLS_ECDHE)", "([192.0.2.3]:41234 helo=x)", "()", "(by x)",
+    "(from y; z)", "(HELO 198.51.100.7)", "(SSLv3)", "(Exim 4.96)", "(x@192.0.2.44)",
+]  # fmt: skip
+_DATES = [DATE, "9 Jan 2024", "yesterday", "Tue, 9 Jan 2024 10:00:00 +0000 (UTC)", "(UTC)", ""]
+_GLUE = [" ", " ", " ", "  ", "\t", "", " ; "]
+
+
+def _random_value(rng: random.Random) -> str:
+    pieces: list[str] = []
+    for _ in range(rng.randint(1, 14)):
+        roll = rng.random()
+        pool = _KEYWORDS if roll < 0.3 else _COMMENTS if roll < 0.55 else _WORDS
+        pieces.append(rng.choice(pool))
+        pieces.append(rng.choice(_GLUE))
+    if rng.random() < 0.9:
+        pieces.append(";" + rng.choice(["", " ", "  "]) + rng.choice(_DATES))
+    return "".join(pieces)
+
+
+def _shaped_value(rng: random.Random) -> str:
+    """A value in the usual keyword order, so that the one-match reader takes most of them."""
+    pieces = []
+    for keyword in ("from", "by", "via", "with", "id", "via", "for"):
+        if keyword != "by" and rng.random() < 0.4:
+            continue
+        pieces.append(rng.choice([keyword, keyword.upper(), keyword.title()]))
+        pieces += [rng.choice(_WORDS) for _ in range(rng.randint(1, 3))]
+        pieces += [rng.choice(_COMMENTS + _WORDS) for _ in range(rng.randint(0, 3))]
+    return rng.choice(_GLUE[:5]).join(pieces) + "; " + rng.choice(_DATES)
+
+
+def _compared(values: list[str]) -> int:
+    taken = 0
+    for value in values:
+        usual = R._usual_hop_fields(value)
+        if usual is not None:
+            taken += 1
+            assert usual == R._lexed_hop_fields(value), value
+    return taken
+
+
+def test_one_match_reader_reads_what_the_lexers_read_on_known_values() -> None:
+    values = _received_values() + REAL_SAMPLES
+    assert _compared(values) > 0.8 * len(values)
+
+
+def test_one_match_reader_reads_what_the_lexers_read_on_mutations() -> None:
+    values = _received_values()
+    mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 3000, seed=17)
+    assert _compared(mutated) > 300
+
+
+def test_one_match_reader_reads_what_the_lexers_read_on_generated_values() -> None:
+    rng = random.Random(5321)
+    values = [_random_value(rng) for _ in range(3000)]
+    values += [_shaped_value(rng) for _ in range(3000)]
+    assert _compared(values) > 1200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"from a by b via c with d id e via f; {DATE}",  # via twice: the lexers report it
+        f"from a; by b; {DATE}",
+        f"by b for <a@example.com>; {DATE};",
+        f"by b {DATE}",
+        f"by (comment first) b; {DATE}",
+        f"by b (a (b (c))); {DATE}",
+        f"by b (a \\) c); {DATE}",
+        f'by b for <"x"@y>; {DATE}',
+        f"by b; {DATE} (unclosed",
+        f"x by b; {DATE}",
+    ],
+)
+def test_one_match_reader_declines_what_it_does_not_read(value: str) -> None:
+    assert R._usual_hop_fields(value) is None
+    parse_received(value)  # the lexers read it without raising
