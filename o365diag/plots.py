@@ -12,6 +12,7 @@ from o365diag.wording import duration
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from o365diag.dns.model import SpfTreeNode
     from o365diag.smtp.model import StepResult
     from o365diag.trace.analyze import TraceAnalysis
     from o365diag.trace.model import Volume
@@ -441,20 +442,24 @@ def trace_figures(analysis: TraceAnalysis) -> dict[str, go.Figure]:
     }
 
 
-def spf_tree_figure(tree: dict[str, Any]) -> Any:
+def spf_tree_figure(tree: SpfTreeNode) -> go.Figure:
     """An icicle chart of the SPF include tree: each box a record, sized by its lookups."""
     import plotly.graph_objects as go
 
-    ids, parents, labels, values, hover = [], [], [], [], []
+    ids: list[str] = []
+    parents: list[str] = []
+    labels: list[str] = []
+    values: list[int] = []
+    hover: list[str] = []
 
-    def walk(node: dict[str, Any], parent: str, path: str) -> None:
-        node_id = f"{path}/{node['domain']}"
+    def walk(node: SpfTreeNode, parent: str, path: str) -> None:
+        node_id = f"{path}/{node.domain}"
         ids.append(node_id)
         parents.append(parent)
-        labels.append(f"{plain(node['domain'])} ({node['lookups']})")
-        values.append(max(node["total_lookups"], 1))
-        hover.append(plain(node.get("record") or node.get("problem") or "no record"))
-        for child in node.get("children", []):
+        labels.append(f"{plain(node.domain)} ({node.lookups})")
+        values.append(max(node.total_lookups, 1))
+        hover.append(plain(node.record or node.problem or "no record"))
+        for child in node.children:
             walk(child, node_id, node_id)
 
     walk(tree, "", "")
@@ -470,7 +475,7 @@ def spf_tree_figure(tree: dict[str, Any]) -> Any:
             tiling={"orientation": "h"},
         )
     )
-    total = tree.get("total_lookups", 0)
+    total = tree.total_lookups
     figure.update_layout(
         title=f"SPF include tree: {total} of 10 DNS lookups (count in brackets per record)",
         margin={"t": 40, "l": 0, "r": 0, "b": 0},
@@ -541,11 +546,14 @@ def cutover_burndown_figure(weeks: Sequence[Mapping[str, Any]]) -> go.Figure | N
         go.Scatter(
             x=[w["week"] for w in weeks],
             y=[w["identities_on_basic"] for w in weeks],
+            text=[plain(str(w.get("iso_week") or w["week"])) for w in weeks],
+            hovertemplate="%{text}: %{y} on Basic<extra></extra>",
             mode="lines+markers",
             name="identities on Basic",
             line_shape="hv",
         )
     )
+    figure.update_xaxes(title_text="ISO week (its Monday)")
     figure.update_yaxes(title_text="identities", rangemode="tozero")
     return _layout(figure, "Burndown: identities still on Basic per week")
 

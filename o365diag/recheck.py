@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from o365diag.dns.model import DkimSelectorRef, LiveRecheck
 from o365diag.findings import Report
+from o365diag.typed import dump
 
 __all__ = ["recheck_live_dns"]
 
@@ -31,11 +33,12 @@ def recheck_live_dns(report: Report, nameserver: str | None = None, timeout: flo
         live_recheck(ip, mail_from_domain, pairs, nameserver=nameserver, timeout=timeout)
     )
     report.findings.extend(findings)
-    report.data["live_dns"] = {
-        "nameserver": nameserver,
-        "ip": ip,
-        "mail_from_domain": mail_from_domain,
-        "dkim": [{"domain": d, "selector": s} for d, s in pairs],
-        "findings": [f.code for f in findings],
-    }
+    checked = LiveRecheck(
+        nameserver=nameserver,
+        ip=ip,
+        mail_from_domain=mail_from_domain,
+        dkim=[DkimSelectorRef(d, s) for d, s in pairs],
+        findings=[f.code for f in findings],
+    )
+    report.data["live_dns"] = dump(checked)
     return report

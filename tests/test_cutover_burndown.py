@@ -95,6 +95,13 @@ def test_undated_reports_given_together_are_one_snapshot_each_dated_by_their_nam
     ]
     assert [w["identities_on_basic"] for w in data["charts"]["burndown"]] == [3, 2, 1]
     assert BURNDOWN_TITLE in chart_titles(data)
+    (line,) = [
+        f.data[0]
+        for f in CutoverResult.from_dict(data).figures()
+        if f.layout.title.text == BURNDOWN_TITLE
+    ]
+    assert list(line.x) == ["2026-11-02", "2026-11-09", "2026-11-16"] and list(line.y) == [3, 2, 1]
+    assert list(line.text) == ["2026-W45", "2026-W46", "2026-W47"]
     # The contract's keys are all still there beside the new one.
     assert {"as_of", "cutover_date", "days_to_cutover", "inputs", "findings", "identities"} <= set(
         data
@@ -293,3 +300,24 @@ def test_load_snapshots_reads_bytes_as_a_snapshot() -> None:
     assert snapshot.on_basic == expected and len(expected) >= 4
     result = assess(load_inputs([(name, body)]), as_of=date(2026, 11, 30))
     assert result.burndown["snapshots"][0]["dated_by"] == "file-name"
+
+
+def test_a_dated_report_is_dated_by_its_rows_and_counts_the_last_30_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    detailed = "\r\n".join(
+        [
+            "Date,Sender address,Domain,TLS 1.0 %,TLS 1.1 %,TLS 1.2 %,Messages sent,"
+            "Authentication Protocol",
+            "2026-10-01,copier@example.com,example.com,0%,0%,100%,12,Basic",  # 50 days before
+            "2026-11-01,scanner@example.com,example.com,0%,0%,100%,3,Basic",
+            "2026-11-20,erp@example.com,example.com,0%,0%,100%,80,Basic",
+            "2026-11-20,webshop@example.com,example.com,0%,0%,100%,80,OAuth",
+        ]
+    )
+    # A date in the name that the content overrides.
+    (path,) = write(tmp_path, {"smtp-auth-2026-01-01.csv": detailed + "\r\n"})
+    _, data, _ = cli(["cutover", str(path), "--as-of", "2026-11-30", "--json"], capsys)
+    (snapshot,) = data["burndown"]["snapshots"]
+    assert (snapshot["date"], snapshot["dated_by"]) == ("2026-11-20", "content")
+    assert snapshot["identities_on_basic"] == 2  # scanner@ and erp@; copier@ is too old

@@ -119,12 +119,7 @@ NOT_YET_TYPED = {
     # headers
     "HeadersResult",
     # smtp, dns
-    "DomainResult",
-    "SpfCheckResult",
-    "DkimResult",
     # trace, setup
-    "SetupResult",
-    "AuditResult",
     # tenant, cutover
     "CutoverResult",
     "ExplainResult",

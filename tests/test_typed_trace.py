@@ -3,6 +3,7 @@ and a saved result renders as the fresh one did."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from o365diag.trace.model import TraceResultData
 from o365diag.trace.result import TraceResult
 from o365diag.trace.writers import EXPORT_FILES, write_exports
 from o365diag.typed import dump, unnamed_keys
+from o365diag.widgets import TraceExplorerApp
 from tests.conftest import REPO
 from tests.test_trace_support import make_trace, new_sender, spike
 
@@ -125,3 +127,17 @@ def test_a_save_of_another_shape_falls_back_to_the_generic_view(
     assert odd.to_text().startswith(odd.title)
     shared = SharedReport.build([odd], redact=True)
     assert shared.to_html().startswith("<!DOCTYPE html>")
+
+
+async def test_the_app_shows_the_tables_a_saved_result_shows(exports: dict[str, Path]) -> None:
+    app = TraceExplorerApp()
+    app.paths.value = str(exports["messagetrace-v2"])
+    app.analyze_button.click()
+    assert app.task is not None
+    await asyncio.wait_for(app.task, 60)
+    assert isinstance(app.report, TraceResult)
+    saved = result_from_dict(json.loads(app.report.to_json()), "trace.json")
+    section = saved.section_html()
+    assert app.tables.value and app.tables.value in section
+    assert SCANNER in app.anomaly_table.value and app.anomaly_table.value in section
+    assert [label for label, _ in app.sender.options][1] == app.report.model.top_senders[0].sender

@@ -17,6 +17,16 @@ from o365diag.dns.catalogue import finding
 from o365diag.dns.dkim_keys import check_dkim, fetch_key, key_findings
 from o365diag.dns.dmarc import check_dmarc
 from o365diag.dns.dnsbl import check_blocklists
+from o365diag.dns.model import (
+    BlocklistRows,
+    DeviceCheck,
+    DkimKeyData,
+    DmarcData,
+    DomainData,
+    Light,
+    ResolverInfo,
+    SpfData,
+)
 from o365diag.dns.records import (
     Section,
     check_autodiscover,
@@ -72,57 +82,63 @@ async def audit_domain(
     resolver = resolver or Resolver(nameserver, timeout=timeout)
     started = time.perf_counter()
     spf_job = asyncio.ensure_future(_spf(domain, addresses, resolver))
-    jobs = [
+    public = [ip for ip in addresses if not is_non_public(ip)]
+    dnsbl_job = (
+        asyncio.ensure_future(check_blocklists(public, resolver, dnsbl_zones))
+        if public and check_dnsbl
+        else None
+    )
+    mx, dkim, dmarc, mta_sts, tls_rpt, autodiscover = await asyncio.gather(
         check_mx(domain, resolver),
         check_dkim(domain, resolver, tuple(s.strip() for s in selectors if s.strip())),
         check_dmarc(domain, resolver),
         check_mta_sts(domain, resolver),
         check_tls_rpt(domain, resolver),
         check_autodiscover(domain, resolver),
-    ]
-    public = [ip for ip in addresses if not is_non_public(ip)]
-    if public and check_dnsbl:
-        jobs.append(check_blocklists(public, resolver, dnsbl_zones))
-    sections: list[Section] = list(await asyncio.gather(*jobs))
+    )
     spf_section, checks = await spf_job
-    mx, dkim, dmarc, mta_sts, tls_rpt, autodiscover = sections[:6]
-    dnsbl = sections[6] if len(sections) > 6 else Section({"rows": []})
-    data: dict[str, Any] = {
-        "domain": domain,
-        "ips": addresses,
-        "mx": mx.data,
-        "spf": spf_section.data,
-        "spf_checks": [_check_row(c) for c in checks],
-        "dkim": dkim.data["selectors"],
-        "dmarc": dmarc.data,
-        "mta_sts": mta_sts.data,
-        "tls_rpt": tls_rpt.data,
-        "autodiscover": autodiscover.data,
-        "dnsbl": dnsbl.data["rows"],
-    }
+    dnsbl = await dnsbl_job if dnsbl_job is not None else Section(BlocklistRows())
     findings = [
         f
         for s in (mx, spf_section, dkim, dmarc, mta_sts, tls_rpt, autodiscover, dnsbl)
         for f in s.findings
     ]
-    findings.extend(_cross_findings(domain, data, checks))
-    data["exists"] = not _domain_missing(domain, resolver)
-    if not data["exists"]:
+    findings.extend(_cross_findings(domain, dmarc.model, dkim.model.selectors.values(), checks))
+    exists = not _domain_missing(domain, resolver)
+    if not exists:
         findings = _missing_domain_findings(domain, findings)
     findings[:0] = _unreachable(resolver)
-    data["readiness"] = readiness(findings)
-    if not data["exists"]:
-        data["readiness"] = {area: "error" for area in AREAS[:4]} | data["readiness"]
-    data["resolver"] = {
-        "nameservers": resolver.nameservers,
-        "queries": resolver.queries_sent,
-        "timeout": resolver.timeout,
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
-    return DomainResult(data=data, findings=findings)
+    lights = readiness(findings)
+    if not exists:
+        missing: dict[str, Light] = {area: "error" for area in AREAS[:4]}
+        lights = missing | lights
+    data = DomainData(
+        domain=domain,
+        ips=addresses,
+        mx=mx.model,
+        spf=spf_section.model,
+        spf_checks=[_device_check(c) for c in checks],
+        dkim=dkim.model.selectors,
+        dmarc=dmarc.model,
+        mta_sts=mta_sts.model,
+        tls_rpt=tls_rpt.model,
+        autodiscover=autodiscover.model,
+        dnsbl=dnsbl.model.rows,
+        exists=exists,
+        readiness=lights,
+        resolver=ResolverInfo(
+            nameservers=resolver.nameservers,
+            queries=resolver.queries_sent,
+            timeout=resolver.timeout,
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        ),
+    )
+    return DomainResult.from_model(data, findings)
 
 
-async def _spf(domain: str, ips: list[str], resolver: Resolver) -> tuple[Section, list[SpfCheck]]:
+async def _spf(
+    domain: str, ips: list[str], resolver: Resolver
+) -> tuple[Section[SpfData], list[SpfCheck]]:
     """The include tree and one check_host() per IP, side by side on the shared cache."""
     sender = f"postmaster@{domain}"
     tree_job = asyncio.ensure_future(spf_tree(domain, resolver))
@@ -136,28 +152,27 @@ async def _spf(domain: str, ips: list[str], resolver: Resolver) -> tuple[Section
     return section, checks
 
 
-def _check_row(check: SpfCheck) -> dict[str, Any]:
-    return {
-        "ip": check.ip,
-        "result": check.result.value,
-        "matched": check.matched,
-        "path": check.path,
-        "explanation": check.explanation,
-        "problem": check.problem or None,
-        "lookups": check.lookups,
-        "void_lookups": check.void_lookups,
-        "trace": check.trace(),
-    }
-
-
-def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -> list[Finding]:
-    """Findings that need two records at once: DMARC enforcement against device IPs."""
-    dmarc = data["dmarc"]
-    if dmarc.get("p") not in ("quarantine", "reject") or (dmarc.get("pct") or 0) == 0:
-        return []
-    dkim_ready = any(
-        row.get("key_bits") and not row.get("revoked") for row in data["dkim"].values()
+def _device_check(check: SpfCheck) -> DeviceCheck:
+    return DeviceCheck(
+        ip=check.ip,
+        result=check.result.verdict,
+        matched=check.matched,
+        path=check.path,
+        explanation=check.explanation,
+        problem=check.problem or None,
+        lookups=check.lookups,
+        void_lookups=check.void_lookups,
+        trace=check.trace_rows(),
     )
+
+
+def _cross_findings(
+    domain: str, dmarc: DmarcData, keys: Iterable[DkimKeyData], checks: list[SpfCheck]
+) -> list[Finding]:
+    """Findings that need two records at once: DMARC enforcement against device IPs."""
+    if dmarc.p not in ("quarantine", "reject") or not dmarc.pct:
+        return []
+    dkim_ready = any(key.key_bits and not key.revoked for key in keys)
     out = []
     for check in checks:
         if check.result is not SpfResult.PASS and not is_non_public(check.ip):
@@ -165,7 +180,7 @@ def _cross_findings(domain: str, data: dict[str, Any], checks: list[SpfCheck]) -
             values = {
                 "ip": check.ip,
                 "domain": domain,
-                "p": dmarc["p"],
+                "p": dmarc.p,
                 "result": check.result.value,
                 "dkim": dkim,
             }
@@ -200,7 +215,7 @@ def _unreachable(resolver: Resolver) -> list[Finding]:
     return []
 
 
-def readiness(findings: list[Finding]) -> dict[str, str]:
+def readiness(findings: list[Finding]) -> dict[str, Light]:
     """The worst severity per area (mx, spf, dkim...): the traffic light of each record."""
     worst: dict[str, Severity] = {}
     for item in findings:

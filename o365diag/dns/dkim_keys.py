@@ -12,9 +12,10 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import cast
 
 from o365diag.dns.catalogue import finding, microsoft_fact
+from o365diag.dns.model import DkimForm, DkimKeyData, DkimSelectors, DnsOutcome
 from o365diag.dns.records import Section, lookup_failed, parse_tags
 from o365diag.dns.resolver import DnsResult, Resolver
 from o365diag.findings import Finding, Severity
@@ -32,10 +33,10 @@ class DkimKey:
     domain: str
     selector: str
     name: str
-    outcome: str = ""
+    outcome: DnsOutcome
     cname: str | None = None
     target: str | None = None
-    form: str | None = None  # "microsoft-classic", "microsoft-new", "other" (a CNAME) or None
+    form: DkimForm | None = None  # where the CNAME points; None without one
     record: str | None = None
     key_type: str | None = None
     key_bits: int | None = None
@@ -48,20 +49,21 @@ class DkimKey:
     def found(self) -> bool:
         return self.record is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "outcome": self.outcome,
-            "cname": self.cname,
-            "target": self.target,
-            "form": self.form,
-            "record": self.record,
-            "key_type": self.key_type,
-            "key_bits": self.key_bits,
-            "revoked": self.revoked,
-            "testing": self.testing,
-            "problem": self.problem or None,
-        }
+    def to_data(self) -> DkimKeyData:
+        """This selector as the domain check saves it."""
+        return DkimKeyData(
+            name=self.name,
+            outcome=self.outcome,
+            cname=self.cname,
+            target=self.target,
+            form=self.form,
+            record=self.record,
+            key_type=self.key_type,
+            key_bits=self.key_bits,
+            revoked=self.revoked,
+            testing=self.testing,
+            problem=self.problem or None,
+        )
 
 
 def parse_key_record(text: str) -> tuple[dict[str, str], str | None, int | None, str]:
@@ -103,7 +105,7 @@ def _key_bits(key_type: str, encoded: str) -> tuple[int | None, str]:
     return key.key_size, ""
 
 
-def _target_form(target: str) -> str:
+def _target_form(target: str) -> DkimForm:
     host = target.lower().rstrip(".")
     for form, key in (
         ("microsoft-classic", "dkim-target-classic"),
@@ -111,7 +113,7 @@ def _target_form(target: str) -> str:
     ):
         suffix = str(microsoft_fact(key).get("suffix"))
         if host.endswith("." + suffix) and "._domainkey." in host:
-            return form
+            return cast(DkimForm, form)
     return "other"
 
 
@@ -119,7 +121,7 @@ async def fetch_key(domain: str, selector: str, resolver: Resolver) -> DkimKey:
     """Look up ``<selector>._domainkey.<domain>`` TXT, following CNAMEs."""
     name = f"{selector}._domainkey.{domain}"
     answer = await resolver.query(name, "TXT")
-    key = DkimKey(domain, selector, name, outcome=answer.outcome.value, answer=answer)
+    key = DkimKey(domain, selector, name, outcome=answer.outcome_name, answer=answer)
     if answer.cnames:
         key.cname = answer.cnames[0]
         key.target = answer.canonical_name
@@ -173,11 +175,13 @@ def key_findings(key: DkimKey) -> list[Finding]:
     return out
 
 
-async def check_dkim(domain: str, resolver: Resolver, selectors: tuple[str, ...] = ()) -> Section:
+async def check_dkim(
+    domain: str, resolver: Resolver, selectors: tuple[str, ...] = ()
+) -> Section[DkimSelectors]:
     """Microsoft's two selectors plus any custom ones, all asked at once."""
     wanted = list(dict.fromkeys((*MICROSOFT_SELECTORS, *selectors)))
     keys = await asyncio.gather(*(fetch_key(domain, s, resolver) for s in wanted))
-    section = Section({"selectors": {k.selector: k.to_dict() for k in keys}})
+    section = Section(DkimSelectors({k.selector: k.to_data() for k in keys}))
     present = [k for k in keys if k.found or k.cname or (k.answer and k.answer.failed)]
     if not present:
         section.findings.append(finding("dkim.not-configured", {"domain": domain}))

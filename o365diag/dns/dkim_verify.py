@@ -13,11 +13,10 @@ import email.parser
 import email.policy
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from o365diag.dns.catalogue import finding, organizational_domain
 from o365diag.dns.dkim_keys import parse_key_record
+from o365diag.dns.model import ArcData, DkimCheckData, SignatureCheck
 from o365diag.dns.resolver import BadDomainName, DnsResult, Resolver
 from o365diag.dns.result import DKIM_SCHEMA as SCHEMA
 from o365diag.dns.result import DkimResult
@@ -27,22 +26,6 @@ __all__ = ["SCHEMA", "SignatureCheck", "verify_message"]
 
 _SIGNATURE_HEADERS = (b"dkim-signature", b"arc-message-signature", b"arc-seal")
 _MAX_SIGNATURES = 20
-
-
-@dataclass
-class SignatureCheck:
-    index: int
-    domain: str
-    selector: str
-    algorithm: str
-    result: str  # pass | fail | temperror | permerror
-    kind: str  # ok | body-hash | signature | key-missing | key-invalid | temperror | malformed
-    reason: str
-    key_bits: int | None = None
-    aligned: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 class _Capture(logging.Handler):
@@ -181,7 +164,7 @@ def _explain_false(check: SignatureCheck, errors: list[str]) -> None:
         )
 
 
-def _arc(raw: bytes, keys: _Keys) -> tuple[dict[str, Any], list[Finding]]:
+def _arc(raw: bytes, keys: _Keys) -> tuple[ArcData, list[Finding]]:
     import dkim
 
     capture = _Capture()
@@ -190,7 +173,7 @@ def _arc(raw: bytes, keys: _Keys) -> tuple[dict[str, Any], list[Finding]]:
     except Exception as exc:  # dkimpy raises assorted errors on malformed ARC sets
         cv, results, comment = dkim.CV_Fail, [], str(exc)
     verdict = (cv or b"fail").decode() if isinstance(cv, bytes) else str(cv or "fail")
-    data = {"result": verdict, "reason": comment, "instances": len(results)}
+    data = ArcData(verdict, comment, len(results))
     values = {"count": len(results), "detail": comment}
     if verdict == "pass":
         return data, [finding("dkim.arc-pass", values)]
@@ -210,16 +193,15 @@ async def verify_message(raw: bytes, resolver: Resolver) -> DkimResult:
     count = sum(1 for n, _ in headers if n.lower() == b"dkim-signature")
     checks = [_check_one(raw, i, keys, from_domain) for i in range(min(count, _MAX_SIGNATURES))]
     findings = [_signature_finding(c) for c in checks] or [finding("dkim.no-signature")]
-    data: dict[str, Any] = {
-        "from_domain": from_domain,
-        "signatures": [c.to_dict() for c in checks],
-        "arc": None,
-        "keys": {name: answer.to_dict() for name, answer in keys.answers.items()},
-    }
+    data = DkimCheckData(
+        from_domain=from_domain,
+        signatures=checks,
+        keys={name: answer.to_answer() for name, answer in keys.answers.items()},
+    )
     if any(n.lower() == b"arc-seal" for n, _ in headers):
-        data["arc"], arc_findings = _arc(raw, keys)
+        data.arc, arc_findings = _arc(raw, keys)
         findings.extend(arc_findings)
-    return DkimResult(data=data, findings=findings)
+    return DkimResult.from_model(data, findings)
 
 
 def _signature_finding(check: SignatureCheck) -> Finding:
@@ -250,5 +232,5 @@ def _signature_finding(check: SignatureCheck) -> Finding:
 
 
 def _unreadable(detail: str) -> DkimResult:
-    data: dict[str, Any] = {"from_domain": None, "signatures": [], "arc": None, "keys": {}}
-    return DkimResult(data=data, findings=[finding("dkim.message-unreadable", {"detail": detail})])
+    findings = [finding("dkim.message-unreadable", {"detail": detail})]
+    return DkimResult.from_model(DkimCheckData(from_domain=None), findings)

@@ -4,9 +4,10 @@ that report addresses outside the domain have authorised it (RFC 7489 7.1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from o365diag.dns.catalogue import finding, organizational_domain
+from o365diag.dns.model import DmarcData, DmarcPolicyName
 from o365diag.dns.records import Section, lookup_failed, parse_tags
 from o365diag.dns.resolver import BadDomainName, Resolver
 from o365diag.findings import Finding
@@ -25,14 +26,12 @@ class DmarcPolicy:
     unknown_tags: list[str]
 
     @property
-    def p(self) -> str | None:
-        value = self.tags.get("p", "").lower()
-        return value if value in _POLICIES else None
+    def p(self) -> DmarcPolicyName | None:
+        return _policy(self.tags.get("p", ""))
 
     @property
-    def sp(self) -> str | None:
-        value = self.tags.get("sp", "").lower()
-        return value if value in _POLICIES else self.p
+    def sp(self) -> DmarcPolicyName | None:
+        return _policy(self.tags.get("sp", "")) or self.p
 
     @property
     def pct(self) -> int:
@@ -85,6 +84,11 @@ def _tag_problems(tags: dict[str, str]) -> list[str]:
     return problems
 
 
+def _policy(value: str) -> DmarcPolicyName | None:
+    value = value.lower()
+    return cast(DmarcPolicyName, value) if value in _POLICIES else None
+
+
 def _percent(value: str) -> int | None:
     """``pct=`` as a whole number from 0 to 100, or None. Only ASCII digits count ("²" is a
     digit to str.isdigit but not to int), and a long one is refused before int() reads it."""
@@ -112,7 +116,7 @@ async def _fetch(domain: str, resolver: Resolver) -> tuple[Any, list[str]]:
     return answer, [t for t in texts if t.lower().startswith("v=dmarc1")]
 
 
-async def check_dmarc(domain: str, resolver: Resolver) -> Section:
+async def check_dmarc(domain: str, resolver: Resolver) -> Section[DmarcData]:
     """The policy that applies to ``domain``: its own record, else its organizational domain's."""
     answer, records = await _fetch(domain, resolver)
     location = domain
@@ -120,7 +124,7 @@ async def check_dmarc(domain: str, resolver: Resolver) -> Section:
     if not records and not answer.failed and org != domain:
         answer, records = await _fetch(org, resolver)
         location = org
-    section = Section(_empty_data(location))
+    section = Section(DmarcData(location))
     if answer.failed:
         section.findings.append(lookup_failed("dmarc.lookup-failed", answer))
         return section
@@ -133,33 +137,29 @@ async def check_dmarc(domain: str, resolver: Resolver) -> Section:
         )
         return section
     policy = parse_dmarc(records[0])
-    section.data.update(_policy_data(policy))
+    section.model = _policy_data(location, policy)
     section.findings.extend(_policy_findings(domain, location, policy))
     section.findings.extend(await _report_authorisation(location, policy, resolver))
     return section
 
 
-def _empty_data(location: str) -> dict[str, Any]:
-    keys = ("record", "p", "sp", "pct", "adkim", "aspf", "fo")
-    return {"location": location, "rua": [], "ruf": [], **dict.fromkeys(keys)}
-
-
-def _policy_data(policy: DmarcPolicy) -> dict[str, Any]:
+def _policy_data(location: str, policy: DmarcPolicy) -> DmarcData:
     tags = policy.tags
-    return {
-        "record": policy.record,
-        "p": policy.p,
-        "sp": policy.sp,
-        "pct": policy.pct,
-        "rua": policy.uris("rua"),
-        "ruf": policy.uris("ruf"),
-        "adkim": tags.get("adkim", "r").lower(),
-        "aspf": tags.get("aspf", "r").lower(),
-        "fo": tags.get("fo"),
-        "valid": not policy.problems,
-        "problems": policy.problems,
-        "unknown_tags": policy.unknown_tags,
-    }
+    return DmarcData(
+        location=location,
+        record=policy.record,
+        p=policy.p,
+        sp=policy.sp,
+        pct=policy.pct,
+        rua=policy.uris("rua"),
+        ruf=policy.uris("ruf"),
+        adkim=tags.get("adkim", "r").lower(),
+        aspf=tags.get("aspf", "r").lower(),
+        fo=tags.get("fo"),
+        valid=not policy.problems,
+        problems=policy.problems,
+        unknown_tags=policy.unknown_tags,
+    )
 
 
 def _policy_findings(domain: str, location: str, policy: DmarcPolicy) -> list[Finding]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from o365diag.addresses import is_non_public
 from o365diag.dns.catalogue import finding
+from o365diag.dns.model import BlocklistRow, BlocklistRows
 from o365diag.dns.records import Section
 from o365diag.dns.resolver import DnsResult, Resolver
 from o365diag.findings import Finding, Severity
@@ -26,24 +27,13 @@ _LISTED_NET = ipaddress.ip_network("127.0.0.0/8")
 
 
 @dataclass
-class ListAnswer:
-    ip: str
-    zone: str
-    listed: bool
-    codes: list[str]
-    meaning: str | None = None
-    error: str | None = None
-    status: str = "clean"  # clean | listed | refused | failed | ignored
+class ListAnswer(BlocklistRow):
+    """A row and how it was judged (the status is not saved; the findings say it)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ip": self.ip,
-            "zone": self.zone,
-            "listed": self.listed,
-            "codes": self.codes,
-            "meaning": self.meaning,
-            "error": self.error,
-        }
+    status: str = "clean"  # clean | listed | refused | failed | ignored | unknown
+
+    def to_row(self) -> BlocklistRow:
+        return BlocklistRow(self.ip, self.zone, self.listed, self.codes, self.meaning, self.error)
 
 
 def default_zones() -> list[str]:
@@ -95,10 +85,10 @@ def _interpret(ip: str, zone: str, answer: DnsResult, entry: Entry | None) -> Li
 
 async def check_blocklists(
     ips: list[str], resolver: Resolver, zones: list[str] | None = None
-) -> Section:
+) -> Section[BlocklistRows]:
     """Ask every zone about every public IP, plus the zones' test entries, all at once."""
     table = load_table("dns_blocklists")
-    section = Section({"rows": []})
+    section = Section(BlocklistRows())
     zones = list(dict.fromkeys(z.strip(".").lower() for z in (zones or default_zones())))
     usable = []
     for zone in zones:
@@ -133,7 +123,7 @@ async def check_blocklists(
             # A list that does not list 127.0.0.2 answers "not listed" for everything.
             row.status = "unknown"
             row.error = "unknown: this list did not list its 127.0.0.2 test entry either"
-    section.data["rows"] = [r.to_dict() for r in rows]
+    section.model.rows = [r.to_row() for r in rows]
     section.findings.extend(_row_findings(targets, rows, table))
     return section
 

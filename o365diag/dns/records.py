@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 from o365diag.dns.catalogue import finding, microsoft_fact
+from o365diag.dns.model import AutodiscoverData, MtaStsData, MxData, MxHost, TlsRptData
 from o365diag.dns.resolver import DnsResult, Resolver
 from o365diag.findings import Finding, Severity
+from o365diag.typed import dump
 
 __all__ = [
     "Section",
@@ -26,10 +28,20 @@ __all__ = [
 ]
 
 
+ModelT = TypeVar("ModelT")
+
+
 @dataclass
-class Section:
-    data: dict[str, Any] = field(default_factory=dict)
+class Section(Generic[ModelT]):
+    """One check's part of the domain check: its typed data and the findings drawn from it."""
+
+    model: ModelT
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def data(self) -> Any:
+        """The section's JSON, as the result saves it."""
+        return dump(self.model)
 
 
 def lookup_failed(code: str, answer: DnsResult) -> Finding:
@@ -60,22 +72,23 @@ def parse_tags(text: str) -> tuple[dict[str, str], list[str]]:
     return tags, problems
 
 
-def microsoft_mx_form(host: str) -> str | None:
+def microsoft_mx_form(host: str) -> Literal["classic", "dane"] | None:
     """ "classic" (mail.protection.outlook.com), "dane" (mx.microsoft) or None."""
     host = host.lower().rstrip(".")
-    for form, key in (("classic", "mx-classic"), ("dane", "mx-dane")):
-        if host.endswith("." + str(microsoft_fact(key).get("suffix"))):
-            return form
+    if host.endswith("." + str(microsoft_fact("mx-classic").get("suffix"))):
+        return "classic"
+    if host.endswith("." + str(microsoft_fact("mx-dane").get("suffix"))):
+        return "dane"
     return None
 
 
 # -- MX ---------------------------------------------------------------------------------------
 
 
-async def check_mx(domain: str, resolver: Resolver) -> Section:
+async def check_mx(domain: str, resolver: Resolver) -> Section[MxData]:
     answer = await resolver.query(domain, "MX")
     expected = f"{domain.replace('.', '-')}.mail.protection.outlook.com"
-    section = Section({"records": [], "outcome": answer.outcome.value, "relay_endpoint": None})
+    section = Section(MxData([], answer.outcome_name))
     if answer.failed:
         section.findings.append(lookup_failed("mx.lookup-failed", answer))
         return section
@@ -84,47 +97,44 @@ async def check_mx(domain: str, resolver: Resolver) -> Section:
         return section
     rows = answer.mx()
     if len(rows) == 1 and rows[0][1] == ".":
-        section.data["records"] = [{"preference": rows[0][0], "host": ".", "addresses": []}]
+        section.model.records = [MxHost(rows[0][0], ".")]
         section.findings.append(finding("mx.null", {"domain": domain}))
         return section
     hosts = [host for _pref, host in rows]
     lookups = await resolver.query_many([(h, t) for h in hosts for t in ("A", "AAAA")])
     by_host = {h: lookups[2 * i : 2 * i + 2] for i, h in enumerate(hosts)}
-    for preference, host in rows:
-        addresses = [a for r in by_host[host] for a in r.addresses()]
-        section.data["records"].append(
-            {
-                "preference": preference,
-                "host": host,
-                "addresses": addresses,
-                "microsoft": microsoft_mx_form(host),
-            }
+    records = section.model.records = [
+        MxHost(
+            preference,
+            host,
+            [a for r in by_host[host] for a in r.addresses()],
+            microsoft_mx_form(host),
         )
-    section.findings.extend(_mx_findings(domain, section.data["records"], by_host, expected))
-    ours = [r for r in section.data["records"] if r["microsoft"]]
-    section.data["relay_endpoint"] = ours[0]["host"] if ours else None
+        for preference, host in rows
+    ]
+    section.findings.extend(_mx_findings(domain, records, by_host, expected))
+    ours = [r for r in records if r.microsoft]
+    section.model.relay_endpoint = ours[0].host if ours else None
     return section
 
 
 def _mx_findings(
-    domain: str, records: list[dict[str, Any]], by_host: dict[str, list[DnsResult]], expected: str
+    domain: str, records: list[MxHost], by_host: dict[str, list[DnsResult]], expected: str
 ) -> list[Finding]:
     out: list[Finding] = []
-    evidence = [f"{domain} MX {r['preference']} {r['host']}" for r in records]
+    evidence = [f"{domain} MX {r.preference} {r.host}" for r in records]
     for record in records:
-        if not record["addresses"]:
-            results = by_host[record["host"]]
+        if not record.addresses:
+            results = by_host[record.host]
             error = "; ".join(r.describe() for r in results)
-            values = {"host": record["host"], "error": error}
+            values = {"host": record.host, "error": error}
             out.append(finding("mx.host-unresolvable", values, evidence=evidence))
-    ours = [r for r in records if r["microsoft"]]
+    ours = [r for r in records if r.microsoft]
     if ours:
-        form = "DNSSEC/DANE (mx.microsoft)" if ours[0]["microsoft"] == "dane" else "classic"
-        out.append(
-            finding("mx.microsoft", {"host": ours[0]["host"], "form": form}, evidence=evidence)
-        )
+        form = "DNSSEC/DANE (mx.microsoft)" if ours[0].microsoft == "dane" else "classic"
+        out.append(finding("mx.microsoft", {"host": ours[0].host, "form": form}, evidence=evidence))
     else:
-        hosts = ", ".join(r["host"] for r in records)
+        hosts = ", ".join(r.host for r in records)
         out.append(
             finding("mx.not-microsoft", {"hosts": hosts, "expected": expected}, evidence=evidence)
         )
@@ -146,9 +156,11 @@ def _mx_findings(
 _STS_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
-async def check_mta_sts(domain: str, resolver: Resolver) -> Section:
+async def check_mta_sts(domain: str, resolver: Resolver) -> Section[MtaStsData]:
     """The ``_mta-sts`` TXT record (RFC 8461 3.1); the HTTPS policy file is not fetched."""
-    section, record = await _single_record(f"_mta-sts.{domain}", "v=STSv1", "mta-sts", resolver)
+    name = f"_mta-sts.{domain}"
+    answer, record, findings = await _single_record(name, "v=STSv1", "mta-sts", resolver)
+    section = Section(MtaStsData(name, record, False, answer.outcome_name), findings)
     if record is None:
         return section
     tags, problems = parse_tags(record)
@@ -157,7 +169,8 @@ async def check_mta_sts(domain: str, resolver: Resolver) -> Section:
     if not _STS_ID.fullmatch(tags.get("id", "")):
         problems.append("id= must be 1 to 32 letters or digits")
     policy_url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
-    section.data.update({"id": tags.get("id"), "valid": not problems, "policy_url": policy_url})
+    section.model.id, section.model.policy_url = tags.get("id"), policy_url
+    section.model.valid = not problems
     if problems:
         section.findings.append(
             finding("mta-sts.invalid", {"problems": "; ".join(problems)}, evidence=(record,))
@@ -169,11 +182,11 @@ async def check_mta_sts(domain: str, resolver: Resolver) -> Section:
     return section
 
 
-async def check_tls_rpt(domain: str, resolver: Resolver) -> Section:
+async def check_tls_rpt(domain: str, resolver: Resolver) -> Section[TlsRptData]:
     """The ``_smtp._tls`` TXT record (RFC 8460 3)."""
-    section, record = await _single_record(
-        f"_smtp._tls.{domain}", "v=TLSRPTv1", "tls-rpt", resolver
-    )
+    name = f"_smtp._tls.{domain}"
+    answer, record, findings = await _single_record(name, "v=TLSRPTv1", "tls-rpt", resolver)
+    section = Section(TlsRptData(name, record, False, answer.outcome_name), findings)
     if record is None:
         return section
     tags, problems = parse_tags(record)
@@ -185,7 +198,7 @@ async def check_tls_rpt(domain: str, resolver: Resolver) -> Section:
     bad = [u for u in uris if not u.lower().startswith(("mailto:", "https:"))]
     if bad:
         problems.append("rua= URIs must be mailto: or https: (" + ", ".join(bad) + ")")
-    section.data.update({"rua": uris, "valid": not problems})
+    section.model.rua, section.model.valid = uris, not problems
     code = "tls-rpt.invalid" if problems else "tls-rpt.ok"
     values = {"problems": "; ".join(problems), "rua": ", ".join(uris)}
     section.findings.append(finding(code, values, evidence=(record,)))
@@ -194,37 +207,31 @@ async def check_tls_rpt(domain: str, resolver: Resolver) -> Section:
 
 async def _single_record(
     name: str, prefix: str, area: str, resolver: Resolver
-) -> tuple[Section, str | None]:
-    """Fetch TXT at ``name`` and pick the one record starting with ``prefix`` (if exactly one)."""
+) -> tuple[DnsResult, str | None, list[Finding]]:
+    """Fetch TXT at ``name`` and pick the one record starting with ``prefix`` (if exactly one):
+    the answer, that record, and the finding when there is none or more than one."""
     answer = await resolver.query(name, "TXT")
-    data = {"name": name, "record": None, "valid": False, "outcome": answer.outcome.value}
-    section = Section(data)
     if answer.failed:
-        section.findings.append(lookup_failed(f"{area}.lookup-failed", answer))
-        return section, None
+        return answer, None, [lookup_failed(f"{area}.lookup-failed", answer)]
     texts = [t.decode("utf-8", "replace") for t in answer.texts()]
     found = [t for t in texts if t.lower().startswith(prefix.lower())]
     if not found:
-        section.findings.append(finding(f"{area}.missing", {"name": name}))
-        return section, None
+        return answer, None, [finding(f"{area}.missing", {"name": name})]
     if len(found) > 1:
-        section.findings.append(
-            finding(f"{area}.multiple", {"name": name, "count": len(found)}, evidence=tuple(found))
-        )
-        return section, None
-    section.data["record"] = found[0]
-    return section, found[0]
+        values = {"name": name, "count": len(found)}
+        return answer, None, [finding(f"{area}.multiple", values, evidence=tuple(found))]
+    return answer, found[0], []
 
 
 # -- autodiscover -----------------------------------------------------------------------------
 
 
-async def check_autodiscover(domain: str, resolver: Resolver) -> Section:
+async def check_autodiscover(domain: str, resolver: Resolver) -> Section[AutodiscoverData]:
     name = f"autodiscover.{domain}"
     answer = await resolver.query(name, "CNAME")
     expected = str(microsoft_fact("autodiscover").get("value"))
     target = answer.targets()[0] if answer.ok and answer.targets() else None
-    section = Section({"name": name, "cname": target, "microsoft": None})
+    section = Section(AutodiscoverData(name, target, None))
     if answer.failed:
         section.findings.append(lookup_failed("autodiscover.lookup-failed", answer))
         return section
@@ -232,8 +239,8 @@ async def check_autodiscover(domain: str, resolver: Resolver) -> Section:
         values = {"name": name, "expected": expected}
         section.findings.append(finding("autodiscover.missing", values))
         return section
-    section.data["microsoft"] = target.lower() == expected
-    code = "autodiscover.microsoft" if section.data["microsoft"] else "autodiscover.not-microsoft"
+    section.model.microsoft = target.lower() == expected
+    code = "autodiscover.microsoft" if section.model.microsoft else "autodiscover.not-microsoft"
     values = {"name": name, "target": target, "expected": expected}
     section.findings.append(finding(code, values, evidence=(answer.describe(),)))
     return section

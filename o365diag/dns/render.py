@@ -1,4 +1,5 @@
-"""Text and HTML views of the DNS reports: readiness per record, the SPF tree, the findings.
+"""Text and HTML views of the domain check results, drawn from their typed data: readiness
+per record, the SPF tree, the device verdicts, the findings and the records.
 
 Everything taken from DNS is untrusted text and is escaped in HTML.
 """
@@ -6,9 +7,19 @@ Everything taken from DNS is untrusted text and is escaped in HTML.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING
 
+from o365diag.dns.model import (
+    DomainData,
+    ResolverInfo,
+    SpfTraceRecord,
+    SpfTraceRow,
+    SpfTreeNode,
+)
 from o365diag.findings import Report, render_findings_html
+
+if TYPE_CHECKING:
+    from o365diag.dns.result import DomainResult, SpfCheckResult
 
 __all__ = [
     "AREA_NAMES",
@@ -41,16 +52,16 @@ LIGHTS = {
 }
 
 
-def spf_tree_lines(tree: dict[str, Any], depth: int = 0) -> list[str]:
+def spf_tree_lines(tree: SpfTreeNode, depth: int = 0) -> list[str]:
     """The include tree with its lookup counts, one indented line per record."""
     pad = "  " * depth
-    head = f"{pad}{tree['domain']} ({tree['via']}): {tree['lookups']} lookup(s) here"
-    if tree.get("children"):
-        head += f", {tree['total_lookups']} with includes"
-    if tree.get("problem"):
-        head += f"  [!] {tree['problem']}"
+    head = f"{pad}{tree.domain} ({tree.via}): {tree.lookups} lookup(s) here"
+    if tree.children:
+        head += f", {tree.total_lookups} with includes"
+    if tree.problem:
+        head += f"  [!] {tree.problem}"
     lines = [head]
-    for child in tree.get("children", []):
+    for child in tree.children:
         lines.extend(spf_tree_lines(child, depth + 1))
     return lines
 
@@ -59,83 +70,76 @@ def _findings_text(report: Report) -> list[str]:
     return [f.to_text() for f in report.sorted_findings()] or ["No findings."]
 
 
-def audit_text(report: Report) -> str:
-    data = report.data
-    lines = [report.title, "=" * len(report.title)]
-    lights = data.get("readiness", {})
+def audit_text(result: DomainResult) -> str:
+    data = result.model
+    lines = [result.title, "=" * len(result.title)]
+    lights = data.readiness
     lines.append(
         "Readiness: "
         + " | ".join(f"{AREA_NAMES[a]} {lights[a]}" for a in AREA_NAMES if a in lights)
     )
-    spf = data.get("spf", {})
-    if spf.get("record"):
-        lines += ["", f"SPF: {spf['record']}", *spf_tree_lines(spf["tree"], 1)]
-    for row in data.get("spf_checks", []):
-        path = " > ".join(row["path"]) or row.get("problem") or "no term matched"
-        lines.append(f"  check_host {row['ip']}: {row['result']} ({path})")
-    lines += ["", *_findings_text(report), "", _resolver_line(data)]
+    if data.spf.record:
+        lines += ["", f"SPF: {data.spf.record}", *spf_tree_lines(data.spf.tree, 1)]
+    for row in data.spf_checks:
+        path = " > ".join(row.path) or row.problem or "no term matched"
+        lines.append(f"  check_host {row.ip}: {row.result} ({path})")
+    lines += ["", *_findings_text(result), "", _resolver_line(data.resolver)]
     return "\n".join(lines)
 
 
-def _resolver_line(data: dict[str, Any]) -> str:
-    info = data.get("resolver", {})
-    servers = ", ".join(info.get("nameservers", [])) or "system resolver"
-    return f"DNS: {info.get('queries', 0)} queries to {servers} in {info.get('elapsed_ms', 0)} ms"
+def _resolver_line(info: ResolverInfo) -> str:
+    servers = ", ".join(info.nameservers) or "system resolver"
+    return f"DNS: {info.queries} queries to {servers} in {info.elapsed_ms} ms"
 
 
-def spf_text(report: Report) -> str:
-    data = report.data
+def spf_text(result: SpfCheckResult) -> str:
+    data = result.model
     lines = [
-        report.title,
-        "=" * len(report.title),
-        f"Result: {data['result']}" + (f" ({data['problem']})" if data.get("problem") else ""),
+        result.title,
+        "=" * len(result.title),
+        f"Result: {data.result}" + (f" ({data.problem})" if data.problem else ""),
     ]
-    if data.get("explanation"):
-        lines.append(f"Explanation: {data['explanation']}")
+    if data.explanation:
+        lines.append(f"Explanation: {data.explanation}")
     lines.append(
-        f"DNS-querying terms: {data['lookups']} of 10; void lookups: {data['void_lookups']} of 2"
+        f"DNS-querying terms: {data.lookups} of 10; void lookups: {data.void_lookups} of 2"
     )
-    lines += ["", "Trace:"]
-    for row in data["trace"]:
-        pad = "  " * (int(row["depth"]) + 1)
-        if row["kind"] == "record":
-            lines.append(
-                f"{pad}{row['domain']} [{row['via']}]: {row['text'] or '(no record)'}"
-                f" => {row['result']}"
-            )
-        else:
-            detail = f" ({row['detail']})" if row["detail"] else ""
-            lines.append(
-                f"{pad}  {row['text']}: {row['outcome']}, lookups {row['lookups']}{detail}"
-            )
-    lines += ["", *_findings_text(report)]
+    lines += ["", "Trace:", *(_trace_line(row) for row in data.trace)]
+    lines += ["", *_findings_text(result)]
     return "\n".join(lines)
 
 
-def audit_html(report: Report, *, copy: bool = False) -> str:
+def _trace_line(row: SpfTraceRow) -> str:
+    pad = "  " * (row.depth + 1)
+    if isinstance(row, SpfTraceRecord):
+        return f"{pad}{row.domain} [{row.via}]: {row.text or '(no record)'} => {row.result}"
+    detail = f" ({row.detail})" if row.detail else ""
+    return f"{pad}  {row.text}: {row.outcome}, lookups {row.lookups}{detail}"
+
+
+def audit_html(result: DomainResult, *, copy: bool = False) -> str:
     """The body of the HTML page: readiness per record, the SPF include tree, device checks,
     findings and the records as DNS has them now (with ``copy``, a Copy button on each fix:
     for the apps)."""
-    data = report.data
+    data = result.model
     esc = html.escape
-    parts = [f"<h2>{esc(report.title)}</h2>", readiness_html(report)]
-    spf = data.get("spf", {})
-    if spf.get("record"):
-        tree = "\n".join(spf_tree_lines(spf["tree"]))
-        parts.append(f"<h3>SPF</h3><pre>{esc(spf['record'])}\n\n{esc(tree)}</pre>")
-    parts.append(device_html(report))
-    parts.append(render_findings_html(report.sorted_findings(), heading="Findings", copy=copy))
-    parts.append(records_html(report))
-    parts.append(f"<p>{esc(_resolver_line(data))}</p>")
+    parts = [f"<h2>{esc(result.title)}</h2>", readiness_html(result)]
+    if data.spf.record:
+        tree = "\n".join(spf_tree_lines(data.spf.tree))
+        parts.append(f"<h3>SPF</h3><pre>{esc(data.spf.record)}\n\n{esc(tree)}</pre>")
+    parts.append(device_html(result))
+    parts.append(render_findings_html(result.sorted_findings(), heading="Findings", copy=copy))
+    parts.append(records_html(result))
+    parts.append(f"<p>{esc(_resolver_line(data.resolver))}</p>")
     return "".join(parts)
 
 
-def readiness_html(report: Report) -> str:
+def readiness_html(result: DomainResult) -> str:
     """One row per record: a coloured light, the verdict and the most important finding."""
     esc = html.escape
     rows = []
-    for area, level in report.data.get("readiness", {}).items():
-        worst = next((f for f in report.sorted_findings() if f.code.startswith(area + ".")), None)
+    for area, level in result.model.readiness.items():
+        worst = next((f for f in result.sorted_findings() if f.code.startswith(area + ".")), None)
         rows.append(
             f'<tr><td style="color:{LIGHTS[level]};font-size:1.4em">●</td>'
             f"<td><b>{esc(AREA_NAMES.get(area, area))}</b></td><td>{esc(level)}</td>"
@@ -147,13 +151,12 @@ def readiness_html(report: Report) -> str:
     )
 
 
-def device_html(report: Report) -> str:
+def device_html(result: DomainResult) -> str:
     """Each device IP's SPF verdict and the term that decided it."""
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{esc(r['ip'])}</td><td>{esc(r['result'])}</td>"
-        f"<td>{esc(' > '.join(r['path']) or (r.get('problem') or 'no term matched'))}</td></tr>"
-        for r in report.data.get("spf_checks", [])
+        f"<tr><td>{esc(r.ip)}</td><td>{esc(r.result)}</td><td>{esc(r.decided_by)}</td></tr>"
+        for r in result.model.spf_checks
     )
     if not rows:
         return ""
@@ -163,30 +166,24 @@ def device_html(report: Report) -> str:
     )
 
 
-def records_html(report: Report) -> str:
+def _record_rows(data: DomainData) -> list[tuple[str, str, str | None]]:
+    rows: list[tuple[str, str, str | None]] = [("SPF", data.domain, data.spf.record)]
+    rows += [("MX", data.domain, f"{r.preference} {r.host}") for r in data.mx.records]
+    rows += [
+        ("DKIM", key.name, f"CNAME {key.cname}" if key.cname else key.record)
+        for key in data.dkim.values()
+    ]
+    rows.append(("DMARC", f"_dmarc.{data.dmarc.location}", data.dmarc.record))
+    return rows
+
+
+def records_html(result: DomainResult) -> str:
     """What DNS says now, record by record, next to which the fixes say what to publish."""
     esc = html.escape
-    data = report.data
-    rows = [("SPF", data["domain"], (data.get("spf") or {}).get("record"))]
-    rows += [
-        ("MX", data["domain"], f"{r['preference']} {r['host']}")
-        for r in (data.get("mx") or {}).get("records", [])
-    ]
-    rows += [
-        ("DKIM", v["name"], f"CNAME {v['cname']}" if v.get("cname") else v.get("record"))
-        for v in (data.get("dkim") or {}).values()
-    ]
-    rows.append(
-        (
-            "DMARC",
-            f"_dmarc.{(data.get('dmarc') or {}).get('location')}",
-            (data.get("dmarc") or {}).get("record"),
-        )
-    )
     cells = "".join(
         f"<tr><td>{esc(kind)}</td><td><code>{esc(name)}</code></td>"
         f"<td><code>{esc(value or '(none)')}</code></td></tr>"
-        for kind, name, value in rows
+        for kind, name, value in _record_rows(result.model)
     )
     return (
         f"<h4>Records now</h4><table><tr><th></th><th>Name</th><th>Value</th></tr>{cells}</table>"

@@ -25,6 +25,7 @@ import dns.rdata
 import dns.rdatatype
 import dns.resolver
 
+from o365diag.dns.model import DnsAnswer, DnsOutcome
 from o365diag.errors import ConfigError, InputError
 
 __all__ = [
@@ -97,6 +98,11 @@ class DnsResult:
         return self.outcome in (Outcome.SERVFAIL, Outcome.TIMEOUT, Outcome.ERROR)
 
     @property
+    def outcome_name(self) -> DnsOutcome:
+        """The outcome as the results save it."""
+        return self.outcome.value
+
+    @property
     def canonical_name(self) -> str:
         return self.cnames[-1] if self.cnames else self.name
 
@@ -135,17 +141,18 @@ class DnsResult:
         text = _OUTCOME_TEXT[self.outcome]
         return f"{head}: {text}" + (f" ({self.error})" if self.error else "")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.rdtype,
-            "outcome": self.outcome.value,
-            "records": self.values(),
-            "cnames": list(self.cnames),
-            "ttl": self.ttl,
-            "error": self.error or None,
-            "elapsed_ms": round(self.elapsed_ms, 1),
-        }
+    def to_answer(self) -> DnsAnswer:
+        """This lookup as the results save it."""
+        return DnsAnswer(
+            name=self.name,
+            type=self.rdtype,
+            outcome=self.outcome_name,
+            records=self.values(),
+            cnames=list(self.cnames),
+            ttl=self.ttl,
+            error=self.error or None,
+            elapsed_ms=round(self.elapsed_ms, 1),
+        )
 
 
 def _name_text(name: dns.name.Name) -> str:

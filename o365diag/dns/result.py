@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from o365diag.dns.model import DkimCheckData, DomainData, SpfCheckData
 from o365diag.dns.render import audit_html, audit_text, spf_text
 from o365diag.result import Result
 
@@ -29,6 +30,11 @@ class DomainResult(Result):
     """Is a domain ready to send through Microsoft 365: records, device IPs, blocklists."""
 
     SCHEMA: ClassVar[str] = DNS_SCHEMA
+    MODEL: ClassVar[type[Any] | None] = DomainData
+
+    @property
+    def model(self) -> DomainData:
+        return self.typed(DomainData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -36,10 +42,11 @@ class DomainResult(Result):
         return f"Domain check: {domain}" if domain else "Domain check"
 
     def facts(self) -> list[tuple[str, Any]]:
+        data = self.model
         return [
-            ("Domain", self.data.get("domain")),
-            ("SPF", (self.data.get("spf") or {}).get("record")),
-            ("DMARC", (self.data.get("dmarc") or {}).get("record")),
+            ("Domain", data.domain),
+            ("SPF", data.spf.record),
+            ("DMARC", data.dmarc.record),
         ]
 
     def to_text(self) -> str:
@@ -56,6 +63,11 @@ class SpfCheckResult(Result):
     """One SPF evaluation (RFC 7208 check_host) with its trace."""
 
     SCHEMA: ClassVar[str] = SPF_SCHEMA
+    MODEL: ClassVar[type[Any] | None] = SpfCheckData
+
+    @property
+    def model(self) -> SpfCheckData:
+        return self.typed(SpfCheckData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -64,7 +76,8 @@ class SpfCheckResult(Result):
         return "SPF evaluation"
 
     def facts(self) -> list[tuple[str, Any]]:
-        return [("Result", self.data.get("result")), ("Lookups", self.data.get("lookups"))]
+        data = self.model
+        return [("Result", data.result), ("Lookups", data.lookups)]
 
     def to_text(self) -> str:
         return spf_text(self)
@@ -75,14 +88,16 @@ class DkimResult(Result):
     """The DKIM signatures and ARC chain of one message, verified against DNS."""
 
     SCHEMA: ClassVar[str] = DKIM_SCHEMA
+    MODEL: ClassVar[type[Any] | None] = DkimCheckData
+
+    @property
+    def model(self) -> DkimCheckData:
+        return self.typed(DkimCheckData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
         return "DKIM verification"
 
     def facts(self) -> list[tuple[str, Any]]:
-        signatures = self.data.get("signatures") or []
-        return [
-            ("From domain", self.data.get("from_domain")),
-            ("Signatures", len(signatures)),
-        ]
+        data = self.model
+        return [("From domain", data.from_domain), ("Signatures", len(data.signatures))]

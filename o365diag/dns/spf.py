@@ -15,10 +15,21 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import dns.reversename
 
+from o365diag.dns.model import (
+    EvalVia,
+    SpfCheckData,
+    SpfEvalNode,
+    SpfEvalStep,
+    SpfTraceRecord,
+    SpfTraceRow,
+    SpfTraceTerm,
+    SpfVerdict,
+    StepOutcome,
+)
 from o365diag.dns.resolver import BadDomainName, DnsResult, Resolver, to_name
 from o365diag.dns.spf_syntax import (
     MacroToken,
@@ -29,6 +40,7 @@ from o365diag.dns.spf_syntax import (
     tokenize_macros,
 )
 from o365diag.errors import InputError, O365DiagError
+from o365diag.typed import dump
 
 __all__ = [
     "MAX_LOOKUPS",
@@ -58,6 +70,11 @@ class SpfResult(enum.StrEnum):
     PERMERROR = "permerror"
     TEMPERROR = "temperror"
 
+    @property
+    def verdict(self) -> SpfVerdict:
+        """The result as the reports save it."""
+        return self.value
+
 
 _QUALIFIER_RESULT = {
     "+": SpfResult.PASS,
@@ -72,21 +89,17 @@ class SpfStep:
     """One term tried: what DNS said, whether it matched, the lookup count after it."""
 
     term: str
-    outcome: str = "no-match"  # match | no-match | error
+    outcome: StepOutcome = "no-match"
     detail: str = ""
     lookups: int = 0
     dns: list[str] = field(default_factory=list)
     child: SpfNode | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "term": self.term,
-            "outcome": self.outcome,
-            "detail": self.detail,
-            "lookups": self.lookups,
-            "dns": list(self.dns),
-            "child": self.child.to_dict() if self.child else None,
-        }
+    def to_step(self) -> SpfEvalStep:
+        child = self.child.to_node() if self.child else None
+        return SpfEvalStep(
+            self.term, self.outcome, self.detail, self.lookups, list(self.dns), child
+        )
 
 
 @dataclass
@@ -94,7 +107,7 @@ class SpfNode:
     """One record evaluated: reached by check_host, an include or a redirect."""
 
     domain: str
-    via: str = "check_host"
+    via: EvalVia = "check_host"
     record: str | None = None
     result: SpfResult | None = None
     problem: str = ""
@@ -102,16 +115,17 @@ class SpfNode:
     matched: SpfStep | None = None
     dns: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "via": self.via,
-            "record": self.record,
-            "result": self.result.value if self.result else None,
-            "problem": self.problem or None,
-            "dns": list(self.dns),
-            "steps": [s.to_dict() for s in self.steps],
-        }
+    def to_node(self) -> SpfEvalNode:
+        """This record and the terms tried, as the SPF result saves it."""
+        return SpfEvalNode(
+            domain=self.domain,
+            via=self.via,
+            record=self.record,
+            result=self.result.verdict if self.result else None,
+            problem=self.problem or None,
+            dns=list(self.dns),
+            steps=[s.to_step() for s in self.steps],
+        )
 
     def walk(self, depth: int = 0) -> Iterator[tuple[int, SpfNode | SpfStep]]:
         """Every node and step in evaluation order, with its include depth."""
@@ -135,7 +149,7 @@ class SpfCheck:
     void_lookups: int
     tree: SpfNode
     explanation: str | None = None
-    explanation_source: str | None = None  # "exp" (the domain's own text) or "default"
+    explanation_source: Literal["exp", "default"] | None = None  # the domain's own text?
     problem: str = ""
     elapsed_ms: float = 0.0
 
@@ -155,53 +169,51 @@ class SpfCheck:
         path = self.path
         return path[-1].split(": ", 1)[1] if path else None
 
-    def trace(self) -> list[dict[str, Any]]:
+    def trace_rows(self) -> list[SpfTraceRow]:
         """The tree flattened: each record and term evaluated, in order."""
-        rows: list[dict[str, Any]] = []
+        rows: list[SpfTraceRow] = []
         for depth, item in self.tree.walk():
             if isinstance(item, SpfNode):
+                result = item.result.verdict if item.result else None
+                detail = item.problem or "; ".join(item.dns)
                 rows.append(
-                    {
-                        "depth": depth,
-                        "kind": "record",
-                        "domain": item.domain,
-                        "via": item.via,
-                        "text": item.record,
-                        "result": item.result.value if item.result else None,
-                        "detail": item.problem or "; ".join(item.dns),
-                    }
+                    SpfTraceRecord(
+                        depth, "record", item.domain, item.via, item.record, result, detail
+                    )
                 )
             else:
                 rows.append(
-                    {
-                        "depth": depth,
-                        "kind": "term",
-                        "text": item.term,
-                        "outcome": item.outcome,
-                        "detail": item.detail,
-                        "lookups": item.lookups,
-                    }
+                    SpfTraceTerm(depth, "term", item.term, item.outcome, item.detail, item.lookups)
                 )
         return rows
 
+    def trace(self) -> list[dict[str, Any]]:
+        """``trace_rows`` as JSON."""
+        return [dump(row) for row in self.trace_rows()]
+
+    def to_data(self) -> SpfCheckData:
+        """The data of an ``o365diag.spf/1`` result."""
+        return SpfCheckData(
+            result=self.result.verdict,
+            explanation=self.explanation,
+            explanation_source=self.explanation_source,
+            lookups=self.lookups,
+            void_lookups=self.void_lookups,
+            matched=self.matched,
+            path=self.path,
+            problem=self.problem or None,
+            ip=self.ip,
+            sender=self.sender,
+            helo=self.helo or None,
+            domain=self.domain,
+            elapsed_ms=round(self.elapsed_ms, 1),
+            trace=self.trace_rows(),
+            tree=self.tree.to_node(),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "result": self.result.value,
-            "explanation": self.explanation,
-            "explanation_source": self.explanation_source,
-            "lookups": self.lookups,
-            "void_lookups": self.void_lookups,
-            "matched": self.matched,
-            "path": self.path,
-            "problem": self.problem or None,
-            "ip": self.ip,
-            "sender": self.sender,
-            "helo": self.helo or None,
-            "domain": self.domain,
-            "elapsed_ms": round(self.elapsed_ms, 1),
-            "trace": self.trace(),
-            "tree": self.tree.to_dict(),
-        }
+        saved: dict[str, Any] = dump(self.to_data())
+        return saved
 
 
 class _Abort(O365DiagError):

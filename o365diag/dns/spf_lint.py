@@ -6,10 +6,9 @@ check_host() results (:mod:`o365diag.dns.spf`) for each device IP.
 
 from __future__ import annotations
 
-from typing import Any
-
 from o365diag.addresses import non_public_kind
 from o365diag.dns.catalogue import finding, microsoft_fact
+from o365diag.dns.model import SpfData
 from o365diag.dns.spf import MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfCheck, SpfResult
 from o365diag.dns.spf_syntax import SpfRecord, SpfSyntaxError
 from o365diag.dns.spf_tree import MAX_RECORDS, SpfTree
@@ -40,18 +39,18 @@ def microsoft_include(tree: SpfTree) -> str | None:
     return None
 
 
-def spf_data(tree: SpfTree) -> dict[str, Any]:
+def spf_data(tree: SpfTree) -> SpfData:
     parsed = tree.parsed
     all_term = parsed.all_mechanism if parsed else None
-    return {
-        "record": tree.record,
-        "lookups": tree.total_lookups if parsed else None,
-        "void_lookups": tree.total_void_lookups if parsed else None,
-        "all": all_term.text if all_term else None,
-        "includes_microsoft": microsoft_include(tree) is not None if parsed else None,
-        "depth": tree.depth if parsed else None,
-        "tree": tree.to_dict(),
-    }
+    return SpfData(
+        record=tree.record,
+        lookups=tree.total_lookups if parsed else None,
+        void_lookups=tree.total_void_lookups if parsed else None,
+        all=all_term.text if all_term else None,
+        includes_microsoft=microsoft_include(tree) is not None if parsed else None,
+        depth=tree.depth if parsed else None,
+        tree=tree.to_node(),
+    )
 
 
 def tree_findings(tree: SpfTree) -> list[Finding]:

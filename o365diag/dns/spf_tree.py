@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
+from o365diag.dns.model import SpfTerm, SpfTreeNode, TreeVia
 from o365diag.dns.resolver import BadDomainName, DnsResult, Resolver, to_name
 from o365diag.dns.spf_syntax import Mechanism, SpfRecord, SpfSyntaxError, is_spf_record
 
@@ -34,7 +34,7 @@ class SpfTree:
     """One record in the tree; ``children`` are its includes, then its redirect."""
 
     domain: str
-    via: str = "domain"
+    via: TreeVia = "domain"
     record: str | None = None
     records_found: int = 0
     problem: str = ""
@@ -78,21 +78,19 @@ class SpfTree:
         wanted = domain.lower()
         return any(n.domain.lower() == wanted for n in self.nodes()[1:])
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "domain": self.domain,
-            "via": self.via,
-            "record": self.record,
-            "problem": self.problem or None,
-            "lookups": self.lookups,
-            "total_lookups": self.total_lookups,
-            "void_lookups": self.void_lookups,
-            "terms": [
-                {"term": t.term, "lookups": t.lookups, "note": t.note or None, "void": t.void}
-                for t in self.terms
-            ],
-            "children": [c.to_dict() for c in self.children],
-        }
+    def to_node(self) -> SpfTreeNode:
+        """This record and everything below it, as the domain check saves it."""
+        return SpfTreeNode(
+            domain=self.domain,
+            via=self.via,
+            record=self.record,
+            problem=self.problem or None,
+            lookups=self.lookups,
+            total_lookups=self.total_lookups,
+            void_lookups=self.void_lookups,
+            terms=[SpfTerm(t.term, t.lookups, t.note or None, t.void) for t in self.terms],
+            children=[c.to_node() for c in self.children],
+        )
 
 
 class _Budget:
@@ -110,7 +108,7 @@ async def spf_tree(domain: str, resolver: Resolver, *, max_records: int = MAX_RE
 
 
 async def _walk(
-    domain: str, via: str, resolver: Resolver, path: tuple[str, ...], budget: _Budget
+    domain: str, via: TreeVia, resolver: Resolver, path: tuple[str, ...], budget: _Budget
 ) -> SpfTree:
     node = SpfTree(domain=domain, via=via)
     if domain.lower() in path:

@@ -85,20 +85,27 @@ def build_analysis(headers: HeaderSet) -> Analysis:
 
 
 def _summary(headers: HeaderSet) -> dict[str, Any]:
-    from_value = headers.value("from")
-    from_address = _addresses(from_value, "From", headers.repairs)
+    from_address = _addresses(_raw(headers, "from"), "From", headers.repairs)
     return {
         "subject": headers.value("subject"),
-        "from": from_value,
+        "from": headers.value("from"),
         "from_address": from_address[0] if from_address else None,
-        "to": _addresses(headers.value("to"), "To", headers.repairs),
-        "cc": _addresses(headers.value("cc"), "Cc", headers.repairs),
+        "to": _addresses(_raw(headers, "to"), "To", headers.repairs),
+        "cc": _addresses(_raw(headers, "cc"), "Cc", headers.repairs),
         "reply_to": headers.value("reply-to"),
         "return_path": headers.value("return-path"),
         "message_id": headers.value("message-id"),
         "date": _iso_date(headers.value("date")),
         "date_raw": headers.value("date"),
     }
+
+
+def _raw(headers: HeaderSet, name: str) -> str | None:
+    """A field as written: addresses are read before RFC 2047 decoding, as an encoded word
+    can hold text shaped like an address ("=?utf-8?B?PHhAZXZpbC5leGFtcGxlPg==?=" is
+    "<x@evil.example>") and no address is ever encoded (RFC 2047 §5)."""
+    found = headers.first(name)
+    return found.raw if found else None
 
 
 _ADDR = r'[^\s<>@",;]+@[^\s<>@",;]+'

@@ -107,6 +107,8 @@ class AuthResults:
     instance: int | None = None
     results: list[MethodResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # "authserv-id; none" (RFC 8601 §2.2): the server checked nothing. A verdict all the same.
+    says_none: bool = False
 
     def of(self, method: str) -> list[MethodResult]:
         return [r for r in self.results if r.method == method]
@@ -353,7 +355,9 @@ def _take_authserv_or_stray(parsed: AuthResults, items: list[_Item], first: bool
         parsed.authserv_id = words[0].lower()
         if len(words) > 1 and words[1].isdigit():
             parsed.version = words[1]
-    elif not (len(words) == 1 and words[0].lower() == "none"):
+    elif len(words) == 1 and words[0].lower() == "none":
+        parsed.says_none = parsed.authserv_id is not None and not parsed.results
+    else:
         parsed.problems.append(f"stray token {' '.join(words)[:80]!r}")
 
 

@@ -31,6 +31,11 @@ _CHUNK = 16
 _CHUNKS_AHEAD = 4  # per worker: enough to keep every worker busy
 # "From " then a sender (no colon: "From : a@example.com" is an obsolete-syntax header field).
 _MBOX_SEPARATOR = re.compile(rb"^From [^\s:][^\n]*\n", re.MULTILINE)
+_FIELD_LINE = re.compile(rb"[!-9;-~]{1,200}[ \t]*:")
+# The date of an envelope line: "Mon Nov 23 10:00:00 2026", also with a zone before the year.
+_ENVELOPE_DATE = re.compile(
+    rb" [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: [+-]?[0-9A-Za-z]+)? [0-9]{4}\s"
+)
 
 
 def iter_messages(inputs: Iterable[str]) -> Iterator[tuple[str, bytes | str]]:
@@ -69,10 +74,21 @@ def _looks_like_mbox(data: bytes) -> bool:
 
 def _mbox_messages(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
     """Split an mbox on its 'From ' separator lines (body lines are escaped as '>From ')."""
-    separators = list(_MBOX_SEPARATOR.finditer(data))
+    separators = [found for found in _MBOX_SEPARATOR.finditer(data) if _separates(data, found)]
     for number, match in enumerate(separators, start=1):
         end = separators[number].start() if number < len(separators) else len(data)
         yield f"{path}#{number}", data[match.end() : end]
+
+
+def _separates(data: bytes, line: re.Match[bytes]) -> bool:
+    """Whether a 'From ' line starts a message: the first line, one with the envelope's date,
+    or one after a blank line with a header field under it. A writer that does not escape
+    the body (mboxo) leaves lines like "From the desk of ..." in it: they start nothing."""
+    start = line.start()
+    if start == 0 or _ENVELOPE_DATE.search(line.group()) is not None:
+        return True
+    after_blank = data.endswith(b"\n\n", 0, start) or data.endswith(b"\n\r\n", 0, start)
+    return after_blank and _FIELD_LINE.match(data, line.end()) is not None
 
 
 def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
@@ -90,6 +106,9 @@ def analyze_one(item: tuple[str, bytes | str]) -> dict[str, Any]:
     except Exception as exc:  # a batch must survive any one message
         return {"source": label, "error": f"internal error: {type(exc).__name__}: {exc}"}
     return {"source": label, **report.to_dict()}
+
+
+_NO_RESULT = "(no result)"
 
 
 @dataclass(frozen=True)
@@ -111,8 +130,8 @@ def analyze_line(item: tuple[str, bytes | str]) -> tuple[str, LineSummary]:
         auth = line["authentication"]
         summary = LineSummary(
             False,
-            str(auth["compauth"]["result"]),
-            str(auth["dmarc"]["result"]),
+            auth["compauth"]["result"] or _NO_RESULT,
+            auth["dmarc"]["result"] or _NO_RESULT,
             frozenset(f["code"] for f in line["findings"]),
         )
     return json.dumps(line, ensure_ascii=False, default=str), summary

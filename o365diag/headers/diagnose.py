@@ -30,6 +30,7 @@ _ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
 _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
 _LAST_RANK = 1000
+_NO_DOMAIN = "(no domain given)"
 
 
 def make_finding(
@@ -113,6 +114,10 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
     if a.verdict.source is None:
         yield make_finding("no-auth-results", values)
         return
+    if a.verdict.source.says_none and not a.verdict.source.results:
+        detail = f"{a.verdict.source.authserv_id} wrote 'none': it checked no SPF, DKIM or DMARC."
+        yield make_finding("no-auth-results", values, detail=detail, evidence=evidence)
+        return
     found = [
         *_spf_findings(auth["spf"]["result"], values, evidence),
         *_dkim_findings(auth["dkim"], values, evidence),
@@ -152,12 +157,14 @@ def _dkim_findings(
     if not dkim or all(d["result"] == "none" for d in dkim):
         yield make_finding("dkim-none", values, evidence=evidence)
         return
-    failed = [d for d in dkim if d["result"] not in ("pass", "none")]
+    # An empty result ("dkim=;") says nothing; malformed-header reports it.
+    failed = [d for d in dkim if d["result"] not in ("pass", "none", None)]
     if not failed:
         return
     passed = any(d["result"] == "pass" for d in dkim)
     reasons = "; ".join(
-        f"{d['domain']}: {d['result']} ({d['reason'] or 'no reason given'})" for d in failed
+        f"{d['domain'] or _NO_DOMAIN}: {d['result']} ({d['reason'] or 'no reason given'})"
+        for d in failed
     )
     yield make_finding(
         "dkim-fail",
@@ -192,7 +199,7 @@ def _compauth_findings(
             "compauth-fail",
             values,
             evidence=evidence,
-            detail=f"compauth=fail reason={compauth['reason']}: {meaning}",
+            detail=f"compauth=fail{_reason_words(compauth['reason'])}: {meaning}",
         )
         if kind == "intra-org-spoof":
             yield make_finding("intra-org-spoof", values, evidence=evidence)
@@ -203,8 +210,12 @@ def _compauth_findings(
             "auth-pass",
             values,
             evidence=evidence,
-            detail=f"compauth={compauth['result']} reason={compauth['reason']}: {meaning}",
+            detail=f"compauth={compauth['result']}{_reason_words(compauth['reason'])}: {meaning}",
         )
+
+
+def _reason_words(reason: str | None) -> str:
+    return f" reason={reason}" if reason else " (no reason given)"
 
 
 def _any_auth_failure(a: Analysis) -> bool:
@@ -225,7 +236,7 @@ def rule_alignment(a: Analysis) -> Iterator[Finding]:
         return
     detail = (
         f"From domain {align['from_domain']}; SPF passed for "
-        f"{align['spf_domain'] if spf_pass else '(not passed)'}; DKIM passed for "
+        f"{(align['spf_domain'] or _NO_DOMAIN) if spf_pass else '(not passed)'}; DKIM passed for "
         f"{_passing_dkim_domains(auth['dkim']) or '(none)'}"
         ". Neither aligns with the From domain."
     )
@@ -234,7 +245,7 @@ def rule_alignment(a: Analysis) -> Iterator[Finding]:
 
 def _passing_dkim_domains(dkim: list[dict[str, Any]]) -> str:
     # dkim=pass without header.d/header.i names no domain: say so rather than fail on None
-    return ", ".join(d["domain"] or "(no domain given)" for d in dkim if d["result"] == "pass")
+    return ", ".join(d["domain"] or _NO_DOMAIN for d in dkim if d["result"] == "pass")
 
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:
@@ -307,7 +318,8 @@ def rule_untrusted(a: Analysis) -> Iterator[Finding]:
     if not a.untrusted.headers:
         return
     differing = [
-        f"{name.upper()}: untrusted {a.untrusted.get(name)!r} vs trusted {a.antispam.get(name)!r}"
+        f"{name.upper()}: untrusted {_stamp_value(a.untrusted.get(name))} vs trusted "
+        f"{_stamp_value(a.antispam.get(name))}"
         for name in ("sfv", "scl", "dir", "ipv", "cat")
         if a.untrusted.get(name) != a.antispam.get(name) and a.untrusted.get(name) is not None
     ]
@@ -318,6 +330,10 @@ def rule_untrusted(a: Analysis) -> Iterator[Finding]:
     yield make_finding(
         "untrusted-stamps", _values(a), detail=text, evidence=tuple(a.untrusted.headers)
     )
+
+
+def _stamp_value(value: object) -> str:
+    return "(not stamped)" if value is None else repr(value)
 
 
 def rule_hops(a: Analysis) -> Iterator[Finding]:
@@ -388,8 +404,10 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
     auth_as = a.exchange.auth_as
     if not auth_as:
         return
-    meaning = a.exchange.meanings.get("auth_as") or ""
-    parts = [f"AuthAs {auth_as}: {meaning.rstrip('.')}".strip()]
+    meaning = (a.exchange.meanings.get("auth_as") or "").rstrip(".")
+    parts = [
+        f"AuthAs {auth_as}: {meaning}" if meaning else f"AuthAs {auth_as} (no published meaning)"
+    ]
     if a.exchange.auth_source:
         parts.append(f"evaluated by {a.exchange.auth_source}")
     if a.exchange.auth_mechanism:

@@ -473,13 +473,25 @@ def _charset_codec(charset: str) -> str | None:
     """The codec for an encoded word's charset: a close match for a misspelt one, utf-8 for
     an unknown one, None for a codec that is no text encoding (kept undecoded)."""
     name = charset.split("*", 1)[0].strip().replace(" ", "-").replace("_", "-").lower()
-    for candidate in (name, name.replace("-", "")):
+    for candidate in (name, name.replace("-", ""), *_charset_aliases(name)):
         try:
             codecs.lookup(candidate)
         except LookupError:
             continue
         return _text_codec(candidate)
     return "utf-8"
+
+
+def _charset_aliases(name: str) -> list[str]:
+    """Names mail programs write that Python does not know: ``x-sjis``, ``x-mac-roman``,
+    ``windows-874`` / ``x-windows-949`` (cp874, cp949), ``iso-8859-8-i`` (Hebrew in logical
+    order: the same bytes as iso-8859-8)."""
+    bare = name[2:] if name.startswith("x-") else name
+    bare = _ISO_ORDER_SUFFIX.sub("", bare)
+    return [bare, bare.replace("windows-", "cp"), bare.replace("-", "_")]
+
+
+_ISO_ORDER_SUFFIX = re.compile(r"(?<=^iso-8859-[0-9])-[ie]$")
 
 
 def _text_codec(name: str) -> str | None:

@@ -40,6 +40,7 @@ _KEYWORD_SPELLINGS = {
 # that is truncation, not a wrong clock.
 SKEW_TOLERANCE_SECONDS = 1.0
 _MAX_DATE_TOKENS = 48
+_SPACED_COLON = re.compile(r"(?<=\d)\s*:\s*(?=\d)")
 _MAX_TOKEN_CHARS = 64
 _MAX_SHOWN_CHARS = 300
 _DIGITS = frozenset("0123456789")
@@ -382,7 +383,8 @@ def _first_ip(text: str) -> str | None:
         # The usual "(192.0.2.1)" comment: one piece, read as the loop below would read it
         # (no brackets around it, so no "[a.b.c.d.port]" literal either).
         if text[-1] != "." and "%" not in text:
-            return canonical_ip(text)  # all _as_ip would do with it
+            # all _as_ip would do with it, unless it is "192.0.2.1:54321" (no address)
+            return canonical_ip(text) or _as_ip(text)
         return _as_ip(text)
     if _MAYBE_IP.search(text) is None:
         return None  # "Postfix", "mx.example.net": no piece can have an address's shape
@@ -419,7 +421,12 @@ def _as_ip(piece: str) -> str | None:
     piece = piece.rstrip(".")
     if not _IP_SHAPE.fullmatch(piece):
         return None
-    return canonical_ip(piece.split("%", 1)[0])
+    address = canonical_ip(piece.split("%", 1)[0])
+    if address is None and piece.count(":") == 1 and "." in piece:
+        # "192.0.2.1:54321": an IPv4 address with the client's port, no brackets
+        host, _, port = piece.partition(":")
+        return canonical_ip(host) if port.isdigit() and len(port) <= 5 else None
+    return address
 
 
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
@@ -706,6 +713,8 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
     if common is not None:
         return common, []
     plain, comments = _without_comments(text)
+    if ":" in plain:  # obsolete syntax (RFC 5322 §4.3) allows white space around the colons
+        plain = _SPACED_COLON.sub(":", plain)
     parts = _DateParts()
     tokens = [token for token in re.split(r"[\s,()]+", plain.lower()) if token]
     _read_tokens(tokens[:_MAX_DATE_TOKENS], parts)

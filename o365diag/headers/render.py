@@ -30,7 +30,8 @@ def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     dkim = auth["dkim"]
     dkim_value = (
         ", ".join(
-            f"{d['result']} ({d['domain']})" if d["domain"] else str(d["result"]) for d in dkim
+            f"{_text(d['result'])} ({d['domain']})" if d["domain"] else _text(d["result"])
+            for d in dkim
         )
         if dkim
         else "none"
@@ -60,6 +61,8 @@ def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # the To and Cc addresses: a list, never its Python form
+        return ", ".join(map(str, value)) or "—"
     return "—" if value is None else str(value)
 
 

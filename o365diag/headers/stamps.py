@@ -217,7 +217,9 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     if found is None:
         return
     tokens = []
-    for key, value in parse_pairs(found.value):
+    for key, written in parse_pairs(found.value):
+        # "dest:J (junk)" is J; "ENG:(910001)(944506478)" is a list of ids, no comment
+        value = written if written.startswith("(") else one_value(written)
         tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
         if key.lower() == "dest":
             stamps.values["dest"] = value
@@ -268,15 +270,15 @@ class ExchangeStamps:
 def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
     """Organization and cross-tenant stamps; AuthMechanism stays raw (no published table)."""
     stamps = ExchangeStamps(
-        auth_as=headers.value(f"{ORG}authas"),
-        auth_source=headers.value(f"{ORG}authsource"),
-        auth_mechanism=headers.value(f"{ORG}authmechanism"),
-        directionality=headers.value(f"{ORG}messagedirectionality"),
-        network_message_id=headers.value(f"{ORG}network-message-id"),
+        auth_as=_one_stamp(headers, f"{ORG}authas"),
+        auth_source=_one_stamp(headers, f"{ORG}authsource"),
+        auth_mechanism=_one_stamp(headers, f"{ORG}authmechanism"),
+        directionality=_one_stamp(headers, f"{ORG}messagedirectionality"),
+        network_message_id=_one_stamp(headers, f"{ORG}network-message-id"),
     )
     for found in headers:
         if found.key.startswith(CROSS):
-            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], found.value)
+            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], one_value(found.value))
         elif found.key in _OTHER_STAMPS:
             stamps.other.setdefault(found.name, found.value)
     stamps.meanings = {
@@ -287,6 +289,12 @@ def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
         ),
     }
     return stamps
+
+
+def _one_stamp(headers: HeaderSet, name: str) -> str | None:
+    """A one-value organization stamp without comments ("Anonymous (x)" is "Anonymous")."""
+    value = headers.value(name)
+    return (one_value(value) or None) if value is not None else None
 
 
 _OTHER_STAMPS = frozenset(

@@ -55,8 +55,10 @@ def parse_all(headers: HeaderSet) -> list[AuthResults]:
 
 
 def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
+    """The topmost header of the most trusted kind that gives a verdict; a receiver's
+    ``none`` is one, so a lower header (another server's, perhaps the sender's) is not used."""
     for name in VERDICT_HEADERS:
-        candidates = [p for p in parsed if p.header.lower() == name and p.results]
+        candidates = [p for p in parsed if p.header.lower() == name and (p.results or p.says_none)]
         if not candidates:
             continue
         if name == "arc-authentication-results":
@@ -65,15 +67,22 @@ def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
     return next((p for p in parsed if p.results), None)
 
 
-def _merge_same_server(source: AuthResults, parsed: list[AuthResults]) -> AuthResults:
+def _merge_same_server(
+    source: AuthResults, parsed: list[AuthResults], received: list[int]
+) -> AuthResults:
     """One server may stamp several headers (e.g. OpenDKIM and OpenDMARC each add one): methods
-    missing from the chosen header are taken from its siblings with the same authserv-id."""
+    missing from the chosen header are taken from its siblings with the same authserv-id,
+    stamped at the same hop (no Received field between them); one further down the chain
+    may be a copy the sender wrote with the receiver's name in it."""
     if source.authserv_id is None:
         return source
     siblings = [
         p
         for p in parsed
-        if p is not source and p.header == source.header and p.authserv_id == source.authserv_id
+        if p is not source
+        and p.header == source.header
+        and p.authserv_id == source.authserv_id
+        and not any(min(p.index, source.index) < at < max(p.index, source.index) for at in received)
     ]
     if not siblings:
         return source
@@ -89,7 +98,8 @@ def _merge_same_server(source: AuthResults, parsed: list[AuthResults]) -> AuthRe
 def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str | None) -> Verdict:
     parsed = parse_all(headers)
     picked = _pick_source(parsed)
-    source = _merge_same_server(picked, parsed) if picked else None
+    received = [found.position for found in headers.get_all("received")]
+    source = _merge_same_server(picked, parsed, received) if picked else None
     verdict = Verdict(source=source, parsed=parsed)
     spf = _method(source, "spf") or _first_spf(parsed)
     dkim = source.of("dkim") if source else []
@@ -112,7 +122,9 @@ def _method(source: AuthResults | None, method: str) -> MethodResult | None:
 
 
 def _first_spf(parsed: list[AuthResults]) -> MethodResult | None:
-    return next((p.first("spf") for p in parsed if p.first("spf")), None)
+    """SPF from the topmost Received-SPF: another server's Authentication-Results, lower in
+    the chain, are not this receiver's word."""
+    return next((p.first("spf") for p in parsed if p.header == "Received-SPF"), None)
 
 
 def _explain(method: str, result: str | None) -> str | None:
@@ -127,7 +139,9 @@ def _spf_dict(spf: MethodResult | None, fallback_ip: str | None) -> dict[str, An
         found = _IP_IN_COMMENT.search(comment)
         if found and not ip:
             ip = found.group(1).rstrip(".")
-    domain = domain_of(spf.prop("smtp.mailfrom")) or domain_of(spf.prop("smtp.helo", "helo"))
+    # smtp.mfrom and smtp.from: older spellings, used in RFC 8617's own examples
+    mail_from = spf.prop("smtp.mailfrom", "smtp.mfrom", "smtp.from")
+    domain = domain_of(mail_from) or domain_of(spf.prop("smtp.helo", "helo"))
     return {
         "result": spf.result or None,
         "domain": domain,

@@ -24,6 +24,7 @@ from o365diag.setup.exports import (
     ExportFile,
     read_export,
 )
+from o365diag.setup.model import AuditData, AuditDevice, DeviceCertificateData
 from o365diag.setup.networks import (
     BROAD_PREFIX,
     CONNECTOR_MIN_PREFIX,
@@ -543,21 +544,17 @@ def audit_exports(ctx: AuditContext) -> AuditResult:
     """Run every rule over already loaded exports."""
     found = [f for rule in RULES for f in rule(ctx)]
     found.extend(_summary_findings(ctx, found))
-    data = {
-        "inputs": [f.summary() for f in ctx.files],
-        "device": {
-            "ips": list(ctx.device_ips),
-            "certificates": [
-                {
-                    "source": c.source,
-                    "names": list(c.names),
-                    "not_after": c.not_after.isoformat() if c.not_after else None,
-                }
-                for c in ctx.device_certs
-            ],
-        },
-    }
-    return AuditResult(data=data, findings=found)
+    certificates = [
+        DeviceCertificateData(
+            c.source, list(c.names), c.not_after.isoformat() if c.not_after else None
+        )
+        for c in ctx.device_certs
+    ]
+    data = AuditData(
+        inputs=[f.summary() for f in ctx.files],
+        device=AuditDevice(list(ctx.device_ips), certificates),
+    )
+    return AuditResult.from_model(data, found)
 
 
 def audit_files(

@@ -133,13 +133,12 @@ def _setup(args: argparse.Namespace, answers: SetupAnswers) -> int:
     from o365diag.setup.generate import plan_setup
 
     plan = plan_setup(answers)
-    report = plan.to_report()
     verify = None
     if args.verify or args.demo:
         import asyncio
 
         verify = asyncio.run(_verify(plan, args))
-        report.data["verify"] = verify.to_dict()
+    report = plan.to_report(verify.data() if verify is not None else None)
     if args.script:
         write_output(args.script, plan.script())
     if args.json:

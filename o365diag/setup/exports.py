@@ -20,6 +20,7 @@ from typing import Any
 
 from o365diag.errors import InputError
 from o365diag.safejson import decoder
+from o365diag.setup.model import AuditInput
 from o365diag.setup.networks import Network, parse_ip_entry
 
 __all__ = [
@@ -221,13 +222,10 @@ class ExportFile:
     def kinds(self) -> list[str]:
         return sorted({o.kind for o in self.objects})
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "file": self.path,
-            "kind": ", ".join(self.kinds) or None,
-            "objects": len(self.objects),
-            "encoding": self.encoding,
-        }
+    def summary(self) -> AuditInput:
+        return AuditInput(
+            self.path, ", ".join(self.kinds) or None, len(self.objects), self.encoding
+        )
 
 
 # -- kinds ----------------------------------------------------------------------------------------

@@ -16,11 +16,21 @@ from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding
 from o365diag.setup.answers import SetupAnswers, network_text, parse_network
 from o365diag.setup.catalogue import finding
+from o365diag.setup.model import (
+    OPTIONAL_WARNING,
+    DeviceSetting,
+    DnsRecord,
+    PowerShellStep,
+    RecommendationData,
+    SetupData,
+    VerifyData,
+)
 from o365diag.setup.networks import BROAD_PREFIX, CONNECTOR_MIN_PREFIX
 from o365diag.setup.options import Recommendation, note, recommend, recommendation_for
 from o365diag.setup.powershell import Bare, command, pipeline, properties
-from o365diag.setup.render import notebook_cell, plan_markdown, plan_text
+from o365diag.setup.render import notebook_cell, plan_markdown
 from o365diag.setup.result import SetupResult
+from o365diag.typed import load
 
 __all__ = [
     "OPTIONAL_WARNING",
@@ -37,53 +47,6 @@ __all__ = [
 SUBMISSION_HOST = "smtp.office365.com"
 HVE_HOST = "smtp-hve.office365.com"
 MICROSOFT_SPF = "spf.protection.outlook.com"
-OPTIONAL_WARNING = (
-    "# ---- OPTIONAL HARDENING, NOT PART OF THE SETUP ----\n"
-    "# WARNING: this changes a setting for the whole tenant. Run it by hand, and only once no\n"
-    "# device or service relies on direct send any more; it is commented out on purpose."
-)
-
-
-@dataclass(frozen=True)
-class DeviceSetting:
-    name: str
-    value: str
-    explanation: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "value": self.value, "explanation": self.explanation}
-
-
-@dataclass(frozen=True)
-class DnsRecord:
-    type: str
-    name: str
-    value: str
-    explanation: str
-    action: str = "publish"
-    placeholder: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "name": self.name,
-            "value": self.value,
-            "explanation": self.explanation,
-            "action": self.action,
-            "placeholder": self.placeholder,
-        }
-
-
-@dataclass(frozen=True)
-class PowerShellStep:
-    """One command; ``optional`` ones (tenant-wide hardening) are never part of the script."""
-
-    command: str
-    explanation: str
-    optional: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "explanation": self.explanation, "optional": self.optional}
 
 
 @dataclass
@@ -101,49 +64,37 @@ class SetupPlan:
     def option(self) -> str:
         return self.recommendation.name
 
-    def to_report(self) -> SetupResult:
-        data = {
-            "answers": self.answers.to_dict(),
-            "recommendation": self.recommendation.to_dict(),
-            "device_settings": [s.to_dict() for s in self.device_settings],
-            "dns_records": [r.to_dict() for r in self.dns_records],
-            "powershell": [p.to_dict() for p in self.powershell],
-        }
-        return SetupResult(data=data, findings=list(self.findings))
+    def to_data(self, verify: VerifyData | None = None) -> SetupData:
+        """The plan as saved (``o365diag.setup/1``): what every view reads."""
+        return SetupData(
+            answers=self.answers,
+            recommendation=load(RecommendationData, self.recommendation.to_dict()),
+            device_settings=list(self.device_settings),
+            dns_records=list(self.dns_records),
+            powershell=list(self.powershell),
+            verify=verify,
+        )
+
+    def to_report(self, verify: VerifyData | None = None) -> SetupResult:
+        return SetupResult.from_model(self.to_data(verify), self.findings)
 
     @property
     def required_steps(self) -> list[PowerShellStep]:
         return [step for step in self.powershell if not step.optional]
 
-    @property
-    def optional_steps(self) -> list[PowerShellStep]:
-        return [step for step in self.powershell if step.optional]
-
     def script(self) -> str:
-        """The setup steps as one script, each preceded by its explanation as a comment.
-
-        Optional hardening follows commented out under a warning, so pasting the whole script
-        never changes a tenant-wide setting by accident.
-        """
-        lines = []
-        for step in self.required_steps:
-            lines.append(f"# {step.explanation}")
-            lines.append(step.command)
-        if self.optional_steps:
-            lines.append(OPTIONAL_WARNING)
-        for step in self.optional_steps:
-            lines.append(f"# {step.explanation}")
-            lines.append(f"# {step.command}")
-        return "\n".join(lines) + "\n"
+        """The setup steps as one script (see ``SetupData.script``)."""
+        return self.to_data().script()
 
     def to_text(self) -> str:
-        return plan_text(self)
+        return self.to_report().to_text()
 
     def to_markdown(self) -> str:
-        return plan_markdown(self)
+        report = self.to_report()
+        return plan_markdown(report.model, report.sorted_findings())
 
     def to_notebook_cell(self) -> dict[str, Any]:
-        return notebook_cell(self)
+        return notebook_cell(self.to_markdown())
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()

@@ -14,6 +14,8 @@ from typing import Any
 
 from o365diag.knowledge import Entry, Table, load_table
 from o365diag.setup.answers import SetupAnswers
+from o365diag.setup.model import FALLBACKS, Reason
+from o365diag.typed import dump
 
 __all__ = [
     "FALLBACKS",
@@ -30,7 +32,6 @@ __all__ = [
 ]
 
 MAIN_OPTIONS = ("submission", "direct-send", "relay")
-FALLBACKS = ("hve", "other")
 _FACTS = (
     "internal",
     "external",
@@ -65,18 +66,6 @@ class SendingOption:
 
 
 @dataclass(frozen=True)
-class Reason:
-    """Why an option does not fit: the fact it rests on, in words, with its source."""
-
-    fact: str
-    text: str
-    source: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"fact": self.fact, "text": self.text, "source": self.source}
-
-
-@dataclass(frozen=True)
 class Verdict:
     """An option judged against the answers: the reasons it does not fit, or why it would."""
 
@@ -97,7 +86,7 @@ class Verdict:
             "option": self.option.name,
             "title": self.option.title,
             "why": self.why,
-            "reasons": [r.to_dict() for r in self.reasons],
+            "reasons": [dump(r) for r in self.reasons],
         }
 
 

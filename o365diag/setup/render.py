@@ -1,30 +1,39 @@
-"""A setup plan as terminal text, Markdown, a notebook cell, or HTML for the widget."""
+"""A setup plan as terminal text, Markdown, a notebook cell, or HTML for the widget.
+
+Every view reads the saved data (``SetupData``) and the findings, so a fresh plan and a saved
+``o365diag.setup/1`` result render the same."""
 
 from __future__ import annotations
 
 import hashlib
 import html
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from o365diag.findings import PANEL, TEXT, copy_button_html, render_findings_html
+from o365diag.findings import PANEL, TEXT, Finding, copy_button_html, render_findings_html
+from o365diag.setup.model import AuditData, PowerShellStep, SetupData, VerifyData
 
-if TYPE_CHECKING:
-    from o365diag.setup.generate import PowerShellStep, SetupPlan
-
-__all__ = ["notebook_cell", "plan_html", "plan_markdown", "plan_text", "recommendation_html"]
+__all__ = [
+    "audit_inputs_html",
+    "notebook_cell",
+    "plan_html",
+    "plan_markdown",
+    "plan_text",
+    "recommendation_html",
+    "verify_html",
+]
 
 
 # -- text -----------------------------------------------------------------------------------------
-def plan_text(plan: SetupPlan) -> str:
+def plan_text(plan: SetupData, findings: Sequence[Finding]) -> str:
     rec = plan.recommendation
-    title = f"Recommended: {rec.option.title}"
+    title = f"Recommended: {rec.title}"
     lines = [title, "=" * len(title), _wrap(rec.why, "")]
-    lines += [f"Also fits: {v.option.title}" for v in rec.alternatives]
+    lines += [f"Also fits: {v.title}" for v in rec.alternatives]
     if rec.rejected:
         lines += ["", "Why not the others:"]
-        lines += [f"  - {v.option.title}: {v.why}" for v in rec.rejected]
+        lines += [f"  - {v.title}: {v.why}" for v in rec.rejected]
     lines += ["", "Device settings", "---------------"]
     for setting in plan.device_settings:
         lines += [f"  {setting.name}: {setting.value}", _wrap(setting.explanation, "      ")]
@@ -50,7 +59,7 @@ def plan_text(plan: SetupPlan) -> str:
             f"  {step.command}",
         ]
     lines += ["", "Findings", "--------"]
-    lines += [f.to_text() for f in plan.to_report().sorted_findings()]
+    lines += [f.to_text() for f in findings]
     return "\n".join(lines)
 
 
@@ -89,15 +98,15 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join(lines)
 
 
-def plan_markdown(plan: SetupPlan) -> str:
+def plan_markdown(plan: SetupData, findings: Sequence[Finding]) -> str:
     rec = plan.recommendation
-    parts = [f"## Recommended: {_md(rec.option.title)}", _md(rec.why)]
+    parts = [f"## Recommended: {_md(rec.title)}", _md(rec.why)]
     if rec.alternatives:
-        parts.append("Also fits: " + ", ".join(_md(v.option.title) for v in rec.alternatives))
+        parts.append("Also fits: " + ", ".join(_md(v.title) for v in rec.alternatives))
     if rec.rejected:
         parts.append(
             "**Why not the others**\n\n"
-            + "\n".join(f"- **{_md(v.option.title)}**: {_md(v.why)}" for v in rec.rejected)
+            + "\n".join(f"- **{_md(v.title)}**: {_md(v.why)}" for v in rec.rejected)
         )
     parts.append(
         "### Device settings\n\n"
@@ -115,7 +124,6 @@ def plan_markdown(plan: SetupPlan) -> str:
     )
     script = _fence(plan.script().rstrip(), "powershell")
     parts.append("### Exchange Online PowerShell\n\n" + script)
-    findings = plan.to_report().sorted_findings()
     parts.append(
         "### Findings\n\n"
         + "\n".join(
@@ -126,9 +134,8 @@ def plan_markdown(plan: SetupPlan) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def notebook_cell(plan: SetupPlan) -> dict[str, Any]:
-    """An nbformat v4 Markdown cell holding the plan, to append to a shared notebook."""
-    source = plan_markdown(plan)
+def notebook_cell(source: str) -> dict[str, Any]:
+    """An nbformat v4 Markdown cell holding the plan's Markdown, to append to a shared notebook."""
     return {
         "cell_type": "markdown",
         "id": "o365diag-setup-" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:12],
@@ -141,13 +148,13 @@ def notebook_cell(plan: SetupPlan) -> dict[str, Any]:
 _esc = html.escape
 
 
-def recommendation_html(plan: SetupPlan) -> str:
+def recommendation_html(plan: SetupData) -> str:
     rec = plan.recommendation
     border = "#ef6c00" if rec.is_fallback else "#2e7d32"
     rows = "".join(
-        f"<li><strong>{_esc(v.option.title)}</strong>: {_esc(v.why)}</li>" for v in rec.rejected
+        f"<li><strong>{_esc(v.title)}</strong>: {_esc(v.why)}</li>" for v in rec.rejected
     )
-    also = "".join(f"<li>{_esc(v.option.title)}</li>" for v in rec.alternatives)
+    also = "".join(f"<li>{_esc(v.title)}</li>" for v in rec.alternatives)
     sources = "".join(
         f'<a href="{_esc(s)}" rel="noopener noreferrer" target="_blank">source</a> '
         for s in rec.sources
@@ -156,7 +163,7 @@ def recommendation_html(plan: SetupPlan) -> str:
         f'<div class="o365diag-card" style="border-left:6px solid {border};padding:.5em 1em;'
         f'background:{PANEL};color:{TEXT};margin:.5em 0">'
         "<div style='font-size:.85em'>Recommended sending option</div>"
-        f"<div style='font-size:1.3em;font-weight:600'>{_esc(rec.option.title)}</div>"
+        f"<div style='font-size:1.3em;font-weight:600'>{_esc(rec.title)}</div>"
         f"<p>{_esc(rec.why)} {sources}</p>"
         + (f"<div>Also fits:</div><ul>{also}</ul>" if also else "")
         + (f"<div>Why not the others:</div><ul>{rows}</ul>" if rows else "")
@@ -172,7 +179,7 @@ def _step_html(step: PowerShellStep) -> str:
     )
 
 
-def _optional_html(plan: SetupPlan) -> str:
+def _optional_html(plan: SetupData) -> str:
     """Tenant-wide hardening, apart from the setup and left out of its Copy-all script."""
     if not plan.optional_steps:
         return ""
@@ -187,7 +194,7 @@ def _optional_html(plan: SetupPlan) -> str:
     )
 
 
-def plan_html(plan: SetupPlan) -> str:
+def plan_html(plan: SetupData, findings: Sequence[Finding]) -> str:
     settings = "".join(
         f"<tr><td>{_esc(s.name)}</td><td><code>{_esc(s.value)}</code></td>"
         f"<td>{_esc(s.explanation)}</td></tr>"
@@ -208,6 +215,37 @@ def plan_html(plan: SetupPlan) -> str:
         f"<th>Value</th><th>Why</th></tr>{records}</table>"
         f"<h4>Exchange Online PowerShell {copy_button_html(plan.script())}</h4>{steps}"
         + _optional_html(plan)
-        + render_findings_html(plan.to_report().sorted_findings(), heading="Findings", copy=True)
+        + render_findings_html(findings, heading="Findings", copy=True)
         + "</div>"
     )
+
+
+def verify_html(verify: VerifyData | None) -> str:
+    """The notes of a saved verify step (its DNS and SMTP results are reports of their own)."""
+    if verify is None:
+        return ""
+    notes = [Finding.from_dict(f) for f in verify.findings]
+    return render_findings_html(notes, heading=f"Verify ({verify.mode})")
+
+
+# -- the audit ------------------------------------------------------------------------------------
+def audit_inputs_html(audit: AuditData) -> str:
+    """The export files read, and what the audit was told about the device."""
+    rows = "".join(
+        f"<tr><td>{_esc(i.file)}</td><td>{_esc(i.kind or '—')}</td><td>{i.objects:,}</td>"
+        f"<td>{_esc(i.encoding)}</td></tr>"
+        for i in audit.inputs
+    )
+    parts = [
+        "<h4>Exports read</h4><table><tr><th>File</th><th>Kind</th><th>Objects</th>"
+        f"<th>Encoding</th></tr>{rows}</table>"
+    ]
+    device = audit.device
+    if device.ips:
+        parts.append(f"<p>Device IPs: {_esc(', '.join(device.ips))}</p>")
+    for cert in device.certificates:
+        expiry = f", valid until {_esc(cert.not_after)}" if cert.not_after else ""
+        parts.append(
+            f"<p>Device certificate {_esc(cert.source)}: {_esc(', '.join(cert.names))}{expiry}</p>"
+        )
+    return "".join(parts)

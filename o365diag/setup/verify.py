@@ -21,7 +21,9 @@ from o365diag.setup.generate import (
     header_check,
     mx_endpoint,
 )
+from o365diag.setup.model import VerifyData
 from o365diag.smtp.config import ConfigError, ProbeConfig, Secret
+from o365diag.typed import load
 
 __all__ = ["VerifyOptions", "VerifyResult", "demo_scenario", "verify_plan"]
 
@@ -73,6 +75,10 @@ class VerifyResult:
             "smtp": self.smtp.to_dict() if self.smtp else None,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+    def data(self) -> VerifyData:
+        """What a saved plan keeps of the verify step."""
+        return load(VerifyData, self.to_dict(), "verify")
 
 
 def demo_scenario(plan: SetupPlan) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "PeerCertificate",
     "ProfileName",
     "Reply",
+    "SimulatorRun",
     "SmtpData",
     "StepResult",
     "StepStatus",
@@ -227,6 +228,14 @@ class OAuthRecord:
     detail: str | None
 
 
+@dataclass(frozen=True)
+class SimulatorRun:
+    """The simulator scenario a setup plan's verify step ran the session against."""
+
+    scenario: str
+    note: str
+
+
 @dataclass(kw_only=True)
 class SmtpData:
     """The data of an ``o365diag.smtp/1`` result, key for key (in the order saved). The probe
@@ -243,6 +252,7 @@ class SmtpData:
     outcome: Outcome
     stopped_after: str | None = None
     oauth: OAuthRecord | None = None
+    demo: SimulatorRun | None = None
 
     @property
     def failed_step(self) -> StepResult | None:

@@ -15,7 +15,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from o365diag.dns.render import device_html, readiness_html, records_html
-from o365diag.findings import Report, render_findings_html
+from o365diag.dns.result import DomainResult
+from o365diag.findings import render_findings_html
 from o365diag.plots import spf_tree_figure
 from o365diag.widgets._base import AppBase, demo_switch, escape, show_figure
 
@@ -33,7 +34,7 @@ class DomainCheckApp(AppBase):
         super().__init__(**kwargs)
         from o365diag.dns.demo import DEMO_DOMAIN, DEMO_IPS, SCENARIOS
 
-        self.report: Report | None = None
+        self.report: DomainResult | None = None
         self.figure: Any = None
         self.demo, self.scenario = demo_switch(
             "built-in example domain", SCENARIOS.values(), scenario, demo
@@ -115,7 +116,7 @@ class DomainCheckApp(AppBase):
 
         return DEMO_DOMAIN if self.demo.value else self.domain.value.strip()
 
-    async def _check(self) -> Report:
+    async def _check(self) -> DomainResult:
         from o365diag.dns.audit import audit_domain
         from o365diag.dns.demo import DEMO_DOMAIN, DemoDns
 
@@ -138,7 +139,7 @@ class DomainCheckApp(AppBase):
             **options,
         )
 
-    def show(self, report: Report) -> None:
+    def show(self, report: DomainResult) -> None:
         self.report = report
         self.readiness.value = f"<h3>{escape(report.title)}</h3>" + readiness_html(report)
         self.devices.value = device_html(report)
@@ -146,8 +147,8 @@ class DomainCheckApp(AppBase):
             report.sorted_findings(), heading="Findings", copy=True
         )
         self.records.value = records_html(report)
-        tree = (report.data.get("spf") or {}).get("tree")
-        self.figure = spf_tree_figure(tree) if tree and tree.get("record") else None
+        tree = report.model.spf.tree
+        self.figure = spf_tree_figure(tree) if tree.record else None
         if self.figure is None:
             self.chart.outputs = ()
         else:

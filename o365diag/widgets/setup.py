@@ -17,7 +17,8 @@ import ipywidgets as widgets
 from o365diag.findings import Report, render_findings_html
 from o365diag.setup.answers import QUESTIONS, AnswerError, Question, SetupAnswers
 from o365diag.setup.generate import SetupPlan, plan_setup
-from o365diag.setup.render import plan_html, recommendation_html
+from o365diag.setup.render import audit_inputs_html, plan_html, recommendation_html
+from o365diag.setup.result import AuditResult, SetupResult
 from o365diag.widgets._base import AppBase, escape, take_uploads
 
 __all__ = ["SetupAssistantApp", "answer_error_text"]
@@ -33,9 +34,9 @@ class SetupAssistantApp(AppBase):
     ) -> None:
         super().__init__(**kwargs)
         self.plan: SetupPlan | None = None
-        self.report: Report | None = None
+        self.report: SetupResult | None = None
         self.verify_result: Any = None
-        self.audit_report: Report | None = None
+        self.audit_report: AuditResult | None = None
         self.fields: dict[str, widgets.Widget] = {q.name: _field(q) for q in QUESTIONS}
         self.demo = widgets.Checkbox(
             value=demo,
@@ -103,9 +104,10 @@ class SetupAssistantApp(AppBase):
             self.fail(answer_error_text(exc))  # no plan for other answers stays under it
             return None
         self.plan, self.report = plan, plan.to_report()
-        self.status.value = escape(f"Recommended: {plan.recommendation.option.title}")
-        self.card.value = recommendation_html(plan)
-        self.configuration.value = plan_html(plan)
+        saved = self.report.model
+        self.status.value = escape(f"Recommended: {saved.recommendation.title}")
+        self.card.value = recommendation_html(saved)
+        self.configuration.value = plan_html(saved, self.report.sorted_findings())
         self.verify_view.value = ""
         self.verify_button.disabled = False
         return plan
@@ -187,7 +189,7 @@ class SetupAssistantApp(AppBase):
             ]
         )
 
-    def audit(self, paths: list[str] | None = None) -> Report | None:
+    def audit(self, paths: list[str] | None = None) -> AuditResult | None:
         from o365diag.setup.audit import AuditContext, audit_exports
         from o365diag.setup.exports import ExportError, parse_export, read_export
 
@@ -209,11 +211,11 @@ class SetupAssistantApp(AppBase):
         self.audit_report = report
         self.audit_view.value = render_findings_html(
             report.sorted_findings(), heading="Audit findings", copy=True
-        )
+        ) + audit_inputs_html(report.model)
         return report
 
     def export_reports(self) -> list[Report]:
-        reports = [r for r in (self.report, self.audit_report) if r is not None]
+        reports: list[Report] = [r for r in (self.report, self.audit_report) if r is not None]
         if self.verify_result is not None:
             reports += [r for r in (self.verify_result.dns, self.verify_result.smtp) if r]
         return reports
