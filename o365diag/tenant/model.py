@@ -99,7 +99,8 @@ class PullData:
 @dataclass
 class TenantCheckData:
     """The prerequisites check: each probe's finding code by name (``service_principal``,
-    ``message_trace``, ``sign_ins``); ``complete`` is False only when Graph was not reached."""
+    ``message_trace``, ``sign_ins``, ``policies``); ``complete`` is False only when Graph was
+    not reached."""
 
     tenant: str | None = None
     mode: str | None = None
