@@ -70,10 +70,10 @@ from o365diag.widgets import in_dashboard
 # The result the app shows now (a dashboard has no use for these lines: they would not follow
 # the next analysis).
 if app.report is not None and not in_dashboard():
-    data = app.report.to_dict()
-    compauth = data["authentication"]["compauth"] or {}
-    print("compauth:", compauth.get("result"), "reason", compauth.get("reason"))
-    print("hops:", len(data["hops"]), "total transit (s):", data["total_transit_seconds"])
+    analysis = app.report.model  # typed: o365diag.headers.model.HeadersData
+    compauth = analysis.authentication.compauth
+    print("compauth:", compauth.result, "reason", compauth.reason)
+    print("hops:", len(analysis.hops), "total transit (s):", analysis.total_transit_seconds)
     print("finding codes:", ", ".join(app.report.codes()))
     if app.figure is not None:
         print("hop chart:", len(app.figure.data[0].x), "bars")

@@ -21,6 +21,8 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+# Pure and called for the same few sender domains message after message.
+@lru_cache(maxsize=4096)
 def domain_of(identity: str | None) -> str | None:
     """The domain of an address, ``@domain`` or bare domain, lower-cased, without a root dot."""
     if not identity:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 import re
@@ -335,19 +336,34 @@ def fill_template(template: str, values: Mapping[str, Any], missing: str = "(unk
 
     if "{" not in template and "}" not in template:
         return template  # nothing to fill (most fixes and many titles)
-
-    def replace(match: re.Match[str]) -> str:
-        token, name = match.group(0), match.group(1)
+    out: list[str] = []
+    for literal, name in _template_parts(template):
+        out.append(literal)
         if name is None:
-            return token[0]
+            continue
         if name not in values:
             if os.environ.get(STRICT_ENV):
                 raise KnowledgeError(f"the text names {{{name}}} but no value was given for it")
-            return token
+            out.append(f"{{{name}}}")
+            continue
         value = values[name]
-        return missing if value is None else str(value)
+        out.append(missing if value is None else str(value))
+    return "".join(out)
 
-    return _PLACEHOLDER.sub(replace, template)
+
+@functools.lru_cache(maxsize=2048)
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as (text, placeholder name or None) pieces, read once per template (the
+    catalogue's texts): ``{{`` and ``}}`` are already single braces in the text."""
+    parts: list[tuple[str, str | None]] = []
+    copied = 0
+    for match in _PLACEHOLDER.finditer(template):
+        literal = template[copied : match.start()]
+        name = match.group(1)
+        parts.append((literal + match.group(0)[0], None) if name is None else (literal, name))
+        copied = match.end()
+    parts.append((template[copied:], None))
+    return tuple(parts)
 
 
 def catalogue_finding(
@@ -370,16 +386,30 @@ def catalogue_finding(
     ``{name}`` placeholders in them are filled from ``values`` (see ``fill_template``).
     Arguments given here win.
     """
+    default_severity, title_text, meaning, fix_text, source = _catalogue_entry(table, code)
+    fields = values if isinstance(values, dict) else dict(values or {})
+    return Finding(
+        code=code,
+        severity=severity or default_severity,
+        title=title or fill_template(title_text, fields, missing),
+        detail=detail or fill_template(meaning, fields, missing),
+        fix=fix if fix is not None else fill_template(fix_text, fields, missing),
+        evidence=tuple(evidence)[:max_evidence],
+        references=(source,) if not references else tuple(dict.fromkeys((*references, source))),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _catalogue_entry(table: str, code: str) -> tuple[Severity, str, str, str, str]:
+    """A catalogue entry's severity, title, meaning, fix and source, read once per code."""
     entry = load_table(table).lookup(code)
     if entry is None:
         raise KeyError(f"finding code {code!r} is not in {table}.json")
-    fields = dict(values or {})
-    return Finding(
-        code=code,
-        severity=severity or Severity(entry.get("severity", "info")),
-        title=title or fill_template(str(entry.get("title", code)), fields, missing),
-        detail=detail or fill_template(entry.meaning, fields, missing),
-        fix=fix if fix is not None else fill_template(str(entry.get("fix", "")), fields, missing),
-        evidence=tuple(evidence)[:max_evidence],
-        references=tuple(dict.fromkeys((*references, entry.source))),
+    severity = Severity(entry.get("severity", "info"))
+    return (
+        severity,
+        str(entry.get("title", code)),
+        entry.meaning,
+        str(entry.get("fix", "")),
+        entry.source,
     )

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from o365diag.dns.model import SpfTreeNode
+    from o365diag.headers.model import HopData
     from o365diag.smtp.model import StepResult
     from o365diag.trace.analyze import TraceAnalysis
     from o365diag.trace.model import Volume
@@ -80,7 +81,7 @@ def _horizontal_bars(
     return figure
 
 
-def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) -> go.Figure:
+def hop_delay_figure(hops: Sequence[HopData], slow_seconds: float = 300) -> go.Figure:
     """Horizontal bars: how long the message waited before each Received hop, oldest at the top.
 
     Each bar names the server the message waited on, as the slow-hop finding does, then the one
@@ -88,17 +89,18 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
     clock runs behind (clock skew) has no real delay to draw: its bar is a purple stub, so one
     wrong clock cannot stretch the axis and flatten every real delay.
     """
+    held_by = held_by_names(hop.names() for hop in hops)
     rows = [
-        (hop, who, float(hop["delay_seconds"]))
-        for hop, who in zip(hops, held_by_names(hops), strict=True)
-        if hop.get("delay_seconds") is not None
+        (hop, who, float(hop.delay_seconds))
+        for hop, who in zip(hops, held_by, strict=True)
+        if hop.delay_seconds is not None
     ]
-    longest = max((d for hop, _, d in rows if not hop.get("clock_skew")), default=0.0)
+    longest = max((d for hop, _, d in rows if not hop.clock_skew), default=0.0)
     scale, unit = _delay_unit(longest)
     stub = max(longest / scale * 0.02, 0.02)
     values, colors, notes = [], [], []
     for hop, _, delay in rows:
-        if hop.get("clock_skew"):
+        if hop.clock_skew:
             values.append(stub)
             colors.append(_SKEW_COLOR)
             notes.append(f"clock skew: stamped {duration(-delay)} before the previous hop")
@@ -107,7 +109,7 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
             colors.append(_SLOW_COLOR if delay >= slow_seconds else _OK_COLOR)
             notes.append(f"waited {duration(delay)}")
     figure = _horizontal_bars(
-        [f"{hop['index']}. {_hop_path(hop, who)}" for hop, who, _ in rows],
+        [f"{hop.index}. {_hop_path(hop, who)}" for hop, who, _ in rows],
         values,
         colors,
         title=f"Wait before each hop, on the server named ({unit}; orange = slow, purple = skew)",
@@ -118,9 +120,9 @@ def hop_delay_figure(hops: Sequence[dict[str, Any]], slow_seconds: float = 300) 
     return figure
 
 
-def _hop_path(hop: Mapping[str, Any], held_by: str) -> str:
+def _hop_path(hop: HopData, held_by: str) -> str:
     """ "waited on -> received by": the server the finding names first, then the next one."""
-    receiver = str(hop.get("by") or hop.get("by_ip") or "?")
+    receiver = hop.by or hop.by_ip or "?"
     return f"{plain(held_by[:38])} → {plain(receiver[:38])}"
 
 

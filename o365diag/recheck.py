@@ -8,27 +8,29 @@ message was signed with is still published.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from o365diag.dns.model import DkimSelectorRef, LiveRecheck
-from o365diag.findings import Report
+from o365diag.headers.model import HeadersData
+from o365diag.headers.result import HeadersResult
 from o365diag.typed import dump
 
 __all__ = ["recheck_live_dns"]
 
 
-def _targets(data: dict[str, Any]) -> tuple[str | None, str | None, list[tuple[str, str]]]:
-    auth = data["authentication"]
-    ip = auth["spf"]["ip"] or data["antispam"].get("cip")
-    pairs = [(d["domain"], d["selector"]) for d in auth["dkim"] if d["domain"] and d["selector"]]
-    return ip, auth["spf"]["domain"], pairs
+def _targets(data: HeadersData) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+    auth = data.authentication
+    ip = auth.spf.ip or data.antispam.cip
+    pairs = [(d.domain, d.selector) for d in auth.dkim if d.domain and d.selector]
+    return ip, auth.spf.domain, pairs
 
 
-def recheck_live_dns(report: Report, nameserver: str | None = None, timeout: float = 3.0) -> Report:
+def recheck_live_dns(
+    report: HeadersResult, nameserver: str | None = None, timeout: float = 3.0
+) -> HeadersResult:
     """Append live SPF and DKIM findings to ``report`` and record what was checked."""
     from o365diag.dns import live_recheck
 
-    ip, mail_from_domain, pairs = _targets(report.data)
+    ip, mail_from_domain, pairs = _targets(report.model)
     findings = asyncio.run(
         live_recheck(ip, mail_from_domain, pairs, nameserver=nameserver, timeout=timeout)
     )

@@ -7,11 +7,16 @@ saved by a newer version still loads; a missing key takes the field's default.
 
 Supported annotations: data classes, ``list[X]``, ``tuple[X, ...]``, ``dict[str, X]``,
 ``X | None``, ``Literal[...]``, ``str``, ``int``, ``float``, ``bool`` and ``Any``.
+
+A JSON key that is a Python keyword (``from``, ``with``, ``for``) is a field named with a
+trailing underscore (``from_``). A key the JSON holds only sometimes is a field with
+``metadata=OMIT_NONE`` and a None default: ``dump`` leaves it out while it is None.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import types
 import typing
 from collections.abc import Mapping
@@ -19,10 +24,12 @@ from typing import Any, Literal, TypeVar, Union
 
 from o365diag.errors import InputError
 
-__all__ = ["ModelError", "dump", "load", "unnamed_keys"]
+__all__ = ["OMIT_NONE", "ModelError", "dump", "json_key", "load", "unnamed_keys"]
 
 T = TypeVar("T")
 _NONE = type(None)
+# Field metadata: the key is absent from the JSON (not null) while the field is None.
+OMIT_NONE: Mapping[str, bool] = types.MappingProxyType({"omit_none": True})
 
 
 class ModelError(InputError):
@@ -38,12 +45,24 @@ def load(cls: type[T], value: Any, where: str = "data") -> T:
 def dump(obj: Any) -> Any:
     """The JSON-ready value of a data class tree (lists, dicts and scalars as they are)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: dump(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {
+            json_key(f.name): dump(value)
+            for f in dataclasses.fields(obj)
+            for value in [getattr(obj, f.name)]
+            if value is not None or not f.metadata.get("omit_none")
+        }
     if isinstance(obj, (list, tuple)):
         return [dump(item) for item in obj]
     if isinstance(obj, Mapping):
         return {str(key): dump(item) for key, item in obj.items()}
     return obj
+
+
+def json_key(name: str) -> str:
+    """The JSON key of a field: ``from_`` is ``from`` (a keyword cannot name a field)."""
+    if name.endswith("_") and keyword.iskeyword(name[:-1]):
+        return name[:-1]
+    return name
 
 
 def unnamed_keys(cls: type[Any], value: Any, where: str = "data") -> list[str]:
@@ -68,7 +87,7 @@ def _unnamed(annotation: Any, value: Any, where: str) -> list[str]:
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, Mapping):
             return []
-        hints = _hints(annotation)
+        hints = _key_hints(annotation)
         missing = [f"{where}.{key}" for key in value if key not in hints]
         named = [
             p
@@ -81,12 +100,21 @@ def _unnamed(annotation: Any, value: Any, where: str) -> list[str]:
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}
+_KEY_HINTS: dict[type[Any], dict[str, Any]] = {}
 
 
 def _hints(cls: type[Any]) -> dict[str, Any]:
     hints = _HINTS.get(cls)
     if hints is None:
         hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _key_hints(cls: type[Any]) -> dict[str, Any]:
+    """The annotations of ``cls`` by JSON key."""
+    hints = _KEY_HINTS.get(cls)
+    if hints is None:
+        hints = _KEY_HINTS[cls] = {json_key(k): v for k, v in _hints(cls).items()}
     return hints
 
 
@@ -145,14 +173,15 @@ def _load_dataclass(cls: type[Any], value: Any, where: str) -> Any:
     for item in dataclasses.fields(cls):
         if not item.init:
             continue
-        if item.name in value:
-            arguments[item.name] = _load(hints[item.name], value[item.name], f"{where}.{item.name}")
+        key = json_key(item.name)
+        if key in value:
+            arguments[item.name] = _load(hints[item.name], value[key], f"{where}.{key}")
         elif _has_default(item):
             continue
         elif _optional(hints[item.name]):
             arguments[item.name] = None
         else:
-            raise ModelError(f"{where}: '{item.name}' is missing")
+            raise ModelError(f"{where}: '{key}' is missing")
     return cls(**arguments)
 
 

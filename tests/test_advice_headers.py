@@ -11,10 +11,12 @@ import pytest
 from o365diag.findings import findings_text
 from o365diag.headers import analyze
 from o365diag.headers.diagnose import finding_rank, most_likely
+from o365diag.headers.model import HopData
 from o365diag.headers.render import analysis_html, analysis_text, stamps_html
 from o365diag.knowledge import load_table
 from o365diag.plots import hop_delay_figure
 from o365diag.report import SharedReport
+from o365diag.typed import load
 from o365diag.wording import duration, plural
 from tests.conftest import SAMPLES
 
@@ -158,7 +160,7 @@ def test_every_documented_stamp_field_has_a_meaning() -> None:
             assert by_name[name]["meaning"], name
         missing = [f["field"] for f in fields if f["status"] == "documented" and not f["meaning"]]
         assert missing == []
-        table = stamps_html(fields)
+        table = stamps_html(_report(sample).model.antispam.fields)  # type: ignore[attr-defined]
         assert "<td>documented</td>" in table and "<td>—</td><td>documented</td>" not in table
 
 
@@ -200,7 +202,7 @@ def test_a_clock_skew_hop_does_not_flatten_the_chart() -> None:
             "delay_seconds": 2820.0,
         },
     ]
-    bars = hop_delay_figure(hops).data[0]
+    bars = hop_delay_figure([load(HopData, hop) for hop in hops]).data[0]
     skew, slow = list(bars.x)
     assert slow == 47.0 and 0 < skew <= slow * 0.05
     assert "clock skew" in bars.customdata[0] and "3 h" in bars.customdata[0]
@@ -209,7 +211,7 @@ def test_a_clock_skew_hop_does_not_flatten_the_chart() -> None:
 def test_the_chart_and_the_finding_name_the_same_server() -> None:
     report = _report(SLOW)
     slow = next(f for f in report.findings if f.code == "slow-hop")  # type: ignore[attr-defined]
-    bars = hop_delay_figure(report.data["hops"]).data[0]  # type: ignore[attr-defined]
+    bars = hop_delay_figure(report.model.hops).data[0]  # type: ignore[attr-defined]
     label = next(y for y, note in zip(bars.y, bars.customdata, strict=True) if "47 min" in note)
     server, receiver = label.split(". ", 1)[1].split(" → ")
     assert receiver and receiver != server

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 
 import pytest
 
+from o365diag import findings
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
-from o365diag.headers import authres
+from o365diag.headers import authres, parse, stamps
+from o365diag.headers import received as R
 from o365diag.headers.parse import read_header_source
 from o365diag.headers.verdict import VERDICT_HEADERS
+from o365diag.knowledge import load_table, table_names
 from tests.test_headers_fast_paths import _generated_sets, _mutations, _sample_sets
 
 # --------------------------------------------------------------------------- Authentication-Results
@@ -104,3 +108,193 @@ def test_template_without_braces_is_returned_as_is_and_others_are_filled(templat
         assert filled == "a 192.0.2.1 b"
     elif template == "{{literal}}":
         assert filled == "{literal}"
+
+
+# --------------------------------------------------------------------------- one-pass readings
+
+
+def _auth_results_segment_by_segment(value: str) -> authres.AuthResults:
+    parsed = authres.AuthResults(header="Authentication-Results", index=0, raw=value)
+    tokens, parsed.problems = authres.tokenize(value)
+    for segment in authres._segments(tokens):
+        if segment:
+            authres._parse_segment(parsed, segment)
+    return parsed
+
+
+def test_flat_authentication_results_reading_matches_the_segment_reading() -> None:
+    values = _auth_values()
+    values += ["a; b", "spf=pass; x", "; ;", "(c) ; dkim=pass (x) y z=1", "i=1; a 1; none"]
+    values += _mutations(values, " =;()/.x", 2000, seed=31)
+    flat = 0
+    for value in values:
+        assert authres.parse_authentication_results(value) == (
+            _auth_results_segment_by_segment(value)
+        ), value
+        flat += not any(c in value for c in '"\\')
+    assert flat > 500
+
+
+def _fields_line_by_line(text: str) -> tuple[list[parse.HeaderField], list[str], list[str]]:
+    """parse_header_block's result through its field-by-field reading."""
+    result = parse.HeaderSet()
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    first = parse._first_field(text, result)
+    if first is not None:
+        blank = parse._BLANK_LINE.search(text, first)
+        parse._fields_one_by_one(result, text[first : blank.start()] if blank else text[first:])
+    return result.fields, result.stray_lines, result.repairs
+
+
+def test_one_pass_block_split_matches_the_field_by_field_reading() -> None:
+    texts = [data.decode("utf-8", errors="replace") for data in _sample_sets()]
+    texts += [data.decode("utf-8") for data in _generated_sets(5)]
+    texts += [
+        "A: 1\n b\nstray\n c\nB: 2", "A: x \n y\nB: 2", "A:\n\tb\n c\nB:\n 2\n", "A: 1\n\x0c b",
+        "A: 1\n \x0c b", "A: =?utf-8?Q?a?=\n =?utf-8?Q?b?=\nB: =?x?Q?c?=", "A:\u00a0\n\u2003x",
+        "10:00:00 x\nA: 1", "From x\nA: 1\n\nbody", "A: 1\n\t\nB: 2", "A: a\u2028\n b",
+    ]  # fmt: skip
+    texts += _mutations(texts, "\n \t:x=?\u00a0", 2000, seed=37)
+    one_pass = 0
+    for text in texts:
+        found = parse.parse_header_block(text)
+        assert (found.fields, found.stray_lines, found.repairs) == _fields_line_by_line(text), text
+        one_pass += "\n " in text or "\n\t" in text
+    assert one_pass > 500
+
+
+def test_leading_address_literal_shortcut_matches_the_scan() -> None:
+    texts = [
+        "host.example [192.0.2.1]", "[192.0.2.1]", "[192.0.2.1]:25 helo=x", "helo [192.0.2.1]",
+        "EHLO [192.0.2.1] 192.0.2.2", "192.0.2.9 [192.0.2.1]", "192.0.2.9. [192.0.2.1]",
+        "host [192.0.2.300]", "host [192.0.2.300] 192.0.2.5", "host\t[192.0.2.1]", "a_b [10.0.0.1]",
+        "host.  [192.0.2.01]", "dead:beef [192.0.2.1]", "host [192.0.2.1.25]", "- [0.0.0.0]",
+    ]  # fmt: skip
+    texts += _mutations(texts, "0123456789.[] heloHELO:", 3000, seed=41)
+    taken = 0
+    for text in texts:
+        assert R._first_ip(text) == R._scan_for_ip(text), text
+        taken += R._LEADING_LITERAL.match(text) is not None
+    assert taken > 500
+
+
+def _filled_by_substitution(template: str, values: dict[str, object]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        return "(unknown)" if values[name] is None else str(values[name])
+
+    return findings._PLACEHOLDER.sub(replace, template)
+
+
+def test_template_pieces_fill_as_one_substitution_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(findings.STRICT_ENV, raising=False)
+    templates = [
+        str(entry.get(part, entry.meaning))
+        for name in table_names()
+        for entry in load_table(name).entries
+        for part in ("title", "fix", "meaning")
+    ]
+    templates += ["{{ip}}", "{ip}{ip}", "}{", "{{{ip}}}", "{9x} {x_1} {ip", "a}}b{{c", "{gone}"]
+    templates += _mutations(templates[-7:], "{}ip_x ", 1000, seed=43)
+    values: dict[str, object] = {"ip": "192.0.2.1", "x_1": 7, "none": None, "domain": "a.example"}
+    braced = 0
+    for template in templates:
+        assert findings.fill_template(template, values) == (
+            _filled_by_substitution(template, values)
+        ), template
+        braced += "{" in template
+    assert braced > 500
+
+
+def _pairs_item_by_item(value: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in value.replace("(null)", "").split(";"):
+        key, sep, text = item.strip().partition(":")
+        if "(" in key:
+            key = stamps._COMMENT.sub(" ", key)
+        if sep and key.strip():
+            pairs.append((key.strip(), text.strip()))
+    return pairs
+
+
+def test_stamp_pairs_in_one_findall_match_the_item_by_item_reading() -> None:
+    values = [
+        found.value
+        for data in _sample_sets() + _generated_sets(10)
+        for found in read_header_source(data)
+        if found.key.startswith("x-") and ":" in found.value
+    ]
+    values += [
+        "a:1;;b: 2 ;:3; :4;c:;d",
+        "CIP:2001:db8::1;CTRY:;",
+        " \u00a0:x;\u2003k\u00a0: v\u00a0;",
+    ]
+    values += _mutations(values, ";: \t\u00a0x(null)", 2000, seed=47)
+    one_findall = 0
+    for value in values:
+        assert stamps.parse_pairs(value) == _pairs_item_by_item(value), value
+        one_findall += "(" not in value
+    assert one_findall > 500
+
+
+def test_field_look_ups_match_a_plain_search() -> None:
+    for data in _sample_sets() + _generated_sets(3):
+        headers = read_header_source(data)
+        keys = {found.key for found in headers} | {"no-such-field"}
+        for round_ in range(2):
+            for key in keys:
+                plain = [found for found in headers if found.key == key]
+                for name in (key, key.upper()):
+                    assert headers.get_all(name) == plain
+                    assert headers.first(name) == (plain[0] if plain else None)
+                    assert headers.value(name) == (plain[0].value if plain else None)
+            parse._add_field(headers, "Subject", f"added {round_}")  # look-ups see new fields
+            keys.add("subject")
+
+
+def test_single_encoded_word_shortcut_matches_the_run_reading() -> None:
+    values = [
+        found.raw
+        for data in _sample_sets() + _generated_sets(10)
+        for found in read_header_source(data)
+        if "=?" in found.raw
+    ]
+    values += [
+        "foo?= =?utf-8?Q?x?=", "a?= =?b", "=?utf-8?Q?a?= =?", "x =?utf-8?Q?a_b?= y", "=?",
+        "?==?utf-8?Q?a?=", "no words", "=?utf-8?B?w6k=?= tail", "=?x-sjis?B?gqA=?=",
+        "=?rot13?Q?a?=",
+    ]  # fmt: skip
+    values += _mutations(values, "=? \tQB_", 2000, seed=53)
+    single = 0
+    for value in values:
+        assert parse._decode_words(value) == parse._decode_run_of_words(value), value
+        single += value.count("=?") == 1
+    assert single > 300
+
+
+def test_tls_version_pattern_matches_the_look_behind_first_pattern() -> None:
+    plain = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
+    rng = random.Random(59)
+    texts = ["version=TLS1_2, cipher=TLS_AES", "using TLSv1.3 with", "xTLS1.2 SSLv3", "TLS 1.0"]
+    texts += ["".join(rng.choice("TLSv1._2 aS(x9") for _ in range(24)) for _ in range(20_000)]
+    found = 0
+    for text in texts:
+        mine, theirs = R._TLS_VERSION.search(text), plain.search(text)
+        assert (mine and (mine.span(), mine.groups())) == (
+            theirs and (theirs.span(), theirs.groups())
+        ), text
+        found += mine is not None
+    assert found > 30
+
+
+def test_address_hint_pattern_finds_what_the_plain_pattern_finds() -> None:
+    plain = re.compile(r":|[0-9]\.[0-9]")
+    rng = random.Random(61)
+    texts = ["mx.example.net", "1.2", "a:b", "1.a", "x9.9", "", "CH24PR34MB9786.eurprd05.prod"]
+    texts += ["".join(rng.choice("ab9.:1 ") for _ in range(12)) for _ in range(20_000)]
+    for text in texts:
+        assert (R._MAYBE_IP.search(text) is None) == (plain.search(text) is None), text

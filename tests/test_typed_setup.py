@@ -151,3 +151,12 @@ def test_the_app_shows_what_a_saved_result_shows() -> None:
     audit = app.audit(BAD)
     assert isinstance(audit, AuditResult)
     assert all(Path(f).name in app.audit_view.value for f in BAD)
+
+
+def test_a_shared_report_carries_the_configuration_in_markdown() -> None:
+    plan = plan_setup(SetupAnswers(**{**BASE, "static_ips": ("203.0.113.25",)}))
+    markdown = SharedReport.build([plan.to_report()], redact=False).to_markdown()
+    assert "### DNS records" in markdown and "### Device settings" in markdown
+    commands = [step.command for step in plan.to_data().required_steps]
+    assert commands and all(command in markdown for command in commands)
+    assert markdown.index("### Exchange Online PowerShell") > markdown.index("What to change")

@@ -141,3 +141,14 @@ async def test_the_app_shows_the_tables_a_saved_result_shows(exports: dict[str, 
     assert app.tables.value and app.tables.value in section
     assert SCANNER in app.anomaly_table.value and app.anomaly_table.value in section
     assert [label for label, _ in app.sender.options][1] == app.report.model.top_senders[0].sender
+
+
+def test_a_shared_report_lists_anomalies_and_senders_in_markdown(
+    exports: dict[str, Path],
+) -> None:
+    result = _result(exports["messagetrace-v2"])
+    markdown = SharedReport.build([result], redact=False).to_markdown()
+    row = next(line for line in markdown.splitlines() if line.startswith("| spike | sender"))
+    assert "2025-06-20 02:00" in row and SCANNER in row
+    top = result.model.top_senders[0]
+    assert f"| {top.sender} | {top.rows:,} |" in markdown

@@ -19,7 +19,7 @@ from o365diag.dns.model import (
 from o365diag.findings import Report, render_findings_html
 
 if TYPE_CHECKING:
-    from o365diag.dns.result import DomainResult, SpfCheckResult
+    from o365diag.dns.result import DkimResult, DomainResult, SpfCheckResult
 
 __all__ = [
     "AREA_NAMES",
@@ -27,8 +27,11 @@ __all__ = [
     "audit_html",
     "audit_text",
     "device_html",
+    "dkim_html",
+    "dkim_text",
     "readiness_html",
     "records_html",
+    "spf_html",
     "spf_text",
     "spf_tree_lines",
 ]
@@ -92,21 +95,33 @@ def _resolver_line(info: ResolverInfo) -> str:
     return f"DNS: {info.queries} queries to {servers} in {info.elapsed_ms} ms"
 
 
-def spf_text(result: SpfCheckResult) -> str:
+def _spf_summary(result: SpfCheckResult) -> list[str]:
     data = result.model
-    lines = [
-        result.title,
-        "=" * len(result.title),
-        f"Result: {data.result}" + (f" ({data.problem})" if data.problem else ""),
-    ]
+    lines = [f"Result: {data.result}" + (f" ({data.problem})" if data.problem else "")]
     if data.explanation:
         lines.append(f"Explanation: {data.explanation}")
     lines.append(
         f"DNS-querying terms: {data.lookups} of 10; void lookups: {data.void_lookups} of 2"
     )
-    lines += ["", "Trace:", *(_trace_line(row) for row in data.trace)]
+    return lines
+
+
+def spf_text(result: SpfCheckResult) -> str:
+    lines = [result.title, "=" * len(result.title), *_spf_summary(result)]
+    lines += ["", "Trace:", *(_trace_line(row) for row in result.model.trace)]
     lines += ["", *_findings_text(result)]
     return "\n".join(lines)
+
+
+def spf_html(result: SpfCheckResult) -> str:
+    """The verdict, the trace (as text: it prints and copies) and the findings."""
+    esc = html.escape
+    summary = "".join(f"<p>{esc(line)}</p>" for line in _spf_summary(result))
+    trace = "\n".join(_trace_line(row) for row in result.model.trace)
+    return (
+        f"<h2>{esc(result.title)}</h2>{summary}<h3>Trace</h3><pre>{esc(trace)}</pre>"
+        + render_findings_html(result.sorted_findings(), heading="Findings")
+    )
 
 
 def _trace_line(row: SpfTraceRow) -> str:
@@ -115,6 +130,57 @@ def _trace_line(row: SpfTraceRow) -> str:
         return f"{pad}{row.domain} [{row.via}]: {row.text or '(no record)'} => {row.result}"
     detail = f" ({row.detail})" if row.detail else ""
     return f"{pad}  {row.text}: {row.outcome}, lookups {row.lookups}{detail}"
+
+
+def _signature_rows(result: DkimResult) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for sig in result.model.signatures:
+        aligned = "-" if sig.aligned is None else ("yes" if sig.aligned else "NO")
+        bits = str(sig.key_bits) if sig.key_bits else "?"
+        rows.append(
+            (str(sig.index), sig.domain, sig.selector, sig.result, bits, aligned, sig.reason)
+        )
+    return rows
+
+
+_SIGNATURE_COLUMNS = ("#", "d=", "s=", "Result", "Key bits", "Aligned with From", "Why")
+
+
+def _arc_line(result: DkimResult) -> str:
+    arc = result.model.arc
+    return "" if arc is None else f"ARC: {arc.result} ({arc.instances} instance(s))"
+
+
+def dkim_text(result: DkimResult) -> str:
+    """Each signature's verdict and why, the ARC chain, then the findings."""
+    data = result.model
+    lines = [result.title, "=" * len(result.title), f"From domain: {data.from_domain or '-'}"]
+    lines += [
+        f"  #{i} d={d} s={s}: {verdict}, key {bits} bits, aligned {aligned} ({why})"
+        for i, d, s, verdict, bits, aligned, why in _signature_rows(result)
+    ]
+    if data.arc is not None:
+        lines.append(f"  {_arc_line(result)}")
+    lines += ["", *_findings_text(result)]
+    return "\n".join(lines)
+
+
+def dkim_html(result: DkimResult) -> str:
+    """The signatures as a table (every value escaped), the ARC chain and the findings."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in _SIGNATURE_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in row) + "</tr>"
+        for row in _signature_rows(result)
+    )
+    from_domain = result.model.from_domain or "-"
+    parts = [f"<h2>{esc(result.title)}</h2><p>From domain: {esc(from_domain)}</p>"]
+    if body:
+        parts.append(f"<table><tr>{head}</tr>{body}</table>")
+    if result.model.arc is not None:
+        parts.append(f"<p>{esc(_arc_line(result))}</p>")
+    parts.append(render_findings_html(result.sorted_findings(), heading="Findings"))
+    return "".join(parts)
 
 
 def audit_html(result: DomainResult, *, copy: bool = False) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from o365diag.dns.model import DkimCheckData, DomainData, SpfCheckData
-from o365diag.dns.render import audit_html, audit_text, spf_text
+from o365diag.dns.render import audit_html, audit_text, dkim_html, dkim_text, spf_html, spf_text
 from o365diag.result import Result
 
 __all__ = [
@@ -82,6 +82,9 @@ class SpfCheckResult(Result):
     def to_text(self) -> str:
         return spf_text(self)
 
+    def body_html(self) -> str:
+        return spf_html(self)
+
 
 @dataclass
 class DkimResult(Result):
@@ -101,3 +104,9 @@ class DkimResult(Result):
     def facts(self) -> list[tuple[str, Any]]:
         data = self.model
         return [("From domain", data.from_domain), ("Signatures", len(data.signatures))]
+
+    def to_text(self) -> str:
+        return dkim_text(self)
+
+    def body_html(self) -> str:
+        return dkim_html(self)

@@ -9,6 +9,7 @@ from typing import Any
 
 from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose, most_likely
+from o365diag.headers.model import Summary
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain, parse_date
 from o365diag.headers.result import SCHEMA, HeadersResult
@@ -36,7 +37,7 @@ class Analysis:
     """Everything the diagnosis rules look at."""
 
     headers: HeaderSet
-    summary: dict[str, Any]
+    summary: Summary
     verdict: Verdict
     antispam: AntispamStamps
     untrusted: AntispamStamps
@@ -45,8 +46,7 @@ class Analysis:
 
     @property
     def from_domain(self) -> str | None:
-        value = self.summary.get("from_address")
-        return domain_of(value) if isinstance(value, str) else None
+        return domain_of(self.summary.from_address)
 
 
 def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:
@@ -71,7 +71,7 @@ analyze_headers = analyze
 def build_analysis(headers: HeaderSet) -> Analysis:
     summary = _summary(headers)
     antispam = decode_antispam(headers)
-    from_domain = domain_of(summary.get("from_address"))
+    from_domain = domain_of(summary.from_address)
     verdict = choose_verdict(headers, from_domain, antispam.get("cip"))
     return Analysis(
         headers=headers,
@@ -84,20 +84,20 @@ def build_analysis(headers: HeaderSet) -> Analysis:
     )
 
 
-def _summary(headers: HeaderSet) -> dict[str, Any]:
+def _summary(headers: HeaderSet) -> Summary:
     from_address = _addresses(_raw(headers, "from"), "From", headers.repairs)
-    return {
-        "subject": headers.value("subject"),
-        "from": headers.value("from"),
-        "from_address": from_address[0] if from_address else None,
-        "to": _addresses(_raw(headers, "to"), "To", headers.repairs),
-        "cc": _addresses(_raw(headers, "cc"), "Cc", headers.repairs),
-        "reply_to": headers.value("reply-to"),
-        "return_path": headers.value("return-path"),
-        "message_id": headers.value("message-id"),
-        "date": _iso_date(headers.value("date")),
-        "date_raw": headers.value("date"),
-    }
+    return Summary(
+        subject=headers.value("subject"),
+        from_=headers.value("from"),
+        from_address=from_address[0] if from_address else None,
+        to=_addresses(_raw(headers, "to"), "To", headers.repairs),
+        cc=_addresses(_raw(headers, "cc"), "Cc", headers.repairs),
+        reply_to=headers.value("reply-to"),
+        return_path=headers.value("return-path"),
+        message_id=headers.value("message-id"),
+        date=_iso_date(headers.value("date")),
+        date_raw=headers.value("date"),
+    )
 
 
 def _raw(headers: HeaderSet, name: str) -> str | None:
@@ -158,8 +158,8 @@ def _iso_date(value: str | None) -> str | None:
 
 def _report_data(analysis: Analysis) -> dict[str, Any]:
     return {
-        "summary": analysis.summary,
-        "authentication": analysis.verdict.data,
+        "summary": analysis.summary.to_json(),
+        "authentication": analysis.verdict.data.to_json(),
         "antispam": {**analysis.antispam.to_dict(), "untrusted": analysis.untrusted.to_dict()},
         "exchange": analysis.exchange.to_dict(),
         "hops": [hop.to_dict() for hop in analysis.chain.hops],

@@ -302,17 +302,60 @@ def parse_authentication_results(
     value: str, header: str = "Authentication-Results", index: int = 0
 ) -> AuthResults:
     parsed = AuthResults(header=header, index=index, raw=value)
-    tokens, parsed.problems = tokenize(value)
-    for segment in _segments(tokens):
-        if segment:
-            _parse_segment(parsed, segment)
+    plain = _FLAT_TOKEN.findall(value)
+    if '"' in plain or "(" in plain or ")" in plain or "\\" in plain:
+        tokens, parsed.problems = _tokenize_in_full(value)
+        for segment in _segments(tokens):
+            if segment:
+                _parse_segment(parsed, segment)
+    else:
+        _parse_flat(parsed, plain)
     return parsed
+
+
+def _parse_flat(parsed: AuthResults, plain: list[str]) -> None:
+    """What tokenize, _segments and _parse_segment make of tokens tokenize would read in one
+    findall, read straight from the token texts: a segment of comments and ``name=value``
+    words (nearly all of them) is paired here, any other by _pairs_in_full."""
+    items: list[_Item] = []
+    comments: list[str] = []
+    start = 0  # where the current segment's tokens start
+    usual = True  # every word of the segment so far is "name=value"
+    for position, text in enumerate(plain):
+        if text == ";":
+            if not usual:
+                items, comments = _pairs_in_full(_flat_tokens(plain[start:position]))
+            if items:
+                _parse_items(parsed, items, comments)
+            items, comments, start, usual = [], [], position + 1, True
+        elif text[0] == "(":
+            comment = text[1:-1].strip()
+            if comment:
+                comments.append(comment)
+        elif usual:
+            name, _, found = text.partition("=")
+            if found:
+                items.append(("pair", name, found))
+            else:
+                usual = False
+    if not usual:
+        items, comments = _pairs_in_full(_flat_tokens(plain[start:]))
+    if items:
+        _parse_items(parsed, items, comments)
+
+
+def _flat_tokens(plain: list[str]) -> list[Token]:
+    """tokenize's tokens for texts of its one-findall case."""
+    return [(COMMENT, t[1:-1].strip()) if t[0] == "(" else (WORD, t) for t in plain]
 
 
 def _parse_segment(parsed: AuthResults, segment: list[Token]) -> None:
     items, comments = _pairs(segment)
-    if not items:
-        return
+    if items:
+        _parse_items(parsed, items, comments)
+
+
+def _parse_items(parsed: AuthResults, items: list[_Item], comments: list[str]) -> None:
     first = parsed.authserv_id is None and not parsed.results
     if first and _take_instance(parsed, items):
         return

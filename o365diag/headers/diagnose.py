@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding
+from o365diag.headers.model import Dkim, Dmarc
 from o365diag.headers.parse import ENCODED_WORD, HeaderSet
 from o365diag.headers.waits import held_by_names
 from o365diag.knowledge import load_table
@@ -79,15 +80,15 @@ def most_likely(findings: Iterable[Finding]) -> Finding | None:
 
 def _values(a: Analysis) -> dict[str, Any]:
     auth = a.verdict.data
-    failing_dkim = next((d for d in auth["dkim"] if d["result"] != "pass"), None)
+    failing_dkim = next((d for d in auth.dkim if d.result != "pass"), None)
     return {
-        "ip": auth["spf"]["ip"] or a.antispam.get("cip"),
-        "spf_domain": auth["spf"]["domain"],
-        "spf_result": auth["spf"]["result"],
+        "ip": auth.spf.ip or a.antispam.get("cip"),
+        "spf_domain": auth.spf.domain,
+        "spf_result": auth.spf.result,
         "from_domain": a.from_domain,
-        "dkim_domain": failing_dkim["domain"] if failing_dkim else None,
-        "dmarc_action": auth["dmarc"]["action"] or "none stated",
-        "compauth_reason": auth["compauth"]["reason"],
+        "dkim_domain": failing_dkim.domain if failing_dkim else None,
+        "dmarc_action": auth.dmarc.action or "none stated",
+        "compauth_reason": auth.compauth.reason,
         "scl": a.antispam.get("scl"),
         "sfv": a.antispam.get("sfv"),
         "bcl": a.antispam.get("bcl"),
@@ -119,9 +120,9 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
         yield make_finding("no-auth-results", values, detail=detail, evidence=evidence)
         return
     found = [
-        *_spf_findings(auth["spf"]["result"], values, evidence),
-        *_dkim_findings(auth["dkim"], values, evidence),
-        *_dmarc_findings(auth["dmarc"], values, evidence),
+        *_spf_findings(auth.spf.result, values, evidence),
+        *_dkim_findings(auth.dkim, values, evidence),
+        *_dmarc_findings(auth.dmarc, values, evidence),
         *_compauth_findings(a, values, evidence),
     ]
     kind = non_public_kind(str(values["ip"])) if values["ip"] else None
@@ -152,19 +153,18 @@ def _spf_findings(
 
 
 def _dkim_findings(
-    dkim: list[dict[str, Any]], values: dict[str, Any], evidence: tuple[str, ...]
+    dkim: list[Dkim], values: dict[str, Any], evidence: tuple[str, ...]
 ) -> Iterator[Finding]:
-    if not dkim or all(d["result"] == "none" for d in dkim):
+    if not dkim or all(d.result == "none" for d in dkim):
         yield make_finding("dkim-none", values, evidence=evidence)
         return
     # An empty result ("dkim=;") says nothing; malformed-header reports it.
-    failed = [d for d in dkim if d["result"] not in ("pass", "none", None)]
+    failed = [d for d in dkim if d.result not in ("pass", "none", None)]
     if not failed:
         return
-    passed = any(d["result"] == "pass" for d in dkim)
+    passed = any(d.result == "pass" for d in dkim)
     reasons = "; ".join(
-        f"{d['domain'] or _NO_DOMAIN}: {d['result']} ({d['reason'] or 'no reason given'})"
-        for d in failed
+        f"{d.domain or _NO_DOMAIN}: {d.result} ({d.reason or 'no reason given'})" for d in failed
     )
     yield make_finding(
         "dkim-fail",
@@ -177,12 +177,12 @@ def _dkim_findings(
 
 
 def _dmarc_findings(
-    dmarc: dict[str, Any], values: dict[str, Any], evidence: tuple[str, ...]
+    dmarc: Dmarc, values: dict[str, Any], evidence: tuple[str, ...]
 ) -> Iterator[Finding]:
-    result = dmarc["result"]
+    result = dmarc.result
     if result == "fail":
-        action = dmarc["action_meaning"]
-        detail = "DMARC failed" + (f"; action {dmarc['action']}: {action}" if action else ".")
+        action = dmarc.action_meaning
+        detail = "DMARC failed" + (f"; action {dmarc.action}: {action}" if action else ".")
         yield make_finding("dmarc-fail", values, evidence=evidence, detail=detail)
     elif result == "none":
         yield make_finding("dmarc-none", values, evidence=evidence)
@@ -191,26 +191,26 @@ def _dmarc_findings(
 def _compauth_findings(
     a: Analysis, values: dict[str, Any], evidence: tuple[str, ...]
 ) -> Iterator[Finding]:
-    compauth = a.verdict.data["compauth"]
-    kind = compauth["kind"]
-    meaning = compauth["meaning"] or ""
-    if compauth["result"] == "fail":
+    compauth = a.verdict.data.compauth
+    kind = compauth.kind
+    meaning = compauth.meaning or ""
+    if compauth.result == "fail":
         yield make_finding(
             "compauth-fail",
             values,
             evidence=evidence,
-            detail=f"compauth=fail{_reason_words(compauth['reason'])}: {meaning}",
+            detail=f"compauth=fail{_reason_words(compauth.reason)}: {meaning}",
         )
         if kind == "intra-org-spoof":
             yield make_finding("intra-org-spoof", values, evidence=evidence)
     elif kind == "arc-override":
         yield make_finding("arc-override", values, evidence=evidence)
-    elif compauth["result"] in ("pass", "softpass") and not _any_auth_failure(a):
+    elif compauth.result in ("pass", "softpass") and not _any_auth_failure(a):
         yield make_finding(
             "auth-pass",
             values,
             evidence=evidence,
-            detail=f"compauth={compauth['result']}{_reason_words(compauth['reason'])}: {meaning}",
+            detail=f"compauth={compauth.result}{_reason_words(compauth.reason)}: {meaning}",
         )
 
 
@@ -220,32 +220,32 @@ def _reason_words(reason: str | None) -> str:
 
 def _any_auth_failure(a: Analysis) -> bool:
     auth = a.verdict.data
-    return auth["spf"]["result"] in ("fail", "softfail") or auth["dmarc"]["result"] == "fail"
+    return auth.spf.result in ("fail", "softfail") or auth.dmarc.result == "fail"
 
 
 def rule_alignment(a: Analysis) -> Iterator[Finding]:
-    align = a.verdict.data["alignment"]
     auth = a.verdict.data
-    spf_pass = auth["spf"]["result"] == "pass"
-    dkim_pass = any(d["result"] == "pass" for d in auth["dkim"])
-    if not (spf_pass or dkim_pass) or align["dmarc_pass_spf"] or align["dmarc_pass_dkim"]:
+    align = auth.alignment
+    spf_pass = auth.spf.result == "pass"
+    dkim_pass = any(d.result == "pass" for d in auth.dkim)
+    if not (spf_pass or dkim_pass) or align.dmarc_pass_spf or align.dmarc_pass_dkim:
         return
-    if auth["compauth"]["kind"] == "arc-override":
+    if auth.compauth.kind == "arc-override":
         return  # a forwarder broke alignment and ARC explains it; see arc-override
-    if not align["from_domain"]:
+    if not align.from_domain:
         return
     detail = (
-        f"From domain {align['from_domain']}; SPF passed for "
-        f"{(align['spf_domain'] or _NO_DOMAIN) if spf_pass else '(not passed)'}; DKIM passed for "
-        f"{_passing_dkim_domains(auth['dkim']) or '(none)'}"
+        f"From domain {align.from_domain}; SPF passed for "
+        f"{(align.spf_domain or _NO_DOMAIN) if spf_pass else '(not passed)'}; DKIM passed for "
+        f"{_passing_dkim_domains(auth.dkim) or '(none)'}"
         ". Neither aligns with the From domain."
     )
     yield make_finding("not-aligned", _values(a), detail=detail, evidence=_verdict_evidence(a))
 
 
-def _passing_dkim_domains(dkim: list[dict[str, Any]]) -> str:
+def _passing_dkim_domains(dkim: list[Dkim]) -> str:
     # dkim=pass without header.d/header.i names no domain: say so rather than fail on None
-    return ", ".join(d["domain"] or _NO_DOMAIN for d in dkim if d["result"] == "pass")
+    return ", ".join(d.domain or _NO_DOMAIN for d in dkim if d.result == "pass")
 
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:

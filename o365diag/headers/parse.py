@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import itertools
+import operator
 import quopri
 import re
 from collections.abc import Iterator
@@ -42,6 +44,16 @@ _FIELD_SPLIT = re.compile(r"\n(?![ \t])")  # where a line that is not folded sta
 # its indentation, not a field.
 _WHOLE_FIELD = re.compile(
     r"^(?![0-9]{1,2}[ \t]*:)([!-9;-~]{1,200})[ \t]*:[ \t]?(.*(?:\n[ \t].*)*)", re.MULTILINE
+)
+# A folded line break with the white space after it: replaced by one space, it gives _unfold's
+# reading (each line stripped, joined by one space) for a whole block in one pass, as long as
+# no line before a fold ends in white space (_SPACE_BEFORE_FOLD; rare, read field by field).
+# Both start with a line break: a pattern starting with white space is tried at every space.
+_FOLD = re.compile(r"\n[ \t][^\S\n]*+")
+_SPACE_BEFORE_FOLD = re.compile(r"\n(?<=[^\S\n]\n)[ \t]")
+# One field of an unfolded block (the pattern of _WHOLE_FIELD without folded lines).
+_LOGICAL_LINE = re.compile(
+    r"^(?![0-9]{1,2}[ \t]*:)([!-9;-~]{1,200})[ \t]*:[ \t]?(.*)", re.MULTILINE
 )
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
@@ -90,8 +102,8 @@ class HeaderSet:
     repairs: list[str] = field(default_factory=list)
     had_body: bool = False
     source_kind: str = "text"
-    _index: dict[str, list[HeaderField]] = field(default_factory=dict, repr=False)
-    _index_size: int = field(default=-1, repr=False)
+    _firsts: dict[str, HeaderField] = field(default_factory=dict, repr=False)
+    _firsts_size: int = field(default=-1, repr=False)
 
     def __iter__(self) -> Iterator[HeaderField]:
         return iter(self.fields)
@@ -99,29 +111,28 @@ class HeaderSet:
     def __len__(self) -> int:
         return len(self.fields)
 
-    def _by_key(self) -> dict[str, list[HeaderField]]:
-        # Built on first look-up and rebuilt if fields were added since.
-        if self._index_size != len(self.fields):
-            index: dict[str, list[HeaderField]] = {}
-            for found in self.fields:
-                bucket = index.get(found.key)
-                if bucket is None:
-                    index[found.key] = [found]
-                else:
-                    bucket.append(found)
-            self._index, self._index_size = index, len(self.fields)
-        return self._index
+    def _first_by_key(self) -> dict[str, HeaderField]:
+        # Built in C on first look-up (later fields first, so the topmost one stays) and
+        # rebuilt if fields were added since.
+        if self._firsts_size != len(self.fields):
+            newest_last = self.fields[::-1]
+            self._firsts = dict(zip(map(_KEY, newest_last), newest_last, strict=True))
+            self._firsts_size = len(self.fields)
+        return self._firsts
 
     def get_all(self, name: str) -> list[HeaderField]:
-        return list(self._by_key().get(name.lower(), ()))
+        key = name.lower()
+        return [found for found in self.fields if found.key == key]
 
     def first(self, name: str) -> HeaderField | None:
-        found = self._by_key().get(name.lower())
-        return found[0] if found else None
+        return self._first_by_key().get(name.lower())
 
     def value(self, name: str) -> str | None:
-        found = self.first(name)
+        found = self._first_by_key().get(name.lower())
         return found.value if found else None
+
+
+_KEY = operator.itemgetter(4)  # HeaderField.key, read in C
 
 
 def decode_bytes(data: bytes) -> str:
@@ -213,7 +224,8 @@ def parse_header_block(text: str) -> HeaderSet:
     """Split a header block into unfolded fields; stops at the first blank line after a header.
 
     The work is done by a few regular expressions over the whole text (where the first field
-    starts, where the header ends, where each field starts); Python only visits each field.
+    starts, where the header ends, every folded line break joined, where each field starts);
+    without encoded words no Python code runs per field at all.
     """
     result = HeaderSet()
     if "\x00" in text:
@@ -226,18 +238,36 @@ def parse_header_block(text: str) -> HeaderSet:
     blank = _BLANK_LINE.search(text, first)
     result.had_body = blank is not None
     block = text[first : blank.start()] if blank else text[first:]
-    found = _WHOLE_FIELD.findall(block)
-    if _fields_cover(block, found):
-        fields = result.fields
-        for name, value in found:
-            raw = _unfold(value) if "\n" in value else value.strip()
-            if "=?" in raw:
-                _add_field(result, name, raw)
-            else:  # the common case, inline: this loop runs for every field of every message
-                fields.append(_new_field(HeaderField, (name, raw, raw, len(fields), name.lower())))
-    else:
+    if _SPACE_BEFORE_FOLD.search(block):
+        _fields_one_by_one(result, block)
+        return result
+    unfolded = _FOLD.sub(" ", block)
+    found = _LOGICAL_LINE.findall(unfolded)
+    if len(found) != unfolded.count("\n") + 1:  # some line starts no field
         _split_repairing(result, block)
+    else:  # every field built in C; Python visits only the few with encoded words
+        names, values = zip(*found, strict=True)
+        raws = list(map(str.strip, values))
+        decoded = raws
+        if "=?" in unfolded:
+            decoded = raws.copy()
+            for index, raw in enumerate(raws):
+                if "=?" in raw:
+                    decoded[index] = _decoded_value(result, names[index], raw)
+        keys = map(str.lower, names)
+        fields = zip(names, decoded, raws, itertools.count(), keys, strict=False)
+        result.fields = list(map(_new_field, itertools.repeat(HeaderField), fields))
     return result
+
+
+def _fields_one_by_one(result: HeaderSet, block: str) -> None:
+    """Each field with its folded lines, unfolded on its own (a line ends in white space)."""
+    found = _WHOLE_FIELD.findall(block)
+    if not _fields_cover(block, found):
+        _split_repairing(result, block)
+        return
+    for name, value in found:
+        _add_field(result, name, _unfold(value) if "\n" in value else value.strip())
 
 
 def _fields_cover(block: str, found: list[tuple[str, str]]) -> bool:
@@ -294,17 +324,21 @@ def _append(result: HeaderSet, name: str, pieces: list[str]) -> None:
 
 
 def _add_field(result: HeaderSet, name: str, raw: str) -> None:
-    value = raw
-    if "=?" in raw:
-        value, odd_charsets = _decode_words(raw)
-        for charset in odd_charsets:
-            _note_repair(
-                result,
-                f"{name}: encoded word with malformed charset {charset!r} "
-                f"decoded as {_charset_codec(charset)}",
-            )
+    value = _decoded_value(result, name, raw) if "=?" in raw else raw
     fields = result.fields
     fields.append(_new_field(HeaderField, (name, value, raw, len(fields), name.lower())))
+
+
+def _decoded_value(result: HeaderSet, name: str, raw: str) -> str:
+    """The value with its encoded words decoded; an odd charset is noted as a repair."""
+    value, odd_charsets = _decode_words(raw)
+    for charset in odd_charsets:
+        _note_repair(
+            result,
+            f"{name}: encoded word with malformed charset {charset!r} "
+            f"decoded as {_charset_codec(charset)}",
+        )
+    return value
 
 
 def _unfold(text: str) -> str:
@@ -328,6 +362,14 @@ def decode_rfc2047(text: str) -> str:
 
 def _decode_words(text: str) -> tuple[str, list[str]]:
     """The decoded text and the charsets that were not known as written."""
+    start = text.find("=?")
+    if text.count("=?", start + 2) == 0 and "?=" not in text[:start]:
+        return _decode_one_word(text)  # one encoded word at most, no "?= =?" to join: usual
+    return _decode_run_of_words(text)
+
+
+def _decode_run_of_words(text: str) -> tuple[str, list[str]]:
+    """_decode_words for any text: adjacent words joined, runs of one charset decoded together."""
     text = _BETWEEN_WORDS.sub("?==?", text)  # the two groups, as a plain (faster) string
     out: list[str] = []
     odd: list[str] = []
@@ -350,6 +392,24 @@ def _decode_words(text: str) -> tuple[str, list[str]]:
     out.append(run.flush())
     out.append(text[copied:])
     return "".join(out), odd
+
+
+def _decode_one_word(text: str) -> tuple[str, list[str]]:
+    """What _decode_words gives for a text holding a single '=?'."""
+    match = ENCODED_WORD.search(text)
+    if match is None:
+        return text, []
+    charset, kind, letters = match.groups()
+    codec = _charset_codec(charset)
+    payload = _word_payload(kind, letters) if codec else None
+    if payload is None or codec is None:
+        return text, []
+    try:
+        decoded = _best_reading(codec, [payload])
+    except (UnicodeError, LookupError, ValueError):
+        decoded = match.group(0)
+    odd = [] if _known_charset(charset) else [charset]
+    return text[: match.start()] + decoded + text[match.end() :], odd
 
 
 class _Run:

@@ -69,10 +69,20 @@ _IP_SHAPE = re.compile(
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
     r"(?:%[0-9A-Za-z_.-]{1,20})?"
 )
+# The usual comment of Postfix, Sendmail and Exim: "host [192.0.2.1]", "[192.0.2.1]:port ...".
+# The host is one piece for _IP_PIECE (none of its separators), so the literal is the next.
+_LEADING_LITERAL = re.compile(
+    r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
+)
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
 # a digit.
-_MAYBE_IP = re.compile(r":|[0-9]\.[0-9]")
-_TLS_VERSION = re.compile(r"(?<![A-Za-z0-9])(TLS|SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])")
+# Written to start with a character class, so the search skips other characters in C.
+_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9])")
+# "TLS" or "SSL" not preceded by a letter or digit; the look-behinds come after the name so
+# that the search skips to a 'T' or 'S' in C.
+_TLS_VERSION = re.compile(
+    r"(TLS|SSL)(?<![A-Za-z0-9]TLS)(?<![A-Za-z0-9]SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])"
+)
 _TLS_PROTOCOLS = frozenset(
     {"esmtps", "esmtpsa", "smtps", "https", "lmtps", "lmtpsa", "utf8smtps", "utf8smtpsa"}
 )
@@ -110,6 +120,12 @@ _MONTH_WORDS = {
     12: "dec december decembre dez dezember dic diciembre dicembre dezembro",
 }
 _ENGLISH_MONTHS = {words.split()[0]: number for number, words in _MONTH_WORDS.items()}
+# Every spelling of the three-letter English names ("Jun", "JUN", "jUn" ...): no lower() needed.
+_MONTH_SPELLINGS = {
+    "".join(spelling): number
+    for name, number in _ENGLISH_MONTHS.items()
+    for spelling in itertools.product(*({ch, ch.upper()} for ch in name))
+}
 MONTHS = {word: number for number, words in _MONTH_WORDS.items() for word in words.split()}
 _WEEKDAY_WORDS = (
     "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday"
@@ -388,7 +404,23 @@ def _first_ip(text: str) -> str | None:
         return _as_ip(text)
     if _MAYBE_IP.search(text) is None:
         return None  # "Postfix", "mx.example.net": no piece can have an address's shape
+    literal = _LEADING_LITERAL.match(text)
+    if literal is not None:
+        found = _literal_ip(*literal.groups())
+        if found:
+            return found
     return _scan_for_ip(text)
+
+
+def _literal_ip(host: str | None, address: str) -> str | None:
+    """The address of a comment starting "[a.b.c.d]" or "host [a.b.c.d]", as _scan_for_ip
+    reads it: a host that is neither an address itself nor a HELO keyword (which would hide
+    the piece after it) leaves the literal the first address; None when the scan must decide."""
+    if host is not None and (
+        host.lower() in ("helo", "ehlo") or _IP_SHAPE.fullmatch(host.rstrip(".")) is not None
+    ):
+        return None
+    return canonical_ip(address)
 
 
 def _scan_for_ip(text: str) -> str | None:
@@ -453,16 +485,18 @@ def canonical_ip(text: str) -> str | None:
     )
 
 
-def _tls_of(comments: list[str], protocol: str | None) -> str | None:
+def _tls_of(comments: Sequence[str], protocol: str | None) -> str | None:
     for comment in comments:
         match = _TLS_VERSION.search(comment)
         if match:
-            family, major, minor = match.groups()
-            if family == "SSL":
-                return f"SSLv{major}"
-            return f"TLSv{major}.{minor or '0'}"
+            return _tls_named(match)
     first_word = protocol.split()[0].lower() if protocol else ""
     return "yes" if first_word in _TLS_PROTOCOLS else None
+
+
+def _tls_named(match: re.Match[str]) -> str:
+    family, major, minor = match.groups()
+    return f"SSLv{major}" if family == "SSL" else f"TLSv{major}.{minor or '0'}"
 
 
 def _recipient(part: _Part | None) -> str | None:
@@ -545,13 +579,18 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
-    timestamp, date_notes = _parse_date(date_text)
-    protocol = _words_phrase(with_head)
+    timestamp = _common_date(date_text)
+    date_notes: list[str] = []
+    if timestamp is None:
+        timestamp, date_notes = _parse_date(date_text)
+    protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
-    comments: list[str] = []
+    version = None
     if "TLS" in text or "SSL" in text:  # else no comment can name a version: skip reading them
         rests = (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
-        comments = [c[1:-1] for rest in rests if rest for c in _USUAL_COMMENT.findall(rest)]
+        version = _TLS_VERSION.search(
+            "".join(_USUAL_COMMENT.findall(" ".join(rest for rest in rests if rest)))
+        )
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -563,9 +602,9 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         "by_host": by_host,
         "by_ip": _usual_ip(by_head, by_rest),
         "with_": protocol,
-        "id": _words_phrase(id_head),
-        "for_": _usual_recipient(for_head, for_rest),
-        "tls": _tls_of(comments, protocol),
+        "id": _words_phrase(id_head) if id_head is not None else None,
+        "for_": _usual_recipient(for_head, for_rest) if for_head is not None else None,
+        "tls": _tls_named(version) if version else _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": _shown(date_text),
         "raw": text,
@@ -593,6 +632,8 @@ def _words_phrase(head: str | None) -> str | None:
 def _usual_ip(head: str, rest: str) -> str | None:
     """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
     if not rest:
+        if _MAYBE_IP.search(head) is None:
+            return None  # what _first_ip says of the words joined, without joining them
         return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
     # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
     start = rest.index("(") + 1
@@ -728,12 +769,12 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
 def _common_date(text: str) -> datetime | None:
     """Fast path for the RFC 5322 shape most servers write; None sends the text the slow way."""
     match = _RFC5322_DATE.fullmatch(text.strip())
-    month = _ENGLISH_MONTHS.get(match.group(2).lower()) if match else None
-    if match is None or month is None:
+    if match is None:
         return None
-    day, _, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    zone = _zone(sign, off_h, off_m)
-    if zone is None:
+    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    month = _MONTH_SPELLINGS.get(month_name)
+    zone = _ZONES.get(sign + off_h + off_m) or _zone(sign, off_h, off_m)
+    if month is None or zone is None:
         return None
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
@@ -907,10 +948,10 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
     """A Hop filled from its fields at the cost of two dict updates: the frozen dataclass's
     __init__ sets its 17 attributes one object.__setattr__ at a time (chains are long)."""
     hop = object.__new__(Hop)
-    hop.__dict__.update(fields)
-    hop.__dict__["index"] = index
-    hop.__dict__["delay_seconds"] = delay
-    hop.__dict__["clock_skew"] = skewed
+    fields["index"] = index
+    fields["delay_seconds"] = delay
+    fields["clock_skew"] = skewed
+    object.__setattr__(hop, "__dict__", fields)  # the fields dict is the hop's own from here
     return hop
 
 
@@ -1004,7 +1045,10 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
-        fields = _hop_fields(value)
+        if isinstance(value, str):  # _hop_fields without its two calls: chains are long
+            fields = _usual_hop_fields(value) or _lexed_hop_fields(value)
+        else:
+            fields = _hop_fields(value)
         timestamp: datetime | None = fields["timestamp"]
         delay: float | None = None
         if timestamp is not None:

@@ -8,12 +8,15 @@ from typing import Any
 
 from o365diag.findings import Report, findings_text, render_cards_html, render_findings_html
 from o365diag.headers.diagnose import most_likely
+from o365diag.headers.model import HeadersData, HopData, StampField
+from o365diag.typed import load
 from o365diag.wording import duration, plural
 
 __all__ = [
     "analysis_html",
     "analysis_text",
     "auth_cards",
+    "headers_model",
     "hops_html",
     "lead_html",
     "lead_text",
@@ -23,41 +26,37 @@ __all__ = [
 _NOTHING_FOUND = "No problem in these headers: nothing at warning level or above."
 
 
-def auth_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+def auth_cards(data: HeadersData) -> list[tuple[str, str, str]]:
     """(label, value, state) for the summary cards; state is good / bad / neutral."""
-    auth = data["authentication"]
-    spam = data["antispam"]
-    dkim = auth["dkim"]
+    auth = data.authentication
+    spam = data.antispam
+    dkim = auth.dkim
     dkim_value = (
-        ", ".join(
-            f"{_text(d['result'])} ({d['domain']})" if d["domain"] else _text(d["result"])
-            for d in dkim
-        )
+        ", ".join(f"{_text(d.result)} ({d.domain})" if d.domain else _text(d.result) for d in dkim)
         if dkim
         else "none"
     )
-    compauth = auth["compauth"]
+    dkim_state = next(
+        (d.result for d in dkim if d.result == "pass"), dkim[0].result if dkim else None
+    )
+    compauth = auth.compauth
     return [
-        ("SPF", _text(auth["spf"]["result"]), _state(auth["spf"]["result"])),
-        (
-            "DKIM",
-            dkim_value,
-            _state(
-                next(
-                    (d["result"] for d in dkim if d["result"] == "pass"),
-                    dkim[0]["result"] if dkim else None,
-                )
-            ),
-        ),
-        ("DMARC", _text(auth["dmarc"]["result"]), _state(auth["dmarc"]["result"])),
+        ("SPF", _text(auth.spf.result), _state(auth.spf.result)),
+        ("DKIM", dkim_value, _state(dkim_state)),
+        ("DMARC", _text(auth.dmarc.result), _state(auth.dmarc.result)),
         (
             "compauth",
-            f"{_text(compauth['result'])} {compauth['reason'] or ''}".strip(),
-            _state(compauth["result"]),
+            f"{_text(compauth.result)} {compauth.reason or ''}".strip(),
+            _state(compauth.result),
         ),
-        ("SCL", _text(spam["scl"]), _level_state(spam["scl"], 5)),
-        ("BCL", _text(spam["bcl"]), _level_state(spam["bcl"], 7)),
+        ("SCL", _text(spam.scl), _level_state(spam.scl, 5)),
+        ("BCL", _text(spam.bcl), _level_state(spam.bcl, 7)),
     ]
+
+
+def headers_model(report: Report) -> HeadersData:
+    """The typed data of a header analysis (``ModelError`` when it was saved in another shape)."""
+    return load(HeadersData, report.data, getattr(report, "schema", "") or "data")
 
 
 def _text(value: Any) -> str:
@@ -104,36 +103,40 @@ def lead_html(report: Report) -> str:
 
 
 def analysis_text(report: Report) -> str:
-    data = report.to_dict()
-    summary = data["summary"]
+    data = headers_model(report)
+    summary = data.summary
     lines = [report.title, "=" * min(len(report.title), 100), *lead_text(report), ""]
-    for key in ("from", "to", "date", "message_id"):
-        value = summary.get(key)
+    for label, value in (
+        ("from", summary.from_),
+        ("to", ", ".join(summary.to)),
+        ("date", summary.date),
+        ("message_id", summary.message_id),
+    ):
         if value:
-            lines.append(f"{key:<11} {', '.join(value) if isinstance(value, list) else value}")
+            lines.append(f"{label:<11} {value}")
     lines.append("")
-    lines.append("Authentication (" + str(data["authentication"]["source"] or "none found") + ")")
+    lines.append("Authentication (" + (data.authentication.source or "none found") + ")")
     lines.extend(f"  {label:<9} {value}" for label, value, _ in auth_cards(data))
-    align = data["authentication"]["alignment"]
+    align = data.authentication.alignment
     lines.append(
-        f"  aligned   SPF {_yes_no(align['spf_aligned'])}, DKIM {_yes_no(align['dkim_aligned'])}"
-        f" (From domain {_text(align['from_domain'])})"
+        f"  aligned   SPF {_yes_no(align.spf_aligned)}, DKIM {_yes_no(align.dkim_aligned)}"
+        f" (From domain {_text(align.from_domain)})"
     )
     lines.append("")
-    lines.extend(_hops_text(data["hops"], data["total_transit_seconds"]))
+    lines.extend(_hops_text(data.hops, data.total_transit_seconds))
     lines.append("")
     lines.append("Findings")
     lines.extend(findings_text(report.sorted_findings()))
     return "\n".join(lines)
 
 
-def _hops_text(hops: Sequence[dict[str, Any]], total: float | None) -> list[str]:
+def _hops_text(hops: Sequence[HopData], total: float | None) -> list[str]:
     lines = [f"Received chain: {plural(len(hops), 'hop')}, total transit {duration(total)}"]
     for hop in hops[:50]:
         lines.append(
-            f"  {hop['index']:>3}. {duration(hop['delay_seconds']):>10}  "
-            f"{hop['from'] or hop['from_ip'] or '?'} -> {hop['by'] or '?'}"
-            f"{'  [skew]' if hop.get('clock_skew') else ''}"
+            f"  {hop.index:>3}. {duration(hop.delay_seconds):>10}  "
+            f"{hop.from_ or hop.from_ip or '?'} -> {hop.by or '?'}"
+            f"{'  [skew]' if hop.clock_skew else ''}"
         )
     if len(hops) > 50:
         lines.append(f"  ... {plural(len(hops) - 50, 'more hop')} in the JSON output")
@@ -146,27 +149,27 @@ def _yes_no(value: bool | None) -> str:
 
 def analysis_html(report: Report) -> str:
     """The analysis as an HTML fragment; every value from the headers is escaped."""
-    data = report.to_dict()
+    data = headers_model(report)
     parts = [
         f"<h2>{html.escape(report.title)}</h2>",
         lead_html(report),
         render_cards_html(auth_cards(data)),
         render_findings_html(report.sorted_findings(), heading="Findings"),
         "<h3>Received chain</h3>",
-        hops_html(data["hops"], data["total_transit_seconds"]),
+        hops_html(data.hops, data.total_transit_seconds),
         "<h3>Anti-spam stamps</h3>",
-        stamps_html(data["antispam"]["fields"]),
+        stamps_html(data.antispam.fields),
         "<h3>Summary</h3>",
-        _kv_html(data["summary"].items()),
+        _kv_html(data.summary.to_json().items()),
     ]
     return "".join(parts)
 
 
-def hops_html(hops: Sequence[dict[str, Any]], total: float | None) -> str:
-    longest = max((h["delay_seconds"] or 0 for h in hops), default=0) or 1
+def hops_html(hops: Sequence[HopData], total: float | None) -> str:
+    longest = max((h.delay_seconds or 0 for h in hops), default=0) or 1
     rows = []
     for hop in hops:
-        delay = hop["delay_seconds"]
+        delay = hop.delay_seconds
         width = 0 if not delay or delay < 0 else int(100 * delay / longest)
         bar = f'<div style="background:#1565c0;height:.6em;width:{width}%"></div>'
         rows.append(
@@ -174,12 +177,12 @@ def hops_html(hops: Sequence[dict[str, Any]], total: float | None) -> str:
             + "".join(
                 f"<td>{html.escape(_text(v))}</td>"
                 for v in (
-                    hop["index"],
-                    hop["from"] or hop["from_ip"],
-                    hop["by"],
-                    hop["with"],
-                    hop["timestamp"],
-                    duration(delay) + (" (skew)" if hop.get("clock_skew") else ""),
+                    hop.index,
+                    hop.from_ or hop.from_ip,
+                    hop.by,
+                    hop.with_,
+                    hop.timestamp,
+                    duration(delay) + (" (skew)" if hop.clock_skew else ""),
                 )
             )
             + f'<td style="min-width:8em">{bar}</td></tr>'
@@ -191,12 +194,12 @@ def hops_html(hops: Sequence[dict[str, Any]], total: float | None) -> str:
     )
 
 
-def stamps_html(fields: Iterable[dict[str, Any]]) -> str:
+def stamps_html(fields: Iterable[StampField]) -> str:
     rows = "".join(
         "<tr>"
         + "".join(
-            f"<td>{html.escape(_text(f.get(k)))}</td>"
-            for k in ("field", "value", "meaning", "status")
+            f"<td>{html.escape(_text(value))}</td>"
+            for value in (f.field, f.value, f.meaning, f.status)
         )
         + "</tr>"
         for f in fields

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from o365diag.headers.model import HeadersData
 from o365diag.headers.render import analysis_html, analysis_text, auth_cards
 from o365diag.result import Result
 from o365diag.wording import duration
@@ -23,6 +24,11 @@ class HeadersResult(Result):
     """What happened to one message: authentication, stamps, hops and the diagnosis."""
 
     SCHEMA: ClassVar[str] = SCHEMA
+    MODEL: ClassVar[type[Any] | None] = HeadersData
+
+    @property
+    def model(self) -> HeadersData:
+        return self.typed(HeadersData)
 
     @classmethod
     def title_from(cls, data: Mapping[str, Any]) -> str:
@@ -31,15 +37,13 @@ class HeadersResult(Result):
         return f"Header analysis: {subject}" if subject else "Header analysis"
 
     def facts(self) -> list[tuple[str, Any]]:
-        cards = [(label, value) for label, value, _ in auth_cards(self.to_dict())]
-        transit = self.data.get("total_transit_seconds")
-        hops = self.data.get("hops") or []
-        total = duration(None if transit is None else float(transit))
-        lead = self.data.get("most_likely") or {}
+        model = self.model
+        cards = [(label, value) for label, value, _ in auth_cards(model)]
+        total = duration(model.total_transit_seconds)
         return [
-            ("Most likely cause", lead.get("title")),
+            ("Most likely cause", model.most_likely.title if model.most_likely else None),
             *cards,
-            ("Hops", f"{len(hops)}, total transit {total}"),
+            ("Hops", f"{len(model.hops)}, total transit {total}"),
         ]
 
     def to_text(self) -> str:
@@ -51,7 +55,7 @@ class HeadersResult(Result):
     def figures(self) -> list[go.Figure]:
         from o365diag.plots import hop_delay_figure
 
-        hops = self.data["hops"]
-        if not any(hop.get("delay_seconds") is not None for hop in hops):
+        hops = self.model.hops
+        if not any(hop.delay_seconds is not None for hop in hops):
             return []
         return [hop_delay_figure(hops)]

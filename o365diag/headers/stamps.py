@@ -38,6 +38,7 @@ _VALUE_TABLES = {
 }
 _INT_FIELDS = ("scl", "bcl", "pcl")
 _TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "ptr", "sfty")
+_ONE_VALUE_FIELDS = frozenset(_INT_FIELDS + _TEXT_FIELDS)
 _SFS_ID = re.compile(r"\(([^()]*)\)")
 
 
@@ -45,10 +46,17 @@ _SFS_ID = re.compile(r"\(([^()]*)\)")
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 
 
+# An item of a stamp that has a colon: the key up to the first colon, the value up to the ';'.
+_PAIR = re.compile(r"([^;:]*):([^;]*)")
+
+
 def parse_pairs(value: str) -> list[tuple[str, str]]:
     """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive.
     A comment before a key (``(x) CIP:...``) is no part of it."""
     cleaned = value.replace("(null)", "")
+    if "(" not in cleaned:  # no key can hold a comment: each item with a colon, in one findall
+        found = _PAIR.findall(cleaned)
+        return [(key.strip(), text.strip()) for key, text in found if not key.isspace() and key]
     pairs: list[tuple[str, str]] = []
     for item in cleaned.split(";"):
         key, sep, val = item.strip().partition(":")
@@ -112,7 +120,7 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
 
 def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     name = key.lower()
-    if name in _INT_FIELDS or name in _TEXT_FIELDS:
+    if name in _ONE_VALUE_FIELDS:
         value = one_value(value)  # "SCL:5 (spam)": these values are single codes
     if name in stamps.values:
         _note_duplicate(stamps, key, value, header)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import cast
 
 from o365diag.headers.alignment import aligned, domain_of
 from o365diag.headers.authres import (
@@ -12,6 +12,17 @@ from o365diag.headers.authres import (
     MethodResult,
     parse_authentication_results,
     parse_received_spf,
+)
+from o365diag.headers.model import (
+    Alignment,
+    Arc,
+    Authentication,
+    Compauth,
+    Dkim,
+    Dmarc,
+    OtherAuth,
+    Spf,
+    Status,
 )
 from o365diag.headers.parse import HeaderSet
 from o365diag.knowledge import load_table
@@ -33,7 +44,7 @@ _POLICY_IN_COMMENT = re.compile(r"\bp=([A-Za-z]+)")
 class Verdict:
     source: AuthResults | None
     parsed: list[AuthResults] = field(default_factory=list)
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Authentication = field(default_factory=Authentication)
 
     @property
     def problems(self) -> list[tuple[AuthResults, str]]:
@@ -100,21 +111,20 @@ def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str
     picked = _pick_source(parsed)
     received = [found.position for found in headers.get_all("received")]
     source = _merge_same_server(picked, parsed, received) if picked else None
-    verdict = Verdict(source=source, parsed=parsed)
-    spf = _method(source, "spf") or _first_spf(parsed)
-    dkim = source.of("dkim") if source else []
-    verdict.data = {
-        "spf": _spf_dict(spf, fallback_ip),
-        "dkim": [_dkim_dict(d) for d in dkim],
-        "dmarc": _dmarc_dict(_method(source, "dmarc"), from_domain),
-        "compauth": _compauth_dict(_method(source, "compauth")),
-        "arc": _arc_dict(_method(source, "arc")),
-        "source": source.header if source else None,
-        "source_authserv_id": source.authserv_id if source else None,
-        "others": [_summary(p) for p in parsed if p is not picked],
-    }
-    verdict.data["alignment"] = _alignment(verdict.data, from_domain)
-    return verdict
+    spf = _spf(_method(source, "spf") or _first_spf(parsed), fallback_ip)
+    dkim = [_dkim(d) for d in (source.of("dkim") if source else [])]
+    data = Authentication(
+        spf=spf,
+        dkim=dkim,
+        dmarc=_dmarc(_method(source, "dmarc"), from_domain),
+        compauth=_compauth(_method(source, "compauth")),
+        arc=_arc(_method(source, "arc")),
+        source=source.header if source else None,
+        source_authserv_id=source.authserv_id if source else None,
+        others=[_summary(p) for p in parsed if p is not picked],
+        alignment=_alignment(spf, dkim, from_domain),
+    )
+    return Verdict(source=source, parsed=parsed, data=data)
 
 
 def _method(source: AuthResults | None, method: str) -> MethodResult | None:
@@ -131,9 +141,9 @@ def _explain(method: str, result: str | None) -> str | None:
     return load_table("auth_result").meaning(f"{method}.{result}") if result else None
 
 
-def _spf_dict(spf: MethodResult | None, fallback_ip: str | None) -> dict[str, Any]:
+def _spf(spf: MethodResult | None, fallback_ip: str | None) -> Spf:
     if spf is None:
-        return {"result": None, "domain": None, "ip": fallback_ip, "helo": None, "meaning": None}
+        return Spf(ip=fallback_ip)
     ip = spf.prop("client-ip")
     for comment in spf.comments:
         found = _IP_IN_COMMENT.search(comment)
@@ -142,99 +152,92 @@ def _spf_dict(spf: MethodResult | None, fallback_ip: str | None) -> dict[str, An
     # smtp.mfrom and smtp.from: older spellings, used in RFC 8617's own examples
     mail_from = spf.prop("smtp.mailfrom", "smtp.mfrom", "smtp.from")
     domain = domain_of(mail_from) or domain_of(spf.prop("smtp.helo", "helo"))
-    return {
-        "result": spf.result or None,
-        "domain": domain,
-        "ip": ip or fallback_ip,
-        "helo": spf.prop("smtp.helo", "helo"),
-        "meaning": _explain("spf", spf.result),
-    }
+    return Spf(
+        result=spf.result or None,
+        domain=domain,
+        ip=ip or fallback_ip,
+        helo=spf.prop("smtp.helo", "helo"),
+        meaning=_explain("spf", spf.result),
+    )
 
 
-def _dkim_dict(dkim: MethodResult) -> dict[str, Any]:
+def _dkim(dkim: MethodResult) -> Dkim:
     domain = domain_of(dkim.prop("header.d")) or domain_of(dkim.prop("header.i"))
     reason = dkim.prop("reason") or (dkim.comments[0] if dkim.comments else None)
-    return {
-        "result": dkim.result or None,
-        "domain": domain,
-        "selector": dkim.prop("header.s"),
-        "reason": reason,
-        "meaning": _explain("dkim", dkim.result),
-    }
+    return Dkim(
+        result=dkim.result or None,
+        domain=domain,
+        selector=dkim.prop("header.s"),
+        reason=reason,
+        meaning=_explain("dkim", dkim.result),
+    )
 
 
-def _dmarc_dict(dmarc: MethodResult | None, from_domain: str | None) -> dict[str, Any]:
+def _dmarc(dmarc: MethodResult | None, from_domain: str | None) -> Dmarc:
     if dmarc is None:
-        return {
-            "result": None,
-            "action": None,
-            "policy": None,
-            "header_from": from_domain,
-            "meaning": None,
-            "action_meaning": None,
-        }
+        return Dmarc(header_from=from_domain)
     policy = next(
         (m.group(1).lower() for c in dmarc.comments for m in [_POLICY_IN_COMMENT.search(c)] if m),
         None,
     )
     action = dmarc.prop("action")
-    return {
-        "result": dmarc.result or None,
-        "action": action,
-        "policy": policy,
-        "header_from": domain_of(dmarc.prop("header.from")),
-        "meaning": _explain("dmarc", dmarc.result),
-        "action_meaning": load_table("dmarc_action").meaning(action) if action else None,
-    }
+    return Dmarc(
+        result=dmarc.result or None,
+        action=action,
+        policy=policy,
+        header_from=domain_of(dmarc.prop("header.from")),
+        meaning=_explain("dmarc", dmarc.result),
+        action_meaning=load_table("dmarc_action").meaning(action) if action else None,
+    )
 
 
-def _compauth_dict(compauth: MethodResult | None) -> dict[str, Any]:
+def _compauth(compauth: MethodResult | None) -> Compauth:
     if compauth is None:
-        return {"result": None, "reason": None, "meaning": None, "kind": None, "status": None}
+        return Compauth()
     reason = compauth.reason
     entry = load_table("compauth_reason").lookup(reason) if reason else None
-    return {
-        "result": compauth.result or None,
-        "reason": reason,
-        "meaning": entry.meaning if entry else _explain("compauth", compauth.result),
-        "kind": entry.get("kind") if entry else None,
-        "status": entry.status if entry else None,
-    }
+    return Compauth(
+        result=compauth.result or None,
+        reason=reason,
+        meaning=entry.meaning if entry else _explain("compauth", compauth.result),
+        kind=entry.get("kind") if entry else None,
+        status=cast(Status, entry.status) if entry else None,
+    )
 
 
-def _arc_dict(arc: MethodResult | None) -> dict[str, Any]:
-    return {
-        "result": arc.result if arc else None,
-        "detail": arc.comments[0] if arc and arc.comments else None,
-    }
+def _arc(arc: MethodResult | None) -> Arc:
+    return Arc(
+        result=arc.result if arc else None,
+        detail=arc.comments[0] if arc and arc.comments else None,
+    )
 
 
-def _summary(parsed: AuthResults) -> dict[str, Any]:
-    return {
-        "header": parsed.header,
-        "authserv_id": parsed.authserv_id,
-        "instance": parsed.instance,
-        "results": {r.method: r.result for r in parsed.results},
-    }
+def _summary(parsed: AuthResults) -> OtherAuth:
+    return OtherAuth(
+        header=parsed.header,
+        authserv_id=parsed.authserv_id,
+        instance=parsed.instance,
+        results={r.method: r.result for r in parsed.results},
+    )
 
 
-def _alignment(data: dict[str, Any], from_domain: str | None) -> dict[str, Any]:
-    spf_domain = data["spf"]["domain"]
-    dkim_domains = [d["domain"] for d in data["dkim"] if d["domain"]]
-    passing_dkim = [d["domain"] for d in data["dkim"] if d["domain"] and d["result"] == "pass"]
-    spf_pass = data["spf"]["result"] == "pass"
+def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment:
+    spf_domain = spf.domain
+    dkim_domains = [d.domain for d in dkim if d.domain]
+    passing_dkim = [d.domain for d in dkim if d.domain and d.result == "pass"]
+    spf_pass = spf.result == "pass"
     spf_aligned = aligned(spf_domain, from_domain)
     dkim_aligned = any(aligned(d, from_domain) for d in dkim_domains) if from_domain else None
-    return {
-        "from_domain": from_domain,
-        "spf_domain": spf_domain,
-        "dkim_domains": dkim_domains,
-        "spf_aligned": spf_aligned,
-        "dkim_aligned": dkim_aligned,
-        "spf_aligned_strict": aligned(spf_domain, from_domain, strict=True),
-        "dkim_aligned_strict": (
+    return Alignment(
+        from_domain=from_domain,
+        spf_domain=spf_domain,
+        dkim_domains=dkim_domains,
+        spf_aligned=spf_aligned,
+        dkim_aligned=dkim_aligned,
+        spf_aligned_strict=aligned(spf_domain, from_domain, strict=True),
+        dkim_aligned_strict=(
             any(aligned(d, from_domain, strict=True) for d in dkim_domains) if from_domain else None
         ),
-        "dmarc_pass_spf": bool(spf_pass and spf_aligned),
-        "dmarc_pass_dkim": any(aligned(d, from_domain) for d in passing_dkim),
-    }
+        dmarc_pass_spf=bool(spf_pass and spf_aligned),
+        dmarc_pass_dkim=any(aligned(d, from_domain) for d in passing_dkim),
+    )

@@ -27,6 +27,7 @@ __all__ = ["STATUSES", "Entry", "KnowledgeError", "Table", "load_table", "table_
 # command reads a table at start-up, where importing pathlib would be most of the cost.
 _FOLDER = os.path.dirname(os.path.abspath(__file__))
 _WILDCARD = re.compile(r"[0-9x]+")
+_MEMO_SIZE = 4096
 STATUSES = frozenset({"documented", "observed", "unknown"})
 
 
@@ -61,6 +62,8 @@ class Table:
         self.case_sensitive = case_sensitive
         self._exact: dict[str, Entry] = {}
         self._patterns: list[tuple[str, Entry]] = []
+        # Look-ups by the key as given: stamps and codes repeat from message to message.
+        self._memo: dict[str, Entry | None] = {}
         for entry in entries:
             key = self._norm(entry.key)
             if _WILDCARD.fullmatch(entry.key) and "x" in entry.key:
@@ -75,6 +78,16 @@ class Table:
         """The entry for ``key``: exact match first, then the first wildcard that fits."""
         if key is None:
             return None
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        found = self._lookup(key)
+        if len(self._memo) < _MEMO_SIZE:  # keys from hostile input cannot grow it unbounded
+            self._memo[key] = found
+        return found
+
+    def _lookup(self, key: str) -> Entry | None:
         wanted = self._norm(key.strip())
         found = self._exact.get(wanted)
         if found is not None:

@@ -16,6 +16,7 @@ from o365diag.setup.model import AuditData, PowerShellStep, SetupData, VerifyDat
 
 __all__ = [
     "audit_inputs_html",
+    "configuration_markdown",
     "notebook_cell",
     "plan_html",
     "plan_markdown",
@@ -108,22 +109,7 @@ def plan_markdown(plan: SetupData, findings: Sequence[Finding]) -> str:
             "**Why not the others**\n\n"
             + "\n".join(f"- **{_md(v.title)}**: {_md(v.why)}" for v in rec.rejected)
         )
-    parts.append(
-        "### Device settings\n\n"
-        + _table(
-            ("Setting", "Value", "Why"),
-            ((s.name, s.value, s.explanation) for s in plan.device_settings),
-        )
-    )
-    parts.append(
-        "### DNS records\n\n"
-        + _table(
-            ("Action", "Type", "Name", "Value", "Why"),
-            ((r.action, r.type, r.name, r.value, r.explanation) for r in plan.dns_records),
-        )
-    )
-    script = _fence(plan.script().rstrip(), "powershell")
-    parts.append("### Exchange Online PowerShell\n\n" + script)
+    parts += configuration_markdown(plan)
     parts.append(
         "### Findings\n\n"
         + "\n".join(
@@ -132,6 +118,24 @@ def plan_markdown(plan: SetupData, findings: Sequence[Finding]) -> str:
         )
     )
     return "\n\n".join(parts) + "\n"
+
+
+def configuration_markdown(plan: SetupData) -> list[str]:
+    """The device settings, DNS records and PowerShell script as Markdown blocks."""
+    settings = _table(
+        ("Setting", "Value", "Why"),
+        ((s.name, s.value, s.explanation) for s in plan.device_settings),
+    )
+    records = _table(
+        ("Action", "Type", "Name", "Value", "Why"),
+        ((r.action, r.type, r.name, r.value, r.explanation) for r in plan.dns_records),
+    )
+    script = _fence(plan.script().rstrip(), "powershell")
+    return [
+        "### Device settings\n\n" + settings,
+        "### DNS records\n\n" + records,
+        "### Exchange Online PowerShell\n\n" + script,
+    ]
 
 
 def notebook_cell(source: str) -> dict[str, Any]:

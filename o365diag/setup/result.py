@@ -13,6 +13,7 @@ from o365diag.result import Result
 from o365diag.setup.model import AuditData, SetupData
 from o365diag.setup.render import (
     audit_inputs_html,
+    configuration_markdown,
     plan_html,
     plan_text,
     recommendation_html,
@@ -60,6 +61,10 @@ class SetupResult(Result):
             + plan_html(plan, self.sorted_findings())
             + verify_html(plan.verify)
         )
+
+    def markdown_extra(self) -> list[str]:
+        """The configuration to apply: device settings, DNS records, the PowerShell script."""
+        return ["", *"\n\n".join(configuration_markdown(self.model)).splitlines()]
 
 
 @dataclass

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from o365diag.findings import Finding, render_cards_html, render_findings_html
+from o365diag.result import markdown_inline
 from o365diag.trace.model import (
     Anomaly,
     BadRowsSummary,
@@ -50,6 +51,7 @@ __all__ = [
     "display_time",
     "report_data",
     "report_title",
+    "summary_markdown",
     "summary_text",
     "tables_html",
 ]
@@ -230,6 +232,29 @@ def _text_anomalies(anomalies: Sequence[Anomaly]) -> list[str]:
             f"{display_time(row.start)} observed {row.observed:,} "
             f"expected {row.expected:,.1f} score {row.score:,.1f}"
         )
+    return lines
+
+
+def summary_markdown(data: TraceResultData) -> list[str]:
+    """Markdown tables of the strongest anomalies and the busiest senders."""
+    lines: list[str] = []
+    if data.anomalies:
+        lines += [
+            "",
+            "| Anomaly | Scope | Key | Start (UTC) | Observed | Expected |",
+            "|---" * 6 + "|",
+        ]
+        lines += [
+            f"| {a.kind} | {a.scope} | {markdown_inline(a.key)} | {display_time(a.start)} "
+            f"| {a.observed:,} | {a.expected:,.1f} |"
+            for a in data.anomalies[:_TEXT_TOP]
+        ]
+    if data.top_senders:
+        lines += ["", "| Sender | Rows | Not delivered |", "|---|---|---|"]
+        lines += [
+            f"| {markdown_inline(r.sender)} | {r.rows:,} | {_problems(r):,} |"
+            for r in data.top_senders[:_TEXT_TOP]
+        ]
     return lines
 
 

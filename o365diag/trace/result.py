@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from o365diag.findings import render_cards_html, render_findings_html
 from o365diag.result import Result, data_html
 from o365diag.trace.model import TraceResultData
-from o365diag.trace.report import anomaly_table_html, cards, display_time, summary_text, tables_html
+from o365diag.trace.report import (
+    anomaly_table_html,
+    cards,
+    display_time,
+    summary_markdown,
+    summary_text,
+    tables_html,
+)
 from o365diag.typed import ModelError, dump
 
 if TYPE_CHECKING:
@@ -77,6 +84,9 @@ class TraceResult(Result):
                 "<h3>Details</h3>" + data_html({k: v for k, v in details.items() if v}),
             ]
         )
+
+    def markdown_extra(self) -> list[str]:
+        return summary_markdown(self.model)
 
     def figures(self) -> list[go.Figure]:
         from o365diag.plots import saved_volume_figure

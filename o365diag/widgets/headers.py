@@ -8,10 +8,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from o365diag.findings import Report, render_cards_html, render_findings_html
+from o365diag.findings import render_cards_html, render_findings_html
 from o365diag.headers.analysis import analyze
+from o365diag.headers.model import HopData
 from o365diag.headers.parse import InputError
 from o365diag.headers.render import auth_cards, hops_html, lead_html, stamps_html
+from o365diag.headers.result import HeadersResult
 from o365diag.widgets._base import AppBase, sample_options, show_figure, take_uploads
 
 __all__ = ["HeaderAnalyzerApp"]
@@ -24,7 +26,7 @@ class HeaderAnalyzerApp(AppBase):
 
     def __init__(self, samples_dir: str | Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.report: Report | None = None
+        self.report: HeadersResult | None = None
         self.figure: Any = None
         self.paste = widgets.Textarea(
             placeholder="Paste the message headers here (Outlook: File > Properties > "
@@ -107,7 +109,7 @@ class HeaderAnalyzerApp(AppBase):
             self._analyze(data, name), f"Analyzing {name}", self.show, done=f"Analyzed: {name}"
         )
 
-    async def _analyze(self, data: bytes | str, name: str) -> Report | None:
+    async def _analyze(self, data: bytes | str, name: str) -> HeadersResult | None:
         await asyncio.sleep(0)
         try:
             return analyze(data, name=name)
@@ -115,11 +117,11 @@ class HeaderAnalyzerApp(AppBase):
             self.fail(f"Analyzing {name} failed: {exc}")
             return None
 
-    def show(self, report: Report | None) -> None:
+    def show(self, report: HeadersResult | None) -> None:
         if report is None:
             return
         self.report = report
-        data = report.to_dict()
+        data = report.model
         # The answer first: the most likely cause and what to do, above the cards.
         self.cards.value = lead_html(report) + render_cards_html(auth_cards(data))
         self.findings.value = render_findings_html(
@@ -127,17 +129,17 @@ class HeaderAnalyzerApp(AppBase):
         )
         self.tables.value = (
             "<h4>Received chain</h4>"
-            + hops_html(data["hops"], data["total_transit_seconds"])
+            + hops_html(data.hops, data.total_transit_seconds)
             + "<h4>Anti-spam stamps, decoded</h4>"
-            + stamps_html(data["antispam"]["fields"])
+            + stamps_html(data.antispam.fields)
         )
-        self._draw_chart(data["hops"])
+        self._draw_chart(data.hops)
 
-    def _draw_chart(self, hops: list[dict[str, Any]]) -> None:
+    def _draw_chart(self, hops: list[HopData]) -> None:
         from o365diag.plots import hop_delay_figure
 
         self.chart.outputs = ()
-        if not any(h["delay_seconds"] is not None for h in hops):
+        if not any(h.delay_seconds is not None for h in hops):
             self.figure = None
             return
         self.figure = hop_delay_figure(hops)
