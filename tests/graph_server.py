@@ -4,10 +4,12 @@ It serves message trace the way Microsoft Graph does (``/v1.0/admin/exchange/tra
 messageTraces``): the ``$filter`` operators Graph documents, the 10-day window and 90-day
 limits answered with Graph's 400 error body, newest rows first, ``$top`` up to 5000 and
 ``@odata.nextLink`` with a ``$skiptoken``; per-recipient details; the service principal
-lookup; and the beta sign-in log. Rows come from ``synth-trace`` data. Faults are scripted
-per request number: 429 with or without Retry-After, 503, a connection dropped in the middle
-of a page, malformed JSON; modes give 401 (no service principal), 403 (no permission or no
-licence) and tokens that expire after some requests. TLS uses a CA made in the test run.
+lookup; the beta sign-in log; security defaults and Conditional Access policies (paged). Rows
+come from ``synth-trace`` data. Faults are scripted per request number: 429 with or without
+Retry-After, 503, a connection dropped in the middle of a page, malformed JSON; modes give 401
+(no service principal), 403 (no permission or no licence; for the policies
+``no-policy-permission`` and ``no-ca-licence``) and tokens that expire after some requests.
+TLS uses a CA made in the test run.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ from o365diag.trace.writers import graph_message_records
 TRACE_PATH = "/v1.0/admin/exchange/tracing/messageTraces"
 SIGNINS_PATH = "/beta/auditLogs/signIns"
 SP_APP_ID = "8bd644d1-64a1-4d4b-ae52-2e0cbf64e373"
+SECURITY_DEFAULTS_PATH = "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"
+CA_PATH = "/v1.0/identity/conditionalAccess/policies"
+SECURITY_DEFAULTS_OFF = {
+    "id": "00000000-0000-0000-0000-000000000005",
+    "displayName": "Security Defaults",
+    "description": "Security defaults is a set of basic identity security mechanisms.",
+    "isEnabled": False,
+}
 FAULTS = ("429", "429-no-retry-after", "503", "drop", "malformed", "expire")
 _CONDITION = re.compile(
     r"^\s*(?P<field>[A-Za-z/]+)\s+(?P<op>eq|ge|le|gt|lt)\s+(?P<value>'(?:[^']|'')*'|\S+)\s*$"
@@ -78,6 +88,9 @@ class GraphServer:
         details: Mapping[tuple[str, str], list[dict[str, Any]]] | None = None,
         service_principal: bool = True,
         compact: bool = False,
+        security_defaults: Mapping[str, Any] = SECURITY_DEFAULTS_OFF,
+        ca_policies: Iterable[dict[str, Any]] = (),
+        ca_page_size: int = 100,
     ) -> None:
         self.ca = ca or LocalCA("o365diag test Graph CA")
         self.cafile = self.ca.write_ca(folder)
@@ -92,6 +105,9 @@ class GraphServer:
         self.service_principal = service_principal
         self.retry_after = "1"  # seconds, in the 429 answers that carry one
         self.details = dict(details or {})
+        self.security_defaults = dict(security_defaults)
+        self.ca_policies = list(ca_policies)
+        self.ca_page_size = ca_page_size
         self.requests: list[str] = []
         self.authorizations: list[str] = []
         self.lock = threading.Lock()
@@ -144,6 +160,12 @@ class GraphServer:
             return 200, {"value": value}, {}
         if path == SIGNINS_PATH:
             return self._signin_page(query)
+        if path == SECURITY_DEFAULTS_PATH:
+            context = "https://graph.microsoft.com/v1.0/$metadata#policies/"
+            context += "identitySecurityDefaultsEnforcementPolicy/$entity"
+            return 200, {"@odata.context": context, **self.security_defaults}, {}
+        if path == CA_PATH:
+            return self._policies_page(query)
         return 404, graph_error("ResourceNotFound", f"Resource not found for {path}"), {}
 
     def _authorize(self, token: str, path: str) -> tuple[int, Any, dict[str, str]] | None:
@@ -180,6 +202,19 @@ class GraphServer:
                 graph_error(
                     "Authorization_RequestDenied",
                     "Insufficient privileges to complete the operation.",
+                ),
+                {},
+            )
+        policies = path in (SECURITY_DEFAULTS_PATH, CA_PATH)
+        if (self.mode == "no-policy-permission" and policies) or (
+            self.mode == "no-ca-licence" and path == CA_PATH
+        ):
+            return (
+                403,
+                graph_error(
+                    "AccessDenied",
+                    "You cannot perform the requested operation, required scopes are missing "
+                    "in the token.",
                 ),
                 {},
             )
@@ -285,6 +320,15 @@ class GraphServer:
         page: dict[str, Any] = {"value": rows[offset : offset + top]}
         if offset + top < len(rows):
             page["@odata.nextLink"] = self._next_link(SIGNINS_PATH, query, offset + top)
+        return 200, page, {}
+
+    def _policies_page(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        offset = _offset(query.get("$skiptoken"))
+        chunk = self.ca_policies[offset : offset + self.ca_page_size]
+        context = "https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies"
+        page: dict[str, Any] = {"@odata.context": context, "value": chunk}
+        if offset + self.ca_page_size < len(self.ca_policies):
+            page["@odata.nextLink"] = self._next_link(CA_PATH, query, offset + self.ca_page_size)
         return 200, page, {}
 
     def _next_link(self, path: str, query: dict[str, str], offset: int) -> str:

@@ -26,7 +26,12 @@ from tests.smtp_idp import CLIENT_ID, TENANT, IdentityProvider
 if not IN_CI:
     pytest.importorskip("msal")
 
-GRAPH_SCOPES = ("ExchangeMessageTrace.Read.All", "AuditLog.Read.All", "Directory.Read.All")
+GRAPH_SCOPES = (
+    "ExchangeMessageTrace.Read.All",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "Policy.Read.All",
+)
 SECRET = "client-secret-value-do-not-show"
 
 
@@ -244,7 +249,8 @@ def test_app_only_login_and_check(
     report = json.loads(capfd.readouterr().out)
     codes = [f["code"] for f in report["findings"]]
     assert code == 0
-    assert {"tenant.sp-present", "tenant.trace-readable", "tenant.signins-readable"} <= set(codes)
+    readable = {"tenant.trace-readable", "tenant.signins-readable", "tenant.policies-readable"}
+    assert {"tenant.sp-present", *readable} <= set(codes)
     assert ("tenant.client-secret" in codes) == (how == "secret")
     assert_clean(login.out + login.err + json.dumps(report), idp)
 
@@ -267,6 +273,22 @@ def test_check_names_each_missing_piece_with_its_fix(
     )
     assert "P1" in by_code["tenant.licence-missing"]["detail"]
     assert "o365diag signins FILE" in by_code["tenant.licence-missing"]["fix"]
+    assert "tenant.policies-readable" in by_code  # the licence the sign-ins lack is not CA's
+
+
+def test_check_says_when_conditional_access_cannot_be_read(
+    world: tuple[IdentityProvider, GraphServer], capfd: pytest.CaptureFixture[str]
+) -> None:
+    idp, graph = world
+    scopes_fit(idp, graph)
+    args = [*common(idp, graph), "--cert", str(graph.app_pem)]  # type: ignore[attr-defined]
+    graph.mode = "no-ca-licence"
+    code = main(["tenant", "check", *args, "--json"])
+    report = json.loads(capfd.readouterr().out)
+    by_code = {f["code"]: f for f in report["findings"]}
+    assert code == 0  # a warning: message trace and sign-ins still work
+    assert report["checks"]["policies"] == "tenant.policies-unreadable"
+    assert "Policy.Read.All" in by_code["tenant.policies-unreadable"]["detail"]
 
 
 def test_a_wrong_secret_is_a_clear_refusal(

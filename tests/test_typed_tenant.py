@@ -202,7 +202,8 @@ def test_every_check_outcome_fits_the_model(
     checked = assert_fits(TenantCheckResult, cli_json(check_args(server), capsys))
     assert isinstance(checked, TenantCheckResult)
     assert checked.model.mode == "token" and checked.model.requests
-    assert set(checked.model.checks) <= {"service_principal", "message_trace", "sign_ins"}
+    probes = {"service_principal", "message_trace", "sign_ins", "policies"}
+    assert set(checked.model.checks) <= probes
 
 
 def test_a_fresh_check_and_its_saved_json_render_the_same(server: GraphServer) -> None:

@@ -18,6 +18,7 @@ from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.inventory import InventoryEntry, is_private_address
 from o365diag.cutover.model import CutoverAssessment, IdentityRow
 from o365diag.cutover.paths import PathFacts, path_steps
+from o365diag.cutover.policies import Coverage, coverage
 from o365diag.cutover.snapshots import Snapshot, burndown_of
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Context:
     usual_countries: list[str]
     compromise: dict[str, dict[str, Any]] = field(default_factory=dict)
     trace_days: int | None = None
+    object_ids: dict[str, set[str]] = field(default_factory=dict)
 
 
 def end_of(day: date) -> datetime:
@@ -70,6 +72,8 @@ def assess(
     smtp = _smtp(inputs, moment)
     usual = activity.usual_countries(smtp) if smtp is not None else []
     context = Context(moment, _coverage(inputs, moment), inputs, settings, usual)
+    if inputs.graph_policies is not None:
+        context.object_ids = _object_ids(inputs)
     names = _identity_names(inputs, smtp, settings)
     table = _joined(inputs, smtp, names, context)
     rows = [_judge(row, context) for row in table.iter_rows(named=True)]
@@ -193,6 +197,7 @@ def _judge(row: dict[str, Any], context: Context) -> IdentityRow:
     _fill_activity(out, row, context)
     _fill_auth(out, row)
     _fill_settings(out, context)
+    _fill_policies(out, row, context)
     _fill_risk(out, row, context)
     _fill_status(out, row, context)
     _fill_path(out, row, context, device)
@@ -304,6 +309,76 @@ def _fill_settings(out: IdentityRow, context: Context) -> None:
     out.basic_allowed_by_policy = settings.basic_smtp_allowed(out.identity)
 
 
+def _object_ids(inputs: CutoverInputs) -> dict[str, set[str]]:
+    """Address -> the directory object IDs seen for it (sign-ins' user ID, Get-User's or
+    Get-CASMailbox's ExternalDirectoryObjectId), lower case: what a policy names users by."""
+    found: dict[str, set[str]] = {}
+    if inputs.signins is not None:
+        pairs = (
+            inputs.signins.frame.select("user_principal_name", "user_id")
+            .drop_nulls()
+            .unique()
+            .iter_rows()
+        )
+        for address, object_id in pairs:
+            found.setdefault(address.lower(), set()).add(object_id.lower())
+    for export in inputs.exports:
+        for obj in export.objects:
+            object_id = obj.get("ExternalDirectoryObjectId")
+            if not isinstance(object_id, str) or not object_id.strip():
+                continue
+            for key in ("UserPrincipalName", "PrimarySmtpAddress", "WindowsEmailAddress"):
+                address = obj.get(key)
+                if isinstance(address, str) and "@" in address:
+                    found.setdefault(address.strip().lower(), set()).add(object_id.lower())
+    return found
+
+
+def _fill_policies(out: IdentityRow, row: dict[str, Any], context: Context) -> None:
+    """Security defaults and every Conditional Access policy that blocks Basic SMTP AUTH:
+    whether each applies to this identity (``entra_block`` when one enforced does)."""
+    policies = context.inputs.graph_policies
+    if policies is None or out.auth == "oauth":  # a legacy-auth block never touches OAuth
+        return
+    if policies.security_defaults:
+        out.entra_block = (
+            "security defaults are on: they block legacy authentication, Basic SMTP AUTH "
+            "included, for every account"
+        )
+    ids = context.object_ids.get(out.identity, set()) | {out.identity}
+    for policy in policies.blocking():
+        found = _contradicted(coverage(policy, ids), row.get("last_success"))
+        if found.verdict == "not-covered":
+            continue
+        out.conditional_access.append(found.to_dict())
+        if not policy.enforced:
+            continue
+        if found.verdict == "covered" and out.entra_block is None:
+            out.entra_block = (
+                f"Conditional Access policy {policy.name!r} blocks legacy authentication "
+                f"(Basic SMTP AUTH) for it ({found.why})"
+            )
+        elif found.verdict == "unknown":
+            out.unknowns.append(
+                f"whether Conditional Access policy {policy.name!r} blocks it ({found.why})"
+            )
+
+
+def _contradicted(found: Coverage, last_success: datetime | None) -> Coverage:
+    """A Basic sign-in that succeeded after an enforced block last changed shows the block
+    does not reach the identity (an exemption the inputs do not show): unknown, not covered."""
+    policy = found.policy
+    if found.verdict != "covered" or not policy.enforced or policy.changed is None:
+        return found
+    if last_success is None or last_success <= policy.changed:
+        return found
+    why = (
+        f"a Basic sign-in succeeded on {last_success:%Y-%m-%d}, after the policy last changed "
+        f"on {policy.changed:%Y-%m-%d}: something exempts it that the inputs do not show"
+    )
+    return Coverage(policy, "unknown", why)
+
+
 def _fill_risk(out: IdentityRow, row: dict[str, Any], context: Context) -> None:
     risk = []
     if out.failed_logins >= FAILED_LOGINS:
@@ -385,7 +460,7 @@ def _blocked_reason(out: IdentityRow) -> str | None:
         return f"SMTP AUTH is off for the mailbox ({out.smtp_auth_state})"
     if out.basic_allowed_by_policy is False:
         return f"authentication policy {out.authentication_policy!r} blocks Basic SMTP"
-    return None
+    return out.entra_block
 
 
 def _failing_now(row: dict[str, Any]) -> str | None:
@@ -501,8 +576,11 @@ _COSTS = {
     "exchange-settings": "no Exchange settings (CAS mailboxes, transport config, "
     "authentication policies, Get-User): SMTP AUTH state is unknown, inherited mailboxes are "
     "not counted, and Basic blocked by a policy is not seen",
-    "graph-policies": "no Graph policies (security defaults, Conditional Access): whether "
-    "something already blocks legacy authentication is not checked",
+    "graph-policies": "no security defaults or Conditional Access policies (cutover --graph "
+    "reads them; or give a Graph Explorer or Get-MgIdentityConditionalAccessPolicy export): "
+    "whether they already block legacy authentication, Basic SMTP AUTH included, is not "
+    "checked, so an identity they block is not called broken and report-only or excluded "
+    "users are not shown",
 }
 
 
@@ -522,6 +600,7 @@ def _inputs_section(inputs: CutoverInputs, context: Context) -> dict[str, Any]:
     return {
         "read": inputs.read,
         "missing": missing,
+        "policies": inputs.graph_policies.to_dict() if inputs.graph_policies else None,
         "coverage_days": coverage,
         "history": history,
         "usual_countries": context.usual_countries,
@@ -537,4 +616,6 @@ def _bad_rows(inputs: CutoverInputs) -> dict[str, Any]:
         out["smtp-auth-report"] = inputs.report.bad_rows.to_dict()
     if inputs.trace is not None:
         out["trace"] = inputs.trace.bad_rows.to_dict()
+    if inputs.graph_policies is not None and inputs.graph_policies.bad_count:
+        out["graph-policies"] = inputs.graph_policies.bad_rows()
     return out

@@ -57,8 +57,9 @@ def _register_cutover(subparsers: Any) -> None:
     parser.add_argument(
         "--graph",
         action="store_true",
-        help="pull SMTP sign-ins (30 days) and message trace (10 days) from Microsoft Graph "
-        "into --out, then assess them with the other inputs",
+        help="pull SMTP sign-ins (30 days), message trace (10 days), security defaults and "
+        "Conditional Access policies from Microsoft Graph into --out, then assess them with "
+        "the other inputs",
     )
     parser.add_argument("--out", metavar="DIR", help="the store folder for --graph")
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
@@ -140,8 +141,9 @@ GRAPH_PULLS = (("signIns", "30d", "signins"), ("messageTrace", "10d", "trace"))
 
 
 def _pull_stores(args: argparse.Namespace) -> list[Path] | None:
-    """Pull each store under ``--out``; None (after one line on stderr) when a pull failed."""
-    from o365diag.tenant.command import pull_failed, pull_store
+    """Pull each store under ``--out``; None (after one line on stderr) when a pull failed.
+    A policies part Graph refuses (403) is no failure: the assessment says it was not read."""
+    from o365diag.tenant.command import pull_failed, pull_policies_store, pull_store
 
     if not args.out:
         raise UsageError("--graph needs --out DIR (the folder for the pulled stores)")
@@ -153,6 +155,12 @@ def _pull_stores(args: argparse.Namespace) -> list[Path] | None:
             print(f"o365diag cutover: the {kind} pull stopped: {reason}", file=sys.stderr)
             return None
         folders.append(folder)
+    folder = Path(args.out) / "policies"
+    reason = pull_failed(pull_policies_store(args, folder))
+    if reason:
+        print(f"o365diag cutover: the policies pull stopped: {reason}", file=sys.stderr)
+        return None
+    folders.append(folder)
     return folders
 
 

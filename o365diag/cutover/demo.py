@@ -13,6 +13,13 @@ trace (Get-MessageTraceV2 CSV) and the admin's device inventory, from 1 Septembe
              success, then a burst of mail                            -> turn-off (compromise)
 * crm@       inherits SMTP AUTH from the organization, mails customers -> ACS Email
 * hr-notify@ Basic blocked by an authentication policy; its mail stopped -> broken, HVE
+             (an enforced Conditional Access policy names it too)
+
+Security defaults are off. Conditional Access (Graph Explorer answers, ``graph-policies``):
+a report-only block of legacy authentication for all users but a break-glass account (it
+would block every Basic row; not enforced, so no status changes), an enforced block that
+names hr-notify@ by object ID, an enforced block for a group o365diag cannot resolve (its
+effect is unknown, said per row), and an MFA policy for admins that does not block SMTP AUTH.
 
 Only documentation names and addresses are used. Everything is generated from a fixed seed.
 """
@@ -23,6 +30,7 @@ import csv
 import io
 import json
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -209,7 +217,7 @@ def _signins_csv(signins: list[SignIn]) -> bytes:
             "Date (UTC)": s.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Request ID": f"demo-{number:06d}",
             "Correlation ID": f"corr-{number:06d}",
-            "User ID": f"user-{s.user.partition('@')[0]}",
+            "User ID": object_id(s.user),
             "User": s.user.partition("@")[0].title(),
             "Username": s.user,
             "Application": EXCHANGE_APP[0],
@@ -327,10 +335,16 @@ def _cas(address: str, disabled: bool | None, protocols: bool = False) -> dict[s
     }
 
 
+def object_id(address: str) -> str:
+    """The demo's Entra object ID of a user: the same in sign-ins, Get-User and policies."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, address))
+
+
 def _user(address: str) -> dict[str, object]:
     policy = "Block Basic SMTP" if address.startswith("hr-notify@") else None
     return {
         "UserPrincipalName": address,
+        "ExternalDirectoryObjectId": object_id(address),
         "RecipientTypeDetails": "UserMailbox",
         "AuthenticationPolicy": policy,
     }
@@ -367,6 +381,93 @@ def _exchange_files() -> list[tuple[str, bytes]]:
         ("User.json", _json([_user(a) for a in everyone])),
         ("AuthenticationPolicy.json", _json([policy])),
         ("OrganizationConfig.json", _json(organization)),
+    ]
+
+
+EXCHANGE_ONLINE = EXCHANGE_APP[1]
+BREAK_GLASS = f"breakglass@{DOMAIN}"
+GLOBAL_ADMIN_ROLE = "62e90394-69f5-4237-9190-012177145e10"
+CONTRACTORS_GROUP = "7d3c1b2a-5e4f-4a6b-9c8d-0e1f2a3b4c5d"
+_GRAPH = "https://graph.microsoft.com/v1.0/$metadata#"
+
+
+def _ca_policy(
+    number: int, name: str, state: str, users: dict[str, list[str]], **parts: object
+) -> dict[str, object]:
+    conditions: dict[str, object] = {
+        "clientAppTypes": parts.get("client_apps", ["exchangeActiveSync", "other"]),
+        "applications": {"includeApplications": parts.get("apps", ["All"])},
+        "users": {
+            key: users.get(key, [])
+            for key in ("includeUsers", "excludeUsers", "includeGroups", "excludeGroups")
+        }
+        | {"includeRoles": users.get("includeRoles", []), "excludeRoles": []},
+        "locations": parts.get("locations"),
+        "platforms": None,
+        "signInRiskLevels": [],
+        "userRiskLevels": [],
+    }
+    return {
+        "id": f"00000000-0000-4000-a000-{number:012d}",
+        "displayName": name,
+        "createdDateTime": "2026-03-02T09:00:00Z",
+        "modifiedDateTime": "2026-10-19T14:30:00Z",
+        "state": state,
+        "conditions": conditions,
+        "grantControls": {
+            "operator": "OR",
+            "builtInControls": parts.get("controls", ["block"]),
+            "customAuthenticationFactors": [],
+            "termsOfUse": [],
+        },
+        "sessionControls": None,
+    }
+
+
+def _policy_files() -> list[tuple[str, bytes]]:
+    """Graph Explorer answers of the two endpoints the tenant connector reads."""
+    defaults = {
+        "@odata.context": _GRAPH + "policies/identitySecurityDefaultsEnforcementPolicy/$entity",
+        "id": "00000000-0000-0000-0000-000000000005",
+        "displayName": "Security Defaults",
+        "description": "Security defaults is a set of basic identity security mechanisms.",
+        "isEnabled": False,
+    }
+    policies = [
+        _ca_policy(
+            1,
+            "Block legacy authentication (pilot)",
+            "enabledForReportingButNotEnforced",
+            {"includeUsers": ["All"], "excludeUsers": [object_id(BREAK_GLASS)]},
+        ),
+        _ca_policy(
+            2,
+            "Block legacy authentication - HR systems",
+            "enabled",
+            {"includeUsers": [object_id(f"hr-notify@{DOMAIN}")]},
+            client_apps=["other"],
+            apps=[EXCHANGE_ONLINE],
+        ),
+        _ca_policy(
+            3,
+            "Block legacy authentication - contractors outside the office",
+            "enabled",
+            {"includeGroups": [CONTRACTORS_GROUP]},
+            locations={"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]},
+        ),
+        _ca_policy(
+            4,
+            "Require MFA for administrators",
+            "enabled",
+            {"includeRoles": [GLOBAL_ADMIN_ROLE]},
+            client_apps=["all"],
+            controls=["mfa"],
+        ),
+    ]
+    answer = {"@odata.context": _GRAPH + "identity/conditionalAccess/policies", "value": policies}
+    return [
+        ("GraphPolicies-SecurityDefaults.json", json.dumps(defaults, indent=2).encode()),
+        ("GraphPolicies-ConditionalAccess.json", json.dumps(answer, indent=2).encode()),
     ]
 
 
@@ -424,6 +525,7 @@ def demo_files() -> list[tuple[str, bytes]]:
         ("SMTPAuthClients_last30days.csv", _report_csv(messages)),
         ("MessageTraceV2.csv", _trace_csv(messages)),
         *_exchange_files(),
+        *_policy_files(),
         ("devices.csv", _inventory_csv()),
     ]
 

@@ -3,8 +3,10 @@
 Kinds: ``signins`` (Entra portal CSV/JSON), ``smtp-auth-report`` (EAC SMTP AUTH clients
 report), ``trace`` (any message-trace export o365diag reads), ``exchange-settings``
 (ConvertTo-Json exports of CAS mailboxes, Get-User, authentication policies, organization and
-transport config), ``inventory`` (the admin's device list). A file of no known kind is an
-error naming it, even when good files come with it.
+transport config), ``graph-policies`` (security defaults and Conditional Access policies: the
+tenant connector's ``graph-policies.json``, a Graph Explorer answer or a PowerShell SDK export),
+``inventory`` (the admin's device list). A file of no known kind is an error naming it, even
+when good files come with it.
 
 A folder is expanded: a sign-in store (``signins --graph``), a message-trace store (``trace
 --graph``), or a folder of exports such as ``collect-script`` output or ``cutover --write-demo``
@@ -20,6 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o365diag.cutover.inventory import Inventory, is_inventory_columns, parse_inventory
+from o365diag.cutover.policies import (
+    GraphPolicies,
+    PolicyInputError,
+    is_policies_json,
+    merge_policies,
+    parse_policies,
+)
 from o365diag.errors import InputError
 
 if TYPE_CHECKING:
@@ -53,7 +62,7 @@ class CutoverInputs:
     trace: TraceData | None = None
     exports: list[ExportFile] = field(default_factory=list)
     inventory: Inventory | None = None
-    graph_policies: dict[str, Any] | None = None
+    graph_policies: GraphPolicies | None = None
     read: list[dict[str, Any]] = field(default_factory=list)
     # Each sign-in source (file or store) and its latest sign-in: the burndown's snapshots.
     signin_ends: dict[str, datetime] = field(default_factory=dict)
@@ -144,6 +153,8 @@ def _classify_json(name: str, data: bytes) -> str:
     from o365diag.setup.exports import ExportError, parse_export
     from o365diag.tenant.signins import TenantInputError, load_signins
 
+    if is_policies_json(name, data):
+        return "graph-policies"
     try:
         load_signins([(name, data)])
         return "signins"
@@ -201,7 +212,8 @@ def _classify_trace(name: str, data: bytes, headers: Sequence[str] = ()) -> str:
         columns = f" (columns: {shown})" if shown else ""
         raise CutoverInputError(
             f"{name}: not a sign-in log, SMTP AUTH clients report, message trace, Exchange "
-            f"settings export or device inventory{columns}"
+            f"settings export, security defaults or Conditional Access export, or device "
+            f"inventory{columns}"
         ) from None
 
 
@@ -217,9 +229,39 @@ def _load_grouped(
         _load_trace(inputs, [*grouped.get("trace", []), *stores.get("trace", [])])
     if "exchange-settings" in grouped:
         _load_exports(inputs, grouped["exchange-settings"])
+    if "graph-policies" in grouped:
+        _load_policies(inputs, grouped["graph-policies"])
     if "inventory" in grouped:
         _load_inventory(inputs, grouped["inventory"])
     return inputs
+
+
+def _load_policies(inputs: CutoverInputs, files: list[tuple[str, bytes]]) -> None:
+    try:
+        parts = [(name, parse_policies(name, data)) for name, data in files]
+        inputs.graph_policies = merge_policies(parts)
+    except PolicyInputError as exc:
+        raise CutoverInputError(str(exc)) from None
+    for name, part in parts:
+        read = len(part.conditional_access or []) + (part.security_defaults is not None)
+        inputs.read.append(
+            {
+                "file": name,
+                "kind": "graph-policies",
+                "format": _policies_format(part),
+                "rows": read,
+                "bad_rows": part.bad_count,
+            }
+        )
+
+
+def _policies_format(part: GraphPolicies) -> str:
+    shown = []
+    if part.security_defaults is not None:
+        shown.append("security defaults")
+    if part.conditional_access is not None:
+        shown.append("conditional access")
+    return ", ".join(shown) or "nothing readable"
 
 
 def _load_signins(

@@ -106,6 +106,8 @@ class IdentityRow:
     suspected_compromise: bool = False
     authentication_policy: str | None = None
     basic_allowed_by_policy: bool | None = None
+    entra_block: str | None = None  # security defaults or an enforced CA policy blocks Basic
+    conditional_access: list[dict[str, Any]] = field(default_factory=list)
     device: dict[str, Any] | None = None
     unknowns: list[str] = field(default_factory=list)
     steps: list[dict[str, str]] = field(default_factory=list)
@@ -139,6 +141,8 @@ class IdentityRow:
             "suspected_compromise": self.suspected_compromise,
             "authentication_policy": self.authentication_policy,
             "basic_allowed_by_policy": self.basic_allowed_by_policy,
+            "entra_block": self.entra_block,
+            "conditional_access": self.conditional_access,
             "device": self.device,
             "unknowns": self.unknowns,
             "steps": self.steps,

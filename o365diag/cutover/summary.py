@@ -11,6 +11,7 @@ from o365diag.cutover.activity import SUCCESS
 from o365diag.cutover.catalogue import finding
 from o365diag.cutover.inputs import CutoverInputs
 from o365diag.cutover.model import BREAKING, CutoverAssessment, IdentityRow
+from o365diag.cutover.policies import CaPolicy
 from o365diag.cutover.snapshots import burndown_chart_weeks
 from o365diag.findings import Finding
 from o365diag.setup.powershell import command
@@ -35,6 +36,7 @@ def result_findings(
     found += list(_status_findings(result))
     found += list(_identity_findings(result.identities))
     found += list(_settings_findings(result, settings))
+    found += list(_policy_findings(result, inputs))
     found += list(_input_findings(result, inputs, coverage_days))
     return found
 
@@ -152,6 +154,52 @@ def _settings_findings(
             evidence=quiet[:_LISTED]
             + ([f"... and {len(quiet) - _LISTED:,} more"] if len(quiet) > _LISTED else []),
         )
+
+
+def _policy_findings(result: CutoverAssessment, inputs: CutoverInputs) -> Iterator[Finding]:
+    """Security defaults and each Conditional Access policy that blocks Basic SMTP AUTH: whom
+    it blocks now, would block (report-only), spares, or may block (unknown)."""
+    policies = inputs.graph_policies
+    if policies is None:
+        return
+    for part, why in policies.not_read().items():
+        yield finding("cutover.policies-not-assessed", {"part": part, "why": why})
+    if policies.security_defaults:
+        on_basic = [r for r in result.identities if r.auth != "oauth" and r.entra_block]
+        yield finding(
+            "cutover.security-defaults-block",
+            {"count": plural(len(on_basic), *_IDENTITIES)},
+            evidence=["identitySecurityDefaultsEnforcementPolicy isEnabled: true"]
+            + [_line(r) for r in on_basic[:_LISTED]],
+        )
+    for policy in policies.blocking():
+        yield from _ca_findings(result.identities, policy)
+    fully_read = policies.security_defaults is False and policies.conditional_access is not None
+    if fully_read and not any(p.enforced for p in policies.blocking()):
+        yield finding("cutover.legacy-auth-not-blocked")
+
+
+_CA_CODES = {  # (enforced, coverage) -> finding
+    (True, "covered"): "cutover.ca-blocks-legacy",
+    (True, "excluded"): "cutover.ca-excluded",
+    (True, "unknown"): "cutover.ca-scope-unknown",
+    (False, "covered"): "cutover.ca-report-only",
+    (False, "unknown"): "cutover.ca-report-only",
+}
+
+
+def _ca_findings(rows: list[IdentityRow], policy: CaPolicy) -> Iterator[Finding]:
+    grouped: dict[str, list[str]] = {}
+    for row in rows:
+        for seen in row.conditional_access:
+            code = _CA_CODES.get((policy.enforced, seen["coverage"]))
+            if code and seen["policy_id"] == policy.id and seen["policy"] == policy.name:
+                line = f"{row.identity}: {seen['coverage']} ({seen['why']}); status {row.status}"
+                grouped.setdefault(code, []).append(line)
+    for code, lines in grouped.items():
+        values = {"policy": policy.name, "count": plural(len(lines), *_IDENTITIES)}
+        header = f"policy {policy.name!r} ({policy.id or 'no id'}), state {policy.state}"
+        yield finding(code, values, evidence=[header, *lines[:_LISTED]])
 
 
 def _input_findings(

@@ -40,7 +40,12 @@ __all__ = [
 ]
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-DELEGATED_PERMISSIONS = ("ExchangeMessageTrace.Read.All", "AuditLog.Read.All", "Directory.Read.All")
+DELEGATED_PERMISSIONS = (
+    "ExchangeMessageTrace.Read.All",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "Policy.Read.All",  # security defaults and Conditional Access (cutover --graph)
+)
 MODES = ("delegated", "certificate", "secret")
 SECRET_ENV = "O365DIAG_CLIENT_SECRET"
 

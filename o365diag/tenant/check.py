@@ -9,6 +9,7 @@ from typing import Any
 from o365diag.findings import Finding, catalogue_finding
 from o365diag.tenant.graph import GraphClient, GraphError
 from o365diag.tenant.model import GraphRequest, TenantCheckData
+from o365diag.tenant.policies import CONDITIONAL_ACCESS_PATH, refusal_finding
 from o365diag.tenant.pull import MESSAGE_TRACE_PATH
 from o365diag.tenant.result import CHECK_SCHEMA, TenantCheckResult
 from o365diag.tenant.timerange import format_instant
@@ -34,6 +35,7 @@ def check_tenant(
         ("service_principal", _service_principal),
         ("message_trace", _message_trace),
         ("sign_ins", _sign_ins),
+        ("policies", _policies),
     ):
         finding = probe(client)
         checks[name] = finding.code
@@ -98,3 +100,14 @@ def _message_trace(client: GraphClient) -> Finding:
 
 def _sign_ins(client: GraphClient) -> Finding:
     return _readable(client, SIGNINS_PATH, "createdDateTime", "tenant.signins-readable")
+
+
+def _policies(client: GraphClient) -> Finding:
+    """The Conditional Access list (Policy.Read.All and Entra ID P1): what cutover --graph
+    reads besides security defaults; a refusal is a warning, the rest works without it."""
+    try:
+        client.get_json(client.url(CONDITIONAL_ACCESS_PATH))
+    except GraphError as exc:
+        found = refusal_finding("conditional_access", exc)
+        return found if found is not None else _failed(exc)
+    return catalogue_finding(_TABLE, "tenant.policies-readable")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 ResultT = TypeVar("ResultT", bound="Result")
 
-__all__ = ["pull_store", "register", "run_trace_pull"]
+__all__ = ["pull_policies_store", "pull_store", "register", "run_trace_pull"]
 
 
 def register(subparsers: Any) -> None:
@@ -53,6 +53,17 @@ def register(subparsers: Any) -> None:
     add_graph_options(check)
     add_output_options(check, "o365diag.tenant-check/1")
     check.set_defaults(func=run_check)
+    policies = actions.add_parser(
+        "policies",
+        help="read security defaults and Conditional Access policies (read-only) into --out",
+        description="Read the tenant's security defaults and every Conditional Access policy "
+        "(Policy.Read.All; Conditional Access needs Entra ID P1) into DIR/graph-policies.json, "
+        "which o365diag cutover reads. A part Graph refuses (403) is recorded as not read.",
+    )
+    policies.add_argument("--out", metavar="DIR", help="the folder for graph-policies.json")
+    add_graph_options(policies)
+    add_output_options(policies, "o365diag.pull/1")
+    policies.set_defaults(func=run_policies)
     parser.set_defaults(func=lambda _args: _help(parser))
     register_signins(subparsers)
     register_collect(subparsers)
@@ -284,6 +295,26 @@ def run_check(args: argparse.Namespace) -> int:
     report = check_tenant(client, tenant, mode, sign_in() if sign_in else None)
     emit(report, args)
     return _exit_code(report)
+
+
+# ---------------------------------------------------------------- policies
+def run_policies(args: argparse.Namespace) -> int:
+    if not args.out:
+        raise UsageError("tenant policies needs --out DIR (the folder for graph-policies.json)")
+    return _finish(pull_policies_store(args, Path(args.out)), args)
+
+
+def pull_policies_store(args: argparse.Namespace, out: Path) -> Result:
+    """Security defaults and Conditional Access policies into ``out/graph-policies.json``."""
+    from o365diag.tenant.graph import GraphError
+    from o365diag.tenant.policies import pull_policies
+    from o365diag.tenant.result import PullResult
+
+    try:
+        client, tenant, _ = _client(args, "policies")
+    except GraphError as exc:
+        return _failure(PullResult, exc, {"asked": {"what": "policies"}})
+    return pull_policies(client, tenant, out)
 
 
 # ---------------------------------------------------------------- trace --graph

@@ -11,6 +11,7 @@ __all__ = [
     "BadRowExample",
     "BadRowsData",
     "GraphRequest",
+    "PoliciesRead",
     "PullAsked",
     "PullData",
     "PullDays",
@@ -64,11 +65,20 @@ class PullDays:
 
 
 @dataclass
+class PoliciesRead:
+    """What a policies pull read: security defaults on or off and how many Conditional Access
+    policies; None where Graph refused that part."""
+
+    security_defaults: bool | None = None
+    conditional_access_policies: int | None = None
+
+
+@dataclass
 class PullData:
     """A Graph pull into a store; a pull that could not start has only ``asked``, zero counts,
     ``complete`` False and its finding. ``kind`` is None in saves made before it was written."""
 
-    kind: str | None = None  # the store's kind: messageTrace, signIns
+    kind: str | None = None  # the store's kind: messageTrace, signIns, policies
     asked: PullAsked = field(default_factory=PullAsked)
     windows: list[TimeWindow] = field(default_factory=list)
     requests: list[GraphRequest] = field(default_factory=list)
@@ -82,13 +92,15 @@ class PullData:
     bad_rows: int = 0
     elapsed_s: float | None = None
     store: str | None = None
+    policies: PoliciesRead | None = None  # kind policies: what was read
 
 
 # ------------------------------------------------------------------------------------- check
 @dataclass
 class TenantCheckData:
     """The prerequisites check: each probe's finding code by name (``service_principal``,
-    ``message_trace``, ``sign_ins``); ``complete`` is False only when Graph was not reached."""
+    ``message_trace``, ``sign_ins``, ``policies``); ``complete`` is False only when Graph was
+    not reached."""
 
     tenant: str | None = None
     mode: str | None = None

@@ -24,7 +24,11 @@ __all__ = [
 PULL_SCHEMA = "o365diag.pull/1"
 CHECK_SCHEMA = "o365diag.tenant-check/1"
 SIGNINS_SCHEMA = "o365diag.signins/1"
-_PULL_TITLES = {"messageTrace": "Message trace pull", "signIns": "Sign-in pull"}
+_PULL_TITLES = {
+    "messageTrace": "Message trace pull",
+    "signIns": "Sign-in pull",
+    "policies": "Security defaults and Conditional Access",
+}
 
 
 @dataclass
