@@ -9,7 +9,7 @@ import json
 from datetime import date
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -19,7 +19,7 @@ from o365diag.cutover.analyze import assess
 from o365diag.cutover.demo import DEMO_AS_OF, demo_files, demo_snapshot_files
 from o365diag.cutover.explain import explain
 from o365diag.cutover.inputs import load_inputs
-from o365diag.cutover.model import CutoverData, ExplainData, FileRead, ReportRead
+from o365diag.cutover.model import CutoverData, ExplainData, FileRead, InputName, ReportRead
 from o365diag.cutover.result import CutoverResult, ExplainResult
 from o365diag.cutover.snapshots import load_snapshots
 from o365diag.findings import escape_html
@@ -110,7 +110,7 @@ def _report(files: Files) -> bytes:
 def test_every_input_alone_and_in_pairs_fits_the_model(files: Files, kinds: tuple[str]) -> None:
     fresh = assess(load_inputs(only(files, *kinds)), as_of=DEMO_AS_OF).to_result()
     assert_saved_renders_the_same(fresh)
-    assert {m.input for m in fresh.model.inputs.missing} >= {"graph-policies"}
+    assert {m.input for m in fresh.model.inputs.missing} == set(get_args(InputName)) - set(kinds)
 
 
 def test_bad_rows_and_a_yaml_inventory_fit_the_model(files: Files) -> None:

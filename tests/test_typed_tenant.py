@@ -26,10 +26,12 @@ from o365diag.tenant.store import Store
 from o365diag.trace.synth import synthesize
 from o365diag.typed import dump, unnamed_keys
 from tests.graph_server import GraphServer, graph_args, graph_records, synthetic_signins
+from tests.test_cutover_policies import ca_policy, policies_args
 from tests.test_tenant_loaders import SMTP_FAIL, SMTP_OK, portal_csv
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJ0aWQiOiJ0eXBlZC10ZW5hbnQifQ.typed-secret-token"
 NOW = datetime.now(UTC)
+CA_POLICIES = [ca_policy("Block legacy"), ca_policy("Block legacy, second")]
 
 
 @pytest.fixture(autouse=True)
@@ -182,6 +184,22 @@ def test_an_older_save_of_another_shape_falls_back_to_the_generic_view() -> None
     html = result.section_html()
     assert "Graph pull for contoso.example" in html and "<table>" in html
     assert result.safe_facts() == []
+
+
+@pytest.mark.parametrize(
+    "server",
+    [{"ca_policies": CA_POLICIES}, {"mode": "no-ca-licence"}, {"mode": "no-policy-permission"}],
+    indirect=True,
+    ids=["read", "no-ca-licence", "no-permission"],
+)
+def test_a_policies_pull_fits_the_model(
+    server: GraphServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pulled = assert_fits(PullResult, cli_json(policies_args(server, tmp_path / "p"), capsys))
+    assert isinstance(pulled, PullResult) and pulled.model.kind == "policies"
+    assert pulled.model.policies is not None
+    assert pulled.title == "Security defaults and Conditional Access for contoso.example"
+    assert pulled.model.store == str(tmp_path / "p" / "graph-policies.json")
 
 
 # ---------------------------------------------------------------- check

@@ -28,8 +28,10 @@ __all__ = [
     "BlockBasic",
     "BurndownData",
     "BurndownWeek",
+    "CaPolicyData",
     "ChartsData",
     "Countdown",
+    "CoverageData",
     "CutoverAssessment",
     "CutoverData",
     "CutoverVerdict",
@@ -44,6 +46,7 @@ __all__ = [
     "MissingInput",
     "PlanData",
     "PlanEntry",
+    "PoliciesData",
     "ReportRead",
     "Rollback",
     "SnapshotData",
@@ -259,6 +262,18 @@ class FailureData:
     count: int
 
 
+@dataclass
+class CoverageData:
+    """A Conditional Access policy that blocks legacy authentication and may apply to the
+    identity (``cutover.policies``); ``state`` is Graph's policy state."""
+
+    policy: str
+    policy_id: str
+    state: str
+    coverage: Literal["covered", "excluded", "unknown"]
+    why: str
+
+
 @dataclass(kw_only=True)
 class IdentityData:
     """One sending identity; the fields without a default are the contract's minimum."""
@@ -289,6 +304,8 @@ class IdentityData:
     suspected_compromise: bool = False
     authentication_policy: str | None = None
     basic_allowed_by_policy: bool | None = None
+    entra_block: str | None = None  # why security defaults or an enforced CA policy block Basic
+    conditional_access: list[CoverageData] = field(default_factory=list)
     device: InventoryEntry | None = None  # the admin's inventory entry
     unknowns: list[str] = field(default_factory=list)
     steps: list[StepData]
@@ -323,9 +340,37 @@ class MissingInput:
 
 
 @dataclass
+class CaPolicyData:
+    """One Conditional Access policy read, reduced to what decides its effect on SMTP AUTH."""
+
+    id: str
+    name: str
+    state: Literal["enabled", "disabled", "enabledForReportingButNotEnforced"]
+    blocks_basic_smtp: bool
+    client_app_types: list[str] = field(default_factory=list)
+    include_users: list[str] = field(default_factory=list)
+    exclude_users: list[str] = field(default_factory=list)
+    include_groups: list[str] = field(default_factory=list)
+    exclude_groups: list[str] = field(default_factory=list)
+    include_roles: list[str] = field(default_factory=list)
+    exclude_roles: list[str] = field(default_factory=list)
+    narrowing: list[str] = field(default_factory=list)  # conditions that limit when it applies
+
+
+@dataclass
+class PoliciesData:
+    """The ``graph-policies`` input: None where a part was not read (``not_read`` says why)."""
+
+    security_defaults: bool | None = None
+    conditional_access: list[CaPolicyData] | None = None
+    not_read: dict[str, str] = field(default_factory=dict)  # part -> why
+
+
+@dataclass
 class InputsData:
     read: list[ReportRead | FileRead] = field(default_factory=list)
     missing: list[MissingInput] = field(default_factory=list)
+    policies: PoliciesData | None = None  # None without the graph-policies input
     coverage_days: int | None = None
     history: str | None = None  # why no mailbox is called unused, when the inputs are short
     usual_countries: list[str] = field(default_factory=list)

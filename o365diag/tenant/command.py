@@ -313,7 +313,7 @@ def pull_policies_store(args: argparse.Namespace, out: Path) -> Result:
     try:
         client, tenant, _ = _client(args, "policies")
     except GraphError as exc:
-        return _failure(PullResult, exc, {"asked": {"what": "policies"}})
+        return _failure(PullResult, exc, {"kind": "policies", "asked": {}})
     return pull_policies(client, tenant, out)
 
 

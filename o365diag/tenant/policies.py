@@ -92,8 +92,7 @@ def pull_policies(client: GraphClient, tenant: str, out: str | Path) -> PullResu
         store=str(path) if path else None,
         policies=_summary(document) if complete else None,
     )
-    title = f"Security defaults and Conditional Access of {tenant}"
-    return PullResult.from_model(pulled, findings, title)
+    return PullResult.from_model(pulled, findings)  # titled as a saved one is
 
 
 def _part(client: GraphClient, name: str, read: Any, findings: list[Finding]) -> dict[str, Any]:
