@@ -241,3 +241,20 @@ def test_filtering_on_one_sender(tmp_path: Path) -> None:
     assert set(one.messages["sender"]) == {"erp@example.com"}
     analysis = analyze_trace(one)
     assert analysis.top_senders.height == 1
+
+
+@pytest.mark.parametrize("first", ["Failed", "Delivered"])
+def test_equal_status_counts_are_listed_in_name_order(tmp_path: Path, first: str) -> None:
+    second = "Delivered" if first == "Failed" else "Failed"
+    statuses = [first] * 3 + [second] * 3 + ["Pending"] * 5
+    export = tmp_path / "trace.csv"
+    rows = [
+        f"2026-11-0{1 + i % 3}T08:00:00Z,app@example.com,user{i}@example.net,{status},"
+        f"<m{i}@example.com>"
+        for i, status in enumerate(statuses)
+    ]
+    export.write_text(
+        "Received,SenderAddress,RecipientAddress,Status,MessageId\n" + "\n".join(rows)
+    )
+    data = analyze_trace(load_traces([export])).to_report().to_dict()
+    assert list(data["by_status"]) == ["Pending", "Delivered", "Failed"]

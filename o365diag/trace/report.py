@@ -127,7 +127,12 @@ def _totals(messages: pl.DataFrame, column: str) -> dict[str, int]:
 
     if messages.is_empty():
         return {}
-    table = messages.group_by(column).agg(pl.col("count").sum()).sort("count", descending=True)
+    # Equal counts in name order: group_by's order varies from run to run.
+    table = (
+        messages.group_by(column)
+        .agg(pl.col("count").sum())
+        .sort(["count", column], descending=[True, False], nulls_last=True)
+    )
     return {str(k): int(v) for k, v in table.iter_rows()}
 
 
