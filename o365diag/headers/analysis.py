@@ -9,13 +9,12 @@ from typing import Any
 
 from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose, most_likely
-from o365diag.headers.model import Summary
+from o365diag.headers.model import Exchange, Summary
 from o365diag.headers.parse import HeaderSet, read_header_source
 from o365diag.headers.received import Chain, build_chain, parse_date
 from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
-    ExchangeStamps,
     decode_antispam,
     decode_exchange,
 )
@@ -41,7 +40,7 @@ class Analysis:
     verdict: Verdict
     antispam: AntispamStamps
     untrusted: AntispamStamps
-    exchange: ExchangeStamps
+    exchange: Exchange
     chain: Chain
 
     @property
@@ -161,7 +160,7 @@ def _report_data(analysis: Analysis) -> dict[str, Any]:
         "summary": analysis.summary.to_json(),
         "authentication": analysis.verdict.data.to_json(),
         "antispam": {**analysis.antispam.to_dict(), "untrusted": analysis.untrusted.to_dict()},
-        "exchange": analysis.exchange.to_dict(),
+        "exchange": analysis.exchange.to_json(),
         "hops": [hop.to_dict() for hop in analysis.chain.hops],
         "total_transit_seconds": analysis.chain.total_transit_seconds,
         "skipped_hops": analysis.chain.skipped,

@@ -404,7 +404,7 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
     auth_as = a.exchange.auth_as
     if not auth_as:
         return
-    meaning = (a.exchange.meanings.get("auth_as") or "").rstrip(".")
+    meaning = (a.exchange.meanings.auth_as or "").rstrip(".")
     parts = [
         f"AuthAs {auth_as}: {meaning}" if meaning else f"AuthAs {auth_as} (no published meaning)"
     ]

@@ -239,6 +239,16 @@ class Exchange:
     other: dict[str, str] = field(default_factory=dict)
     meanings: ExchangeMeanings = field(default_factory=ExchangeMeanings)
 
+    def cross_tenant_value(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.cross_tenant.items() if k.lower() == wanted), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``typed.dump`` gives (no keyword-named field), without its generic walk."""
+        data = self.__dict__.copy()
+        data["meanings"] = self.meanings.__dict__.copy()
+        return data
+
 
 # -- the path -------------------------------------------------------------------------------------
 @dataclass

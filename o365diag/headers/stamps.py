@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from o365diag.headers.model import Exchange, ExchangeMeanings
 from o365diag.headers.parse import HeaderSet
 from o365diag.knowledge import load_table
 
-__all__ = ["AntispamStamps", "ExchangeStamps", "decode_antispam", "decode_exchange", "parse_pairs"]
+__all__ = ["AntispamStamps", "decode_antispam", "decode_exchange", "parse_pairs"]
 
 FFAS = "x-forefront-antispam-report"
 MSAS = "x-microsoft-antispam"
@@ -247,37 +248,9 @@ def _delivery_token(key: str, value: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class ExchangeStamps:
-    auth_as: str | None = None
-    auth_source: str | None = None
-    auth_mechanism: str | None = None
-    directionality: str | None = None
-    network_message_id: str | None = None
-    cross_tenant: dict[str, str] = field(default_factory=dict)
-    other: dict[str, str] = field(default_factory=dict)
-    meanings: dict[str, str | None] = field(default_factory=dict)
-
-    def cross_tenant_value(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.cross_tenant.items() if k.lower() == wanted), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "auth_as": self.auth_as,
-            "auth_source": self.auth_source,
-            "auth_mechanism": self.auth_mechanism,
-            "directionality": self.directionality,
-            "network_message_id": self.network_message_id,
-            "cross_tenant": self.cross_tenant,
-            "other": self.other,
-            "meanings": self.meanings,
-        }
-
-
-def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
+def decode_exchange(headers: HeaderSet) -> Exchange:
     """Organization and cross-tenant stamps; AuthMechanism stays raw (no published table)."""
-    stamps = ExchangeStamps(
+    stamps = Exchange(
         auth_as=_one_stamp(headers, f"{ORG}authas"),
         auth_source=_one_stamp(headers, f"{ORG}authsource"),
         auth_mechanism=_one_stamp(headers, f"{ORG}authmechanism"),
@@ -289,13 +262,13 @@ def decode_exchange(headers: HeaderSet) -> ExchangeStamps:
             stamps.cross_tenant.setdefault(found.name[len(CROSS) :], one_value(found.value))
         elif found.key in _OTHER_STAMPS:
             stamps.other.setdefault(found.name, found.value)
-    stamps.meanings = {
-        "auth_as": load_table("auth_as").meaning(stamps.auth_as or ""),
-        "directionality": load_table("directionality").meaning(stamps.directionality or ""),
-        "from_entity": load_table("from_entity").meaning(
+    stamps.meanings = ExchangeMeanings(
+        auth_as=load_table("auth_as").meaning(stamps.auth_as or ""),
+        directionality=load_table("directionality").meaning(stamps.directionality or ""),
+        from_entity=load_table("from_entity").meaning(
             stamps.cross_tenant_value("FromEntityHeader") or ""
         ),
-    }
+    )
     return stamps
 
 
