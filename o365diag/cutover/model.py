@@ -13,7 +13,7 @@ from o365diag.cutover.inventory import InventoryEntry
 from o365diag.findings import Finding
 from o365diag.redact import remove_secrets
 from o365diag.smtp.model import Reply
-from o365diag.tenant.model import BadRowsData
+from o365diag.trace.model import BadRowsSummary
 
 if TYPE_CHECKING:
     from o365diag.cutover.result import CutoverResult
@@ -374,7 +374,7 @@ class InputsData:
     coverage_days: int | None = None
     history: str | None = None  # why no mailbox is called unused, when the inputs are short
     usual_countries: list[str] = field(default_factory=list)
-    bad_rows: dict[str, BadRowsData] = field(default_factory=dict)  # per input name
+    bad_rows: dict[str, BadRowsSummary] = field(default_factory=dict)  # per input name
 
 
 @dataclass

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from o365diag.trace.model import BadRowsSummary
+
 __all__ = [
-    "BadRowExample",
-    "BadRowsData",
     "GraphRequest",
     "PoliciesRead",
     "PullAsked",
@@ -119,21 +119,6 @@ class SigninFile:
 
 
 @dataclass
-class BadRowExample:
-    file: str
-    row: int
-    reason: str
-    value: str | None = None
-
-
-@dataclass
-class BadRowsData:
-    count: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-    examples: list[BadRowExample] = field(default_factory=list)
-
-
-@dataclass
 class SigninUser:
     """One account's SMTP AUTH sign-ins (``user`` is None for an app without a user)."""
 
@@ -157,6 +142,6 @@ class SmtpSignins:
 class SigninsData:
     files: list[SigninFile] = field(default_factory=list)
     rows: int = 0
-    bad_rows: BadRowsData = field(default_factory=BadRowsData)
+    bad_rows: BadRowsSummary = field(default_factory=BadRowsSummary)
     period: list[str] | None = None  # [first, last] sign-in, ISO 8601
     smtp: SmtpSignins = field(default_factory=SmtpSignins)

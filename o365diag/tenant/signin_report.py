@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from o365diag.findings import catalogue_finding
-from o365diag.tenant.model import BadRowsData, SigninFile, SigninsData, SigninUser, SmtpSignins
+from o365diag.tenant.model import SigninFile, SigninsData, SigninUser, SmtpSignins
 from o365diag.tenant.result import SIGNINS_SCHEMA, SigninsResult
+from o365diag.trace.model import BadRowsSummary
 from o365diag.typed import load
 
 __all__ = ["SIGNINS_SCHEMA", "read_signin_store", "signins_report"]
@@ -68,7 +69,7 @@ def _report(data: Any) -> SigninsResult:
     signins = SigninsData(
         files=[SigninFile(**info) for info in data.files],
         rows=data.frame.height,
-        bad_rows=load(BadRowsData, data.bad_rows.to_dict()),
+        bad_rows=load(BadRowsSummary, data.bad_rows.to_dict()),
         period=[p.isoformat() for p in period] if period else None,
         smtp=SmtpSignins(
             sign_ins=smtp.height,
