@@ -704,9 +704,12 @@ def _words_phrase(head: str | None) -> str | None:
 
 def _usual_ip(head: str, rest: str) -> str | None:
     """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
+    search = _MAYBE_IP.search
+    if search(head) is None and (not rest or search(rest) is None):
+        # Every text read below is a piece of these two, or pieces joined by a space: none
+        # can hold an address's shape ("(Postfix)", "(Exim 4.96)").
+        return None
     if not rest:
-        if _MAYBE_IP.search(head) is None:
-            return None  # what _first_ip says of the words joined, without joining them
         return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
     # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
     start = rest.index("(") + 1
