@@ -49,30 +49,31 @@ class Severity(enum.Enum):
 
     @property
     def rank(self) -> int:
-        return _SEVERITY_ORDER.index(self)
+        return _SEVERITY_RANK[self]
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
-        return self.rank < other.rank
+        return _SEVERITY_RANK[self] < _SEVERITY_RANK[other]
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
-        return self.rank <= other.rank
+        return _SEVERITY_RANK[self] <= _SEVERITY_RANK[other]
 
     def __gt__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
-        return self.rank > other.rank
+        return _SEVERITY_RANK[self] > _SEVERITY_RANK[other]
 
     def __ge__(self, other: object) -> bool:
         if not isinstance(other, Severity):
             return NotImplemented
-        return self.rank >= other.rank
+        return _SEVERITY_RANK[self] >= _SEVERITY_RANK[other]
 
 
-_SEVERITY_ORDER = list(Severity)
+# A dict, not list.index: severities are compared for every finding of every analysis.
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 _TEXT_MARK = {
     Severity.OK: "OK",

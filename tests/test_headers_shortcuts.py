@@ -153,14 +153,30 @@ def test_one_pass_block_split_matches_the_field_by_field_reading() -> None:
         "A: 1\n b\nstray\n c\nB: 2", "A: x \n y\nB: 2", "A:\n\tb\n c\nB:\n 2\n", "A: 1\n\x0c b",
         "A: 1\n \x0c b", "A: =?utf-8?Q?a?=\n =?utf-8?Q?b?=\nB: =?x?Q?c?=", "A:\u00a0\n\u2003x",
         "10:00:00 x\nA: 1", "From x\nA: 1\n\nbody", "A: 1\n\t\nB: 2", "A: a\u2028\n b",
+        "X=?Y: plain\nB: =?utf-8?Q?b?=", "A: " + "?" * 300 + "\nB: =?utf-8?Q?=C3=A9?= =?",
+        "A: =" + "?=" * 400 + "\nB: x =?utf-8?B?w6k=?=", "A: x\n =?utf-8?Q?b?=",
     ]  # fmt: skip
     texts += _mutations(texts, "\n \t:x=?\u00a0", 2000, seed=37)
     one_pass = 0
     for text in texts:
         found = parse.parse_header_block(text)
-        assert (found.fields, found.stray_lines, found.repairs) == _fields_line_by_line(text), text
+        fields, stray, repairs = _fields_line_by_line(text)
+        assert (found.fields, found.stray_lines, found.repairs) == (fields, stray, repairs), text
+        assert found.encoded == [f.position for f in fields if "=?" in f.raw], text
         one_pass += "\n " in text or "\n\t" in text
     assert one_pass > 500
+
+
+def test_undecoded_words_are_found_in_a_header_set_built_by_hand() -> None:
+    from o365diag.headers.diagnose import _undecoded_words
+
+    text = b"From: a@example.com\nSubject: =?rot13?Q?n?= =?utf-8?Q?=C3=A9?=\nTo: b@example.com"
+    parsed = read_header_source(text)
+    assert parsed.encoded == [1]
+    by_hand = parse.HeaderSet(fields=list(parsed.fields))
+    assert by_hand.encoded is None
+    expected = ["Subject: an encoded word could not be decoded"]
+    assert _undecoded_words(parsed) == _undecoded_words(by_hand) == expected
 
 
 def test_leading_address_literal_shortcut_matches_the_scan() -> None:

@@ -170,10 +170,25 @@ def _shaped_value(rng: random.Random) -> str:
 def _compared(values: list[str]) -> int:
     taken = 0
     for value in values:
+        lexed = R._lexed_hop_fields(value)
         usual = R._usual_hop_fields(value)
         if usual is not None:
             taken += 1
-            assert usual == R._lexed_hop_fields(value), value
+            assert usual == lexed, value
+        exchange = R._exchange_hop_fields(value)
+        if exchange is not None:
+            assert exchange == lexed, value
+    return taken
+
+
+def _exchange_taken(values: list[str]) -> int:
+    """How many values the Exchange reader takes, each checked against the lexers."""
+    taken = 0
+    for value in values:
+        exchange = R._exchange_hop_fields(value)
+        if exchange is not None:
+            taken += 1
+            assert exchange == R._lexed_hop_fields(value), value
     return taken
 
 
@@ -193,6 +208,70 @@ def test_one_match_reader_reads_what_the_lexers_read_on_generated_values() -> No
     values = [_random_value(rng) for _ in range(3000)]
     values += [_shaped_value(rng) for _ in range(3000)]
     assert _compared(values) > 1200
+
+
+_EXCHANGE_HOSTS = [
+    "DM6PR11MB3369.namprd11.prod.outlook.com", "CY4PEPF0000E6.mail.protection.outlook.com",
+    "mail.example.com", "10.0.0.7", "by", "ID", "a", "x.example.", "via", "a-b.example,",
+    "192.0.2.1.example", "1.2", "mx1.2.3.example",
+]  # fmt: skip
+_EXCHANGE_ADDRESSES = [
+    "192.0.2.1", "2001:db8::1", "2001:DB8:0:0::A", "::ffff:192.0.2.9", "::1", "1.2.3",
+    "192.0.2.1.", "999.0.2.1", "2001:db8::1::2", "fe80::1", "0.0.0.0", "::", "1.2.3.4.5",
+]  # fmt: skip
+_EXCHANGE_WITH = [
+    "HTTPS", "Microsoft SMTP Server id 15.20.8511.13",
+    "Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) "
+    "id 15.20.8511.34",
+    "Microsoft SMTP Server (version=TLS1_3, cipher=TLS_AES_256_GCM_SHA384) id 15.20.1.2 "
+    "via Frontend Transport",
+    "Microsoft SMTP Server id 15.1.2507.39 via Mailbox Transport", "mapi id 15.20.4649.019",
+    "Microsoft SMTP Server (version=TLS1_0, cipher=X) id 15.", "HTTPS id 1",
+]  # fmt: skip
+_EXCHANGE_DATES = [
+    "Sun, 16 Mar 2025 00:56:37 +0000", "16 Mar 2025 00:56:37 -0700", "Sun, 16 Mar 2025",
+    "Tue, 9 Jan 2024 10:00:00 +0000 (UTC)", "yesterday", "Sun, 16 Mar 2025 25:61:00 +0000",
+]  # fmt: skip
+
+
+def _exchange_value(rng: random.Random) -> str:
+    by_ip = rng.choice(["", f" ({rng.choice(_EXCHANGE_ADDRESSES)})"])
+    return (
+        f"from {rng.choice(_EXCHANGE_HOSTS)} ({rng.choice(_EXCHANGE_ADDRESSES)})"
+        f"{rng.choice([' ', '  ', ' '])}by {rng.choice(_EXCHANGE_HOSTS)}{by_ip} with "
+        f"{rng.choice(_EXCHANGE_WITH)};{rng.choice([' ', '', '  '])}{rng.choice(_EXCHANGE_DATES)}"
+    )
+
+
+def test_exchange_reader_reads_what_the_lexers_read() -> None:
+    rng = random.Random(8617)
+    values = [_exchange_value(rng) for _ in range(4000)]
+    assert _exchange_taken(values) > 400
+    mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 8000, seed=29)
+    assert _exchange_taken(mutated) > 60
+
+
+def test_exchange_reader_takes_exchange_online_hops() -> None:
+    date = "Sun, 16 Mar 2025 00:56:34 +0000"
+    smtp = (
+        "from CY4PR.apcprd03.prod.outlook.com (2001:db8:2af5::9c) by CY55PR.prod.outlook.com "
+        "(2001:db8:f6b8::b8) with Microsoft SMTP Server (version=TLS1_2, "
+        "cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id 15.20.8511.13 via Frontend Transport;"
+        f" {date}"
+    )
+    fields = R._exchange_hop_fields(smtp)
+    assert fields is not None
+    assert (fields["from_ip"], fields["by_ip"], fields["tls"], fields["via"], fields["id"]) == (
+        "2001:db8:2af5::9c",
+        "2001:db8:f6b8::b8",
+        "TLSv1.2",
+        "Frontend Transport",
+        "15.20.8511.13",
+    )
+    https = f"from a.example (192.0.2.1) by b.example with HTTPS; {date}"
+    assert R._exchange_hop_fields(https) is not None
+    assert R._exchange_hop_fields(https)["tls"] == "yes"  # type: ignore[index]
+    assert R._exchange_hop_fields(f"from a.example ([192.0.2.1]) by b with HTTPS; {date}") is None
 
 
 @pytest.mark.parametrize(

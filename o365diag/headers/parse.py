@@ -102,6 +102,9 @@ class HeaderSet:
     repairs: list[str] = field(default_factory=list)
     had_body: bool = False
     source_kind: str = "text"
+    # Positions of the fields whose raw text holds "=?" (where an encoded word can start), as
+    # the parser found them; None for a set built otherwise (every field must then be looked at).
+    encoded: list[int] | None = field(default=None, repr=False)
     _firsts: dict[str, HeaderField] = field(default_factory=dict, repr=False)
     _firsts_size: int = field(default=-1, repr=False)
 
@@ -227,7 +230,7 @@ def parse_header_block(text: str) -> HeaderSet:
     starts, where the header ends, every folded line break joined, where each field starts);
     without encoded words no Python code runs per field at all.
     """
-    result = HeaderSet()
+    result = HeaderSet(encoded=[])
     if "\x00" in text:
         text = text.replace("\x00", "")
     if "\r" in text:
@@ -249,15 +252,49 @@ def parse_header_block(text: str) -> HeaderSet:
         names, values = zip(*found, strict=True)
         raws = list(map(str.strip, values))
         decoded = raws
-        if "=?" in unfolded:
+        # One field per line: a line with "=?" in it is a field that may hold encoded words.
+        result.encoded = [
+            index for index in _lines_of(unfolded, _word_starts(unfolded)) if "=?" in raws[index]
+        ]
+        if result.encoded:
             decoded = raws.copy()
-            for index, raw in enumerate(raws):
-                if "=?" in raw:
-                    decoded[index] = _decoded_value(result, names[index], raw)
+            for index in result.encoded:
+                decoded[index] = _decoded_value(result, names[index], raws[index])
         keys = map(str.lower, names)
         fields = zip(names, decoded, raws, itertools.count(), keys, strict=False)
         result.fields = list(map(_new_field, itertools.repeat(HeaderField), fields))
     return result
+
+
+# Past this many '?' the search for "=?" goes on by pattern (_word_starts).
+_MAX_QUESTION_MARKS = 256
+_WORD_START = re.compile(r"=\?")
+
+
+def _word_starts(text: str) -> list[int]:
+    """Where "=?" occurs, found by jumping from one '?' to the next: the character is rare in
+    header text, and a search for it alone runs many times faster than one for the pair."""
+    starts: list[int] = []
+    position = text.find("?")
+    for _ in range(_MAX_QUESTION_MARKS):
+        if position == -1:
+            return starts
+        if position and text[position - 1] == "=":
+            starts.append(position - 1)
+        position = text.find("?", position + 1)
+    return starts + [match.start() for match in _WORD_START.finditer(text, position - 1)]
+
+
+def _lines_of(text: str, positions: list[int]) -> list[int]:
+    """The (0-based, distinct) line numbers of ascending positions in the text."""
+    lines: list[int] = []
+    line = counted = 0
+    for position in positions:
+        line += text.count("\n", counted, position)
+        counted = position
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def _fields_one_by_one(result: HeaderSet, block: str) -> None:
@@ -324,8 +361,12 @@ def _append(result: HeaderSet, name: str, pieces: list[str]) -> None:
 
 
 def _add_field(result: HeaderSet, name: str, raw: str) -> None:
-    value = _decoded_value(result, name, raw) if "=?" in raw else raw
     fields = result.fields
+    value = raw
+    if "=?" in raw:
+        value = _decoded_value(result, name, raw)
+        if result.encoded is not None:
+            result.encoded.append(len(fields))
     fields.append(_new_field(HeaderField, (name, value, raw, len(fields), name.lower())))
 
 

@@ -568,8 +568,59 @@ _USUAL_FORM = re.compile(
 )
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
+# Exchange Online's own hops, the most common shape of all in a Microsoft 365 message:
+#   from HOST (IP) by HOST [(IP)] with HTTPS; DATE
+#   from HOST (IP) by HOST [(IP)] with Microsoft SMTP Server [(version=TLS1_2, cipher=...)]
+#     id 15.20.8511.13 [via Frontend Transport]; DATE
+# read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
+# it reads what the lexers read (tests/test_received_grammar.py), or declines.
+_HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?"
+_EXCHANGE_FORM = re.compile(
+    rf"\s*+from\s++(?P<from_host>{_HOST_RE})\s*+\((?P<from_ip>[0-9A-Fa-f:.]{{2,45}})\)"
+    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:\s*+\((?P<by_ip>[0-9A-Fa-f:.]{{2,45}})\))?"
+    r"\s++with\s++(?:(?P<https>HTTPS)|Microsoft SMTP Server"
+    r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
+    r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
+    rf"\s*+;(?=\s*+\S)(?P<date>[^;()\\\"]*+(?:{_COMMENT_RE}[^;()\\\"]*+)*+)"
+)
 
-def _usual_hop_fields(text: str) -> dict[str, Any] | None:
+
+def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any] | None:
+    """The fields of one of Exchange Online's own hops (_EXCHANGE_FORM); None for any other
+    value, or one whose address in a comment is none."""
+    match = _EXCHANGE_FORM.fullmatch(text)
+    if match is None:
+        return None
+    from_host, from_text, by_host, by_text, https, tls_minor, id_, via, date = match.groups()
+    from_ip = canonical_ip(from_text)
+    by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
+    if from_ip is None or (by_ip is None and by_text is not None):
+        return None  # "(1.2.3)": _first_ip's further reading decides
+    date_text = date.rstrip()
+    timestamp, date_notes, shown = _read_date(date_text, dates)
+    problems = (
+        ()
+        if timestamp and not date_notes
+        else _problems(text, by_host, [], False, date_text, timestamp, date_notes)
+    )
+    return {
+        "from_host": from_host,
+        "from_ip": from_ip,
+        "by_host": by_host,
+        "by_ip": by_ip,
+        "with_": "HTTPS" if https else "Microsoft SMTP Server",
+        "id": id_,
+        "for_": None,
+        "tls": "yes" if https else f"TLSv1.{tls_minor}" if tls_minor else None,
+        "timestamp": timestamp,
+        "date_text": shown,
+        "raw": text,
+        "problems": problems,
+        "via": via,
+    }
+
+
+def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any] | None:
     """The fields of a value in the usual shape, from one match; None for any other value."""
     match = _USUAL_FORM.match(text)
     if match is None or match.end() != len(text):
@@ -579,17 +630,13 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
-    timestamp = _common_date(date_text)
-    date_notes: list[str] = []
-    if timestamp is None:
-        timestamp, date_notes = _parse_date(date_text)
+    timestamp, date_notes, shown = _read_date(date_text, dates)
     protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
     version = None
     if "TLS" in text or "SSL" in text:  # else no comment can name a version: skip reading them
-        rests = (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
-        version = _TLS_VERSION.search(
-            "".join(_USUAL_COMMENT.findall(" ".join(rest for rest in rests if rest)))
+        version = _usual_tls_version(
+            (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
         )
     problems = (
         ()
@@ -606,11 +653,37 @@ def _usual_hop_fields(text: str) -> dict[str, Any] | None:
         "for_": _usual_recipient(for_head, for_rest) if for_head is not None else None,
         "tls": _tls_named(version) if version else _tls_of((), protocol),
         "timestamp": timestamp,
-        "date_text": _shown(date_text),
+        "date_text": shown,
         "raw": text,
         "problems": problems,
         "via": _words_phrase(via_head if via_head is not None else via2_head),
     }
+
+
+def _usual_tls_version(rests: tuple[str | None, ...]) -> re.Match[str] | None:
+    """The first TLS version named in the comments of the parts' rests. A version never spans
+    two comments (it holds no parenthesis), so each rest is searched on its own, and only the
+    rests that name TLS or SSL at all."""
+    for rest in rests:
+        if rest and ("TLS" in rest or "SSL" in rest):
+            found = _TLS_VERSION.search("".join(_USUAL_COMMENT.findall(rest)))
+            if found:
+                return found
+    return None
+
+
+# What a date text reads as (timestamp, notes, text shown), per distinct text in one chain:
+# a message's hops are often stamped in the same second by servers of one organization.
+_DateMemo = dict[str, tuple[datetime | None, list[str], str]]
+
+
+def _read_date(text: str, dates: _DateMemo | None) -> tuple[datetime | None, list[str], str]:
+    found = dates.get(text) if dates is not None else None
+    if found is None:
+        found = (*_parse_date(text), _shown(text))
+        if dates is not None:
+            dates[text] = found
+    return found
 
 
 def _usual_recipient(head: str | None, rest: str | None) -> str | None:
@@ -631,9 +704,12 @@ def _words_phrase(head: str | None) -> str | None:
 
 def _usual_ip(head: str, rest: str) -> str | None:
     """_ip_of for a part read by _USUAL_FORM: the comments first, then the words."""
+    search = _MAYBE_IP.search
+    if search(head) is None and (not rest or search(rest) is None):
+        # Every text read below is a piece of these two, or pieces joined by a space: none
+        # can hold an address's shape ("(Postfix)", "(Exim 4.96)").
+        return None
     if not rest:
-        if _MAYBE_IP.search(head) is None:
-            return None  # what _first_ip says of the words joined, without joining them
         return _first_ip(" ".join(head.split()[:_MAX_IP_TEXTS]))
     # The rest starts with a comment; when it holds no other, its text ends at the first ')'.
     start = rest.index("(") + 1
@@ -958,13 +1034,13 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
 def _hop_fields(value: str) -> dict[str, Any]:
     """Everything a Hop holds that one Received value tells (not its place in a chain)."""
     text = _as_text(value)
-    return _usual_hop_fields(text) or _lexed_hop_fields(text)
+    return _exchange_hop_fields(text) or _usual_hop_fields(text) or _lexed_hop_fields(text)
 
 
-def _lexed_hop_fields(text: str) -> dict[str, Any]:
+def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any]:
     """The fields of any value, through the lexers (the general one for odd values)."""
     parts, comments, repeated, date_text, unbalanced = _read_parts(text)
-    timestamp, date_notes = _parse_date(date_text) if date_text else (None, [])
+    timestamp, date_notes, shown = _read_date(date_text, dates) if date_text else (None, [], None)
     protocol = _phrase(parts, "with")
     by_host = _host(parts, "by")
     return {
@@ -977,7 +1053,7 @@ def _lexed_hop_fields(text: str) -> dict[str, Any]:
         "for_": _recipient(parts.get("for")),
         "tls": _tls_of(comments, protocol),
         "timestamp": timestamp,
-        "date_text": _shown(date_text) if date_text else None,
+        "date_text": shown,
         "raw": text,
         "problems": _problems(
             text, by_host, repeated, unbalanced, date_text, timestamp, date_notes
@@ -1044,9 +1120,14 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     dated = 0
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
+    dates: _DateMemo = {}
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
-            fields = _usual_hop_fields(value) or _lexed_hop_fields(value)
+            fields = (
+                _exchange_hop_fields(value, dates)
+                or _usual_hop_fields(value, dates)
+                or _lexed_hop_fields(value, dates)
+            )
         else:
             fields = _hop_fields(value)
         timestamp: datetime | None = fields["timestamp"]
