@@ -236,8 +236,7 @@ def _summary(parsed: AuthResults) -> OtherAuth:
 
 
 def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment:
-    dkim_domains = [d.domain for d in dkim if d.domain]
-    found = Alignment(from_domain=from_domain, spf_domain=spf.domain, dkim_domains=dkim_domains)
+    found = Alignment(from_domain, spf.domain, [d.domain for d in dkim if d.domain])
     if not from_domain:
         return found
     strict_from, relaxed_from = alignment_forms(from_domain)
@@ -245,8 +244,12 @@ def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment
         strict, relaxed = alignment_forms(spf.domain)
         found.spf_aligned, found.spf_aligned_strict = relaxed == relaxed_from, strict == strict_from
         found.dmarc_pass_spf = spf.result == "pass" and found.spf_aligned
-    forms = [(alignment_forms(d.domain), d.result == "pass") for d in dkim if d.domain]
-    found.dkim_aligned = any(relaxed == relaxed_from for (_, relaxed), _ in forms)
-    found.dkim_aligned_strict = any(strict == strict_from for (strict, _), _ in forms)
-    found.dmarc_pass_dkim = any(relaxed == relaxed_from for (_, relaxed), passed in forms if passed)
+    found.dkim_aligned = found.dkim_aligned_strict = False
+    for signature in dkim:
+        if signature.domain:
+            strict, relaxed = alignment_forms(signature.domain)
+            if relaxed == relaxed_from:
+                found.dkim_aligned = True
+                found.dmarc_pass_dkim = found.dmarc_pass_dkim or signature.result == "pass"
+            found.dkim_aligned_strict = found.dkim_aligned_strict or strict == strict_from
     return found
