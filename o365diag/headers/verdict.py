@@ -175,12 +175,13 @@ def _ip_in_comments(comments: list[str]) -> str | None:
 
 
 def _dkim(dkim: MethodResult) -> Dkim:
-    domain = domain_of(dkim.prop("header.d")) or domain_of(dkim.prop("header.i"))
-    reason = dkim.prop("reason") or (dkim.comments[0] if dkim.comments else None)
+    props = dkim.props
+    domain = domain_of(props.get("header.d")) or domain_of(props.get("header.i"))
+    reason = props.get("reason") or (dkim.comments[0] if dkim.comments else None)
     return Dkim(
         result=dkim.result or None,
         domain=domain,
-        selector=dkim.prop("header.s"),
+        selector=props.get("header.s") or None,
         reason=reason,
         meaning=_explain("dkim", dkim.result),
     )
@@ -199,7 +200,7 @@ def _dmarc(dmarc: MethodResult | None, from_domain: str | None) -> Dmarc:
         result=dmarc.result or None,
         action=action,
         policy=policy,
-        header_from=domain_of(dmarc.prop("header.from")),
+        header_from=domain_of(dmarc.props.get("header.from")),
         meaning=_explain("dmarc", dmarc.result),
         action_meaning=load_table("dmarc_action").meaning(action) if action else None,
     )
