@@ -568,17 +568,25 @@ _USUAL_FORM = re.compile(
 )
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
-# Exchange Online's own hops, the most common shape of all in a Microsoft 365 message:
+# Exchange's own hops, the most common shape of all in a Microsoft 365 message:
 #   from HOST (IP) by HOST [(IP)] with HTTPS; DATE
 #   from HOST (IP) by HOST [(IP)] with Microsoft SMTP Server [(version=TLS1_2, cipher=...)]
 #     id 15.20.8511.13 [via Frontend Transport]; DATE
+#   from HOST ([IPv6]) by HOST ([IPv6%zone]) with mapi id 15.20.4649.019; DATE
 # read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
 # it reads what the lexers read (tests/test_received_grammar.py), or declines.
 _HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?"
+
+
+def _address_comment_re(name: str) -> str:
+    """A comment holding only an address, perhaps in brackets, perhaps with its zone."""
+    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}})(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
+
+
 _EXCHANGE_FORM = re.compile(
-    rf"\s*+from\s++(?P<from_host>{_HOST_RE})\s*+\((?P<from_ip>[0-9A-Fa-f:.]{{2,45}})\)"
-    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:\s*+\((?P<by_ip>[0-9A-Fa-f:.]{{2,45}})\))?"
-    r"\s++with\s++(?:(?P<https>HTTPS)|Microsoft SMTP Server"
+    rf"\s*+from\s++(?P<from_host>{_HOST_RE}){_address_comment_re('from_ip')}"
+    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:{_address_comment_re('by_ip')})?"
+    r"\s++with\s++(?:(?P<https>HTTPS)|(?P<protocol>Microsoft SMTP Server|mapi)"
     r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
     r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
     rf"\s*+;(?=\s*+\S)(?P<date>[^;()\\\"]*+(?:{_COMMENT_RE}[^;()\\\"]*+)*+)"
@@ -591,7 +599,9 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     match = _EXCHANGE_FORM.fullmatch(text)
     if match is None:
         return None
-    from_host, from_text, by_host, by_text, https, tls_minor, id_, via, date = match.groups()
+    (from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date) = (
+        match.groups()
+    )
     from_ip = canonical_ip(from_text)
     by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
     if from_ip is None or (by_ip is None and by_text is not None):
@@ -608,7 +618,7 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "from_ip": from_ip,
         "by_host": by_host,
         "by_ip": by_ip,
-        "with_": "HTTPS" if https else "Microsoft SMTP Server",
+        "with_": https or protocol,
         "id": id_,
         "for_": None,
         "tls": "yes" if https else f"TLSv1.{tls_minor}" if tls_minor else None,
