@@ -74,10 +74,11 @@ _IP_SHAPE = re.compile(
 _LEADING_LITERAL = re.compile(
     r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
 )
-# Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
-# a digit.
+# Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
+# the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
+# So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
 # Written to start with a character class, so the search skips other characters in C.
-_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9])")
+_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9])")
 # "TLS" or "SSL" not preceded by a letter or digit; the look-behinds come after the name so
 # that the search skips to a 'T' or 'S' in C.
 _TLS_VERSION = re.compile(
