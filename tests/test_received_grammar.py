@@ -235,6 +235,10 @@ _EXCHANGE_WITH = [
 ]  # fmt: skip
 _EXCHANGE_DATES = [
     "Sun, 16 Mar 2025 00:56:37 +0000", "16 Mar 2025 00:56:37 -0700", "Sun, 16 Mar 2025",
+    "Sun, 16 Mar 2025 00:56:37 +0000", "Mon, 1 Dec 2025 23:59:59 +0100",
+    "Sun, 16 Mar 2025 0:5:7 +0000", "Sun, 30 Feb 2025 00:56:37 +0000",
+    "Sun, 16 Xyz 2025 00:56:37 +0000", "Sun,  16 Mar 2025 00:56:37 +0000",
+    "Sun, 16 Mar 2025 00:56:37 +2400", "Sun, 16 mar 2025 00:56:37 -0000",
     "Tue, 9 Jan 2024 10:00:00 +0000 (UTC)", "yesterday", "Sun, 16 Mar 2025 25:61:00 +0000",
 ]  # fmt: skip
 
@@ -251,9 +255,9 @@ def _exchange_value(rng: random.Random) -> str:
 def test_exchange_reader_reads_what_the_lexers_read() -> None:
     rng = random.Random(8617)
     values = [_exchange_value(rng) for _ in range(4000)]
-    assert _exchange_taken(values) > 400
-    mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 8000, seed=29)
-    assert _exchange_taken(mutated) > 60
+    assert _exchange_taken(values) > 200
+    mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 12000, seed=29)
+    assert _exchange_taken(mutated) > 25
 
 
 def test_exchange_reader_takes_exchange_online_hops() -> None:

@@ -590,7 +590,9 @@ _EXCHANGE_FORM = re.compile(
     r"\s++with\s++(?:(?P<https>HTTPS)|(?P<protocol>Microsoft SMTP Server|mapi)"
     r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
     r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
-    rf"\s*+;(?=\s*+\S)(?P<date>[^;()\\\"]*+(?:{_COMMENT_RE}[^;()\\\"]*+)*+)"
+    # The date as Exchange writes it, read in the same match (the parts _RFC5322_DATE reads).
+    r"\s*+;\s*+(?P<date>(?:[A-Za-z]{3}, )?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
+    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2}))\s*+"
 )
 
 
@@ -600,15 +602,14 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     match = _EXCHANGE_FORM.fullmatch(text)
     if match is None:
         return None
-    (from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date) = (
-        match.groups()
-    )
+    groups = match.groups()
+    from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date = groups[:10]
     from_ip = canonical_ip(from_text)
     by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
-    date_text = date.rstrip()
-    timestamp, date_notes, shown = _read_date(date_text, dates)
+    date_text = date
+    timestamp, date_notes, shown = _read_date(date_text, dates, groups[10:])
     problems = (
         ()
         if timestamp and not date_notes
@@ -688,10 +689,15 @@ def _usual_tls_version(rests: tuple[str | None, ...]) -> re.Match[str] | None:
 _DateMemo = dict[str, tuple[datetime | None, list[str], str]]
 
 
-def _read_date(text: str, dates: _DateMemo | None) -> tuple[datetime | None, list[str], str]:
+def _read_date(
+    text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()
+) -> tuple[datetime | None, list[str], str]:
+    """What the date text reads as; ``parts`` are its RFC 5322 pieces when a reader's pattern
+    has matched them already (the text then holds single spaces only)."""
     found = dates.get(text) if dates is not None else None
     if found is None:
-        found = (*_parse_date(text), _shown(text))
+        moment = _moment(*parts) if parts else None
+        found = (moment, [], text) if moment else (*_parse_date(text), _shown(text))
         if dates is not None:
             dates[text] = found
     return found
@@ -856,9 +862,13 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
 def _common_date(text: str) -> datetime | None:
     """Fast path for the RFC 5322 shape most servers write; None sends the text the slow way."""
     match = _RFC5322_DATE.fullmatch(text.strip())
-    if match is None:
-        return None
-    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    return None if match is None else _moment(*match.groups())
+
+
+def _moment(*parts: str) -> datetime | None:
+    """The UTC moment of the parts _RFC5322_DATE captures (day, month name, year, hour, minute,
+    second, fraction, offset sign, hours, minutes); None when they name no moment."""
+    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = parts
     month = _MONTH_SPELLINGS.get(month_name)
     zone = _ZONES.get(sign + off_h + off_m) or _zone(sign, off_h, off_m)
     if month is None or zone is None:
