@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from o365diag import findings
+from o365diag import addresses, findings
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
 from o365diag.headers import authres, parse, stamps
@@ -91,6 +91,22 @@ def test_dotted_quad_shortcut_matches_ipaddress() -> None:
         assert kind == _kind_through_ipaddress(value), value
         kinds.add(kind)
     assert len(kinds) >= 6  # public and most private kinds were met
+
+
+def test_ipv6_shortcut_matches_ipaddress() -> None:
+    rng = random.Random(4291)
+    pieces = ["::", ":", "1", "0", "ffff", "fe80", "FEBF", "fc00", "fd12", "2001", "db8", "0001"]
+    pieces += ["00000", "1.2.3.4", "192.168.1.1", "10.0.0.1", "01.2.3.4", "1.2.3", "g", "%1", "/64"]
+    values = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(40_000)]
+    values += ["::1", "::", "::ffff:10.0.0.1", "::ffff:192.0.2.1", "fe80::1%eth0", "2001:db8::/32"]
+    kinds = set()
+    shortcut = 0
+    for value in values:
+        kind = non_public_kind(value)
+        assert kind == _kind_through_ipaddress(value), value
+        kinds.add(kind)
+        shortcut += bool(addresses._PLAIN_IPV6.fullmatch(value))
+    assert len(kinds) >= 6 and shortcut > 1000
 
 
 # --------------------------------------------------------------------------- finding templates
