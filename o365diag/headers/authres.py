@@ -13,6 +13,7 @@ Everything is linear in the size of the value.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,6 +303,14 @@ def parse_authentication_results(
     value: str, header: str = "Authentication-Results", index: int = 0
 ) -> AuthResults:
     parsed = AuthResults(header=header, index=index, raw=value)
+    if _read_usual(parsed, value):
+        return parsed
+    parsed = AuthResults(header=header, index=index, raw=value)  # perhaps half-read
+    _read_in_full(parsed, value)
+    return parsed
+
+
+def _read_in_full(parsed: AuthResults, value: str) -> None:
     plain = _FLAT_TOKEN.findall(value)
     if '"' in plain or "(" in plain or ")" in plain or "\\" in plain:
         tokens, parsed.problems = _tokenize_in_full(value)
@@ -310,7 +319,109 @@ def parse_authentication_results(
                 _parse_segment(parsed, segment)
     else:
         _parse_flat(parsed, plain)
-    return parsed
+
+
+# The usual value, read with string methods: comments without nesting (one split), then the
+# ';'-separated clauses of "name=value" words, led by an optional "i=N;" and authserv-id. Any
+# other value (most quoted strings, escapes, stray parentheses, bare or value-less words after
+# the lead) is left to the general reading, which holds the rules this one must agree with.
+_FLAT_COMMENT_SPLIT = re.compile(r"\(([^()\\]*)\)")
+_MARK = "\x00"  # a comment's place in the text outside comments
+# A whole word name="value" whose value has no space, quote, escape or ';' reads as name=value
+# (Gmail quotes smtp.mailfrom so); a quote anywhere else is the general reading's.
+_SIMPLE_QUOTED = re.compile(r'(?<![^\s;])([^\s;="]+)="([^\s";\\\x00]+)"(?![^\s;])')
+
+
+def _outside_comments(value: str) -> tuple[str, list[str]] | None:
+    """The value with each comment replaced by _MARK, and the comments; None when the value
+    holds what only the general reading takes: a quoted string, an escape, a nested comment or
+    a parenthesis no comment accounts for."""
+    if "\\" in value or _MARK in value:
+        return None
+    comments: list[str] = []
+    if "(" in value or ")" in value:
+        parts = _FLAT_COMMENT_SPLIT.split(value)
+        value = f" {_MARK} ".join(parts[::2])
+        if "(" in value or ")" in value:
+            return None
+        comments = list(map(str.strip, parts[1::2]))
+    if '"' in value:
+        value = _SIMPLE_QUOTED.sub(r"\1=\2", value)
+        if '"' in value:
+            return None
+    return value, comments
+
+
+def _read_usual(parsed: AuthResults, value: str) -> bool:
+    """Read a value of the usual shape as the general reading would; False for any other
+    value (``parsed`` may then be half-read)."""
+    outside = _outside_comments(value)
+    if outside is None:
+        return False
+    text, comments = outside
+    taken = 0  # comments given to clauses so far
+    for segment in text.split(";"):
+        said: list[str] = []
+        if comments and _MARK in segment:
+            count = segment.count(_MARK)
+            said, taken = comments[taken : taken + count], taken + count
+            segment = segment.replace(_MARK, "")
+        words = segment.split()
+        if words and not _take_usual(parsed, words, said):
+            return False
+    return True
+
+
+def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> bool:
+    name, _, result = words[0].partition("=")
+    if not result or (name == "i" and len(words) == 1):
+        return _take_words(parsed, words)
+    props: dict[str, str] = {}
+    last = len(words) - 1
+    for at in range(1, len(words)):
+        key, equals, text = words[at].partition("=")
+        # Microsoft ends a clause with "header.from=": no value; before another word, the
+        # general reading may take that word as the value.
+        if not text and (not equals or at != last):
+            return False
+        key = key.lower()
+        if not props.get(key):  # a repeated property: the first value counts
+            props[key] = text
+    if "" in comments:
+        comments = [comment for comment in comments if comment]
+    method, _, version = name.partition("/")
+    method = method.lower()
+    parsed.results.append(MethodResult(method, result.lower(), props, comments, version or None))
+    if method not in _KNOWN_METHODS:
+        parsed.problems.append(f"unknown method {method!r}")
+    return True
+
+
+def _take_words(parsed: AuthResults, words: list[str]) -> bool:
+    """A clause without a result: the ARC instance, then the authserv-id (perhaps with a
+    version) before any result; "none" or a stray word after. Anything else is left to the
+    general reading (a name with '=' and no value, several words, which may join there)."""
+    word = words[0]
+    first = parsed.authserv_id is None and not parsed.results
+    if first and len(words) == 1 and parsed.instance is None:
+        found = _INSTANCE.fullmatch(word)
+        if found is not None:
+            parsed.instance = int(found.group(1))
+            return True
+    if "=" in word or len(words) > 2:
+        return False
+    if first:
+        if len(words) == 2 and (not words[1].isdigit() or word.endswith(("/", "."))):
+            return False
+        parsed.authserv_id = word.lower()
+        parsed.version = words[1] if len(words) == 2 else None
+    elif len(words) == 2:
+        return False
+    elif word.lower() == "none":
+        parsed.says_none = parsed.authserv_id is not None and not parsed.results
+    else:
+        parsed.problems.append(f"stray token {word[:80]!r}")
+    return True
 
 
 def _parse_flat(parsed: AuthResults, plain: list[str]) -> None:
@@ -411,11 +522,20 @@ def parse_received_spf(value: str, index: int = 0) -> AuthResults:
     """``Received-SPF: Pass (comment) key=value; ...`` (RFC 7208 §9.1) as a one-result
     AuthResults; values may be quoted strings, and comments may sit anywhere."""
     parsed = AuthResults(header="Received-SPF", index=index, raw=value)
+    result = _usual_spf(value)
+    if result is None:
+        _read_received_spf_in_full(parsed, value)
+    else:
+        parsed.results.append(result)
+    return parsed
+
+
+def _read_received_spf_in_full(parsed: AuthResults, value: str) -> None:
     tokens, parsed.problems = tokenize(value)
     words = [token for token in tokens if token[0] != COMMENT]
     if not words or words[0][0] == SEMI:
         parsed.problems.append("empty Received-SPF")
-        return parsed
+        return
     result = MethodResult(method="spf", result=words[0][1].strip(";").lower())
     result.comments = [text for kind, text in tokens if kind == COMMENT and text]
     for segment in _segments(tokens[tokens.index(words[0]) + 1 :]):
@@ -423,11 +543,41 @@ def parse_received_spf(value: str, index: int = 0) -> AuthResults:
         for kind, key, text in items:
             if kind == "pair" and key:
                 result.props[key.lower()] = text
+    _add_envelope(result)
+    parsed.results.append(result)
+
+
+def _usual_spf(value: str) -> MethodResult | None:
+    """parse_received_spf's result for a value of the usual shape (the result word, then
+    ``key=value`` words with a value, comments without nesting); None for any other."""
+    outside = _outside_comments(value)
+    if outside is None:
+        return None
+    text, comments = outside
+    segments = text.replace(_MARK, "").split(";")
+    words = segments[0].split()
+    if not words or "=" in words[0]:  # a result word with '=' may have been a quoted value's
+        return None
+    props: dict[str, str] = {}
+    for word in itertools.chain(
+        itertools.islice(words, 1, None), *map(str.split, itertools.islice(segments, 1, None))
+    ):
+        key, _, written = word.partition("=")
+        if not written:
+            return None
+        if key:
+            props[key.lower()] = written
+    if "" in comments:
+        comments = [comment for comment in comments if comment]
+    result = MethodResult("spf", words[0].lower(), props, comments)
+    _add_envelope(result)
+    return result
+
+
+def _add_envelope(result: MethodResult) -> None:
     envelope = result.props.get("envelope-from") or _domain_in_comment(result.comments)
     if envelope:
         result.props.setdefault("smtp.mailfrom", envelope)
-    parsed.results.append(result)
-    return parsed
 
 
 _DOMAIN_OF = re.compile(

@@ -41,30 +41,24 @@ _INT_FIELDS = ("scl", "bcl", "pcl")
 _TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "ptr", "sfty")
 _ONE_VALUE_FIELDS = frozenset(_INT_FIELDS + _TEXT_FIELDS)
 _SFS_ID = re.compile(r"\(([^()]*)\)")
+_TRUSTED_STAMPS = (FFAS, MSAS)
+_UNTRUSTED_STAMPS = (FFAS + UNTRUSTED, MSAS + UNTRUSTED)
 
 
 # A comment: parentheses with no parentheses inside (stamps never nest them).
 _COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")
 
 
-# An item of a stamp that has a colon: the key up to the first colon, the value up to the ';'.
-_PAIR = re.compile(r"([^;:]*):([^;]*)")
-
-
 def parse_pairs(value: str) -> list[tuple[str, str]]:
     """``KEY:value;KEY:value`` pairs; the key ends at the first colon, so IPv6 values survive.
     A comment before a key (``(x) CIP:...``) is no part of it."""
-    cleaned = value.replace("(null)", "")
-    if "(" not in cleaned:  # no key can hold a comment: each item with a colon, in one findall
-        found = _PAIR.findall(cleaned)
-        return [(key.strip(), text.strip()) for key, text in found if not key.isspace() and key]
     pairs: list[tuple[str, str]] = []
-    for item in cleaned.split(";"):
-        key, sep, val = item.strip().partition(":")
+    for item in value.replace("(null)", "").split(";"):
+        key, sep, text = item.partition(":")
         if "(" in key:
             key = _COMMENT.sub(" ", key)
-        if sep and key.strip():
-            pairs.append((key.strip(), val.strip()))
+        if sep and (key := key.strip()):
+            pairs.append((key, text.strip()))
     return pairs
 
 
@@ -101,9 +95,8 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
 
     With several copies of a header the topmost wins: it was stamped last, by this hop.
     """
-    suffix = UNTRUSTED if untrusted else ""
     stamps = AntispamStamps()
-    for name in (FFAS + suffix, MSAS + suffix):
+    for name in _UNTRUSTED_STAMPS if untrusted else _TRUSTED_STAMPS:
         found = headers.first(name)
         if found is None:
             continue
@@ -121,25 +114,26 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
 
 def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
     name = key.lower()
+    values = stamps.values
     if name in _ONE_VALUE_FIELDS:
         value = one_value(value)  # "SCL:5 (spam)": these values are single codes
-    if name in stamps.values:
+    if name in values:
         _note_duplicate(stamps, key, value, header)
         return
+    note = None
     if name == "sfs" or name == "ara":
         # SFS wraps each rule id in parentheses; ARA separates them with "|".
         ids = _SFS_ID.findall(value) if name == "sfs" else [i for i in value.split("|") if i]
-        stamps.values[name] = ids
-        stamps.decoded.append(_describe(name, value, header, f"{len(ids)} rule ids"))
-        return
-    if name in _INT_FIELDS:
+        values[name] = ids
+        note = f"{len(ids)} rule ids"
+    elif name in _INT_FIELDS:
         number = _to_int(value)
         if number is None and value:
             stamps.problems.append(f"{header}: {key}:{value} is not a number")
-        stamps.values[name] = number
+        values[name] = number
     else:
-        stamps.values[name] = value or None
-    stamps.decoded.append(_describe(name, value, header))
+        values[name] = value or None
+    stamps.decoded.append(dict(_description(name, value, header, note)))
 
 
 def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
@@ -250,26 +244,37 @@ def _delivery_token(key: str, value: str) -> dict[str, Any]:
 
 def decode_exchange(headers: HeaderSet) -> Exchange:
     """Organization and cross-tenant stamps; AuthMechanism stays raw (no published table)."""
-    stamps = Exchange(
-        auth_as=_one_stamp(headers, f"{ORG}authas"),
-        auth_source=_one_stamp(headers, f"{ORG}authsource"),
-        auth_mechanism=_one_stamp(headers, f"{ORG}authmechanism"),
-        directionality=_one_stamp(headers, f"{ORG}messagedirectionality"),
-        network_message_id=_one_stamp(headers, f"{ORG}network-message-id"),
-    )
-    for found in headers:
-        if found.key.startswith(CROSS):
-            stamps.cross_tenant.setdefault(found.name[len(CROSS) :], one_value(found.value))
-        elif found.key in _OTHER_STAMPS:
-            stamps.other.setdefault(found.name, found.value)
+    auth_as, auth_source, mechanism, directionality, message_id = [
+        _one_stamp(headers, name) for name in _ORG_STAMPS
+    ]
+    stamps = Exchange(auth_as, auth_source, mechanism, directionality, message_id)
+    cross, other = stamps.cross_tenant, stamps.other
+    for found in headers.fields:
+        key = found.key
+        if key.startswith(CROSS):
+            cross.setdefault(found.name[len(CROSS) :], one_value(found.value))
+        elif key in _OTHER_STAMPS:
+            other.setdefault(found.name, found.value)
+    # The first cross-tenant FromEntityHeader, whatever its spelling: the topmost one.
+    from_entity = _one_stamp(headers, f"{CROSS}fromentityheader")
     stamps.meanings = ExchangeMeanings(
-        auth_as=load_table("auth_as").meaning(stamps.auth_as or ""),
-        directionality=load_table("directionality").meaning(stamps.directionality or ""),
-        from_entity=load_table("from_entity").meaning(
-            stamps.cross_tenant_value("FromEntityHeader") or ""
-        ),
+        auth_as=load_table("auth_as").meaning(auth_as or ""),
+        directionality=load_table("directionality").meaning(directionality or ""),
+        from_entity=load_table("from_entity").meaning(from_entity or ""),
     )
     return stamps
+
+
+_ORG_STAMPS = tuple(
+    f"{ORG}{name}"
+    for name in [
+        "authas",
+        "authsource",
+        "authmechanism",
+        "messagedirectionality",
+        "network-message-id",
+    ]
+)
 
 
 def _one_stamp(headers: HeaderSet, name: str) -> str | None:

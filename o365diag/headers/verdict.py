@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from o365diag.headers.alignment import aligned, domain_of
+from o365diag.headers.alignment import alignment_forms, domain_of
 from o365diag.headers.authres import (
     AuthResults,
     MethodResult,
@@ -52,24 +54,30 @@ class Verdict:
 
 
 _VERDICT_KEYS = frozenset(VERDICT_HEADERS)
+_AUTH_KEYS = _VERDICT_KEYS | {"received-spf"}
+_KEY_OF = operator.attrgetter("key")
 
 
 def parse_all(headers: HeaderSet) -> list[AuthResults]:
     """Every authentication header, in header order (topmost first)."""
-    parsed: list[AuthResults] = []
-    for found in headers:
-        if found.key in _VERDICT_KEYS:
-            parsed.append(parse_authentication_results(found.value, found.name, found.position))
-        elif found.key == "received-spf":
-            parsed.append(parse_received_spf(found.value, found.position))
-    return parsed
+    fields = headers.fields
+    return [
+        parse_received_spf(found.value, found.position)
+        if found.key == "received-spf"
+        else parse_authentication_results(found.value, found.name, found.position)
+        for found in itertools.compress(fields, map(_AUTH_KEYS.__contains__, map(_KEY_OF, fields)))
+    ]
 
 
 def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
     """The topmost header of the most trusted kind that gives a verdict; a receiver's
     ``none`` is one, so a lower header (another server's, perhaps the sender's) is not used."""
+    by_kind: dict[str, list[AuthResults]] = {}
+    for p in parsed:
+        if p.results or p.says_none:
+            by_kind.setdefault(p.header.lower(), []).append(p)
     for name in VERDICT_HEADERS:
-        candidates = [p for p in parsed if p.header.lower() == name and (p.results or p.says_none)]
+        candidates = by_kind.get(name)
         if not candidates:
             continue
         if name == "arc-authentication-results":
@@ -79,7 +87,7 @@ def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
 
 
 def _merge_same_server(
-    source: AuthResults, parsed: list[AuthResults], received: list[int]
+    source: AuthResults, parsed: list[AuthResults], headers: HeaderSet
 ) -> AuthResults:
     """One server may stamp several headers (e.g. OpenDKIM and OpenDMARC each add one): methods
     missing from the chosen header are taken from its siblings with the same authserv-id,
@@ -87,13 +95,18 @@ def _merge_same_server(
     may be a copy the sender wrote with the receiver's name in it."""
     if source.authserv_id is None:
         return source
-    siblings = [
+    same_server = [
         p
         for p in parsed
-        if p is not source
-        and p.header == source.header
-        and p.authserv_id == source.authserv_id
-        and not any(min(p.index, source.index) < at < max(p.index, source.index) for at in received)
+        if p is not source and p.header == source.header and p.authserv_id == source.authserv_id
+    ]
+    if not same_server:
+        return source
+    received = [found.position for found in headers.get_all("received")]
+    siblings = [
+        p
+        for p in same_server
+        if not any(min(p.index, source.index) < at < max(p.index, source.index) for at in received)
     ]
     if not siblings:
         return source
@@ -109,26 +122,22 @@ def _merge_same_server(
 def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str | None) -> Verdict:
     parsed = parse_all(headers)
     picked = _pick_source(parsed)
-    received = [found.position for found in headers.get_all("received")]
-    source = _merge_same_server(picked, parsed, received) if picked else None
-    spf = _spf(_method(source, "spf") or _first_spf(parsed), fallback_ip)
-    dkim = [_dkim(d) for d in (source.of("dkim") if source else [])]
+    source = _merge_same_server(picked, parsed, headers) if picked else None
+    firsts = {r.method: r for r in reversed(source.results)} if source else {}
+    spf = _spf(firsts.get("spf") or _first_spf(parsed), fallback_ip)
+    dkim = [_dkim(r) for r in source.results if r.method == "dkim"] if source else []
     data = Authentication(
         spf=spf,
         dkim=dkim,
-        dmarc=_dmarc(_method(source, "dmarc"), from_domain),
-        compauth=_compauth(_method(source, "compauth")),
-        arc=_arc(_method(source, "arc")),
+        dmarc=_dmarc(firsts.get("dmarc"), from_domain),
+        compauth=_compauth(firsts.get("compauth")),
+        arc=_arc(firsts.get("arc")),
         source=source.header if source else None,
         source_authserv_id=source.authserv_id if source else None,
         others=[_summary(p) for p in parsed if p is not picked],
         alignment=_alignment(spf, dkim, from_domain),
     )
     return Verdict(source=source, parsed=parsed, data=data)
-
-
-def _method(source: AuthResults | None, method: str) -> MethodResult | None:
-    return source.first(method) if source else None
 
 
 def _first_spf(parsed: list[AuthResults]) -> MethodResult | None:
@@ -144,21 +153,25 @@ def _explain(method: str, result: str | None) -> str | None:
 def _spf(spf: MethodResult | None, fallback_ip: str | None) -> Spf:
     if spf is None:
         return Spf(ip=fallback_ip)
-    ip = spf.prop("client-ip")
-    for comment in spf.comments:
-        found = _IP_IN_COMMENT.search(comment)
-        if found and not ip:
-            ip = found.group(1).rstrip(".")
+    props = spf.props
     # smtp.mfrom and smtp.from: older spellings, used in RFC 8617's own examples
-    mail_from = spf.prop("smtp.mailfrom", "smtp.mfrom", "smtp.from")
-    domain = domain_of(mail_from) or domain_of(spf.prop("smtp.helo", "helo"))
+    mail_from = props.get("smtp.mailfrom") or props.get("smtp.mfrom") or props.get("smtp.from")
+    helo = props.get("smtp.helo") or props.get("helo") or None
     return Spf(
         result=spf.result or None,
-        domain=domain,
-        ip=ip or fallback_ip,
-        helo=spf.prop("smtp.helo", "helo"),
+        domain=domain_of(mail_from) or domain_of(helo),
+        ip=props.get("client-ip") or _ip_in_comments(spf.comments) or fallback_ip,
+        helo=helo,
         meaning=_explain("spf", spf.result),
     )
+
+
+def _ip_in_comments(comments: list[str]) -> str | None:
+    for comment in comments:
+        found = _IP_IN_COMMENT.search(comment)
+        if found and (ip := found.group(1).rstrip(".")):
+            return ip
+    return None
 
 
 def _dkim(dkim: MethodResult) -> Dkim:
@@ -176,11 +189,12 @@ def _dkim(dkim: MethodResult) -> Dkim:
 def _dmarc(dmarc: MethodResult | None, from_domain: str | None) -> Dmarc:
     if dmarc is None:
         return Dmarc(header_from=from_domain)
-    policy = next(
-        (m.group(1).lower() for c in dmarc.comments for m in [_POLICY_IN_COMMENT.search(c)] if m),
-        None,
-    )
-    action = dmarc.prop("action")
+    policy = None
+    for comment in dmarc.comments:
+        if found := _POLICY_IN_COMMENT.search(comment):
+            policy = found.group(1).lower()
+            break
+    action = dmarc.props.get("action") or None
     return Dmarc(
         result=dmarc.result or None,
         action=action,
@@ -222,22 +236,17 @@ def _summary(parsed: AuthResults) -> OtherAuth:
 
 
 def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment:
-    spf_domain = spf.domain
     dkim_domains = [d.domain for d in dkim if d.domain]
-    passing_dkim = [d.domain for d in dkim if d.domain and d.result == "pass"]
-    spf_pass = spf.result == "pass"
-    spf_aligned = aligned(spf_domain, from_domain)
-    dkim_aligned = any(aligned(d, from_domain) for d in dkim_domains) if from_domain else None
-    return Alignment(
-        from_domain=from_domain,
-        spf_domain=spf_domain,
-        dkim_domains=dkim_domains,
-        spf_aligned=spf_aligned,
-        dkim_aligned=dkim_aligned,
-        spf_aligned_strict=aligned(spf_domain, from_domain, strict=True),
-        dkim_aligned_strict=(
-            any(aligned(d, from_domain, strict=True) for d in dkim_domains) if from_domain else None
-        ),
-        dmarc_pass_spf=bool(spf_pass and spf_aligned),
-        dmarc_pass_dkim=any(aligned(d, from_domain) for d in passing_dkim),
-    )
+    found = Alignment(from_domain=from_domain, spf_domain=spf.domain, dkim_domains=dkim_domains)
+    if not from_domain:
+        return found
+    strict_from, relaxed_from = alignment_forms(from_domain)
+    if spf.domain:
+        strict, relaxed = alignment_forms(spf.domain)
+        found.spf_aligned, found.spf_aligned_strict = relaxed == relaxed_from, strict == strict_from
+        found.dmarc_pass_spf = spf.result == "pass" and found.spf_aligned
+    forms = [(alignment_forms(d.domain), d.result == "pass") for d in dkim if d.domain]
+    found.dkim_aligned = any(relaxed == relaxed_from for (_, relaxed), _ in forms)
+    found.dkim_aligned_strict = any(strict == strict_from for (strict, _), _ in forms)
+    found.dmarc_pass_dkim = any(relaxed == relaxed_from for (_, relaxed), passed in forms if passed)
+    return found
