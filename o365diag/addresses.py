@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 
 __all__ = ["NON_PUBLIC_NETWORKS", "Network", "is_non_public", "network_kind", "non_public_kind"]
 
@@ -48,15 +49,37 @@ def non_public_kind(value: str | Network) -> str | None:
     """What kind of non-public address or range this is, or None when it is public."""
     if isinstance(value, str) and _DOTTED_QUAD.fullmatch(value):
         # One address, the usual question (a sending IP): no network object needed.
-        number = int.from_bytes(bytes(map(int, value.split("."))), "big")
-        return next(
-            (kind for v, low, high, kind in _BOUNDS if v == 4 and low <= number <= high), None
-        )
+        return _kind_of_number(4, int.from_bytes(bytes(map(int, value.split("."))), "big"))
+    if isinstance(value, str) and _PLAIN_IPV6.fullmatch(value):
+        packed = _packed_ipv6(value)
+        if packed is not None:
+            if packed.startswith(_MAPPED_PREFIX):  # ::ffff:a.b.c.d is the IPv4 address
+                return _kind_of_number(4, int.from_bytes(packed[12:], "big"))
+            return _kind_of_number(6, int.from_bytes(packed, "big"))
     try:
         network = value if not isinstance(value, str) else ipaddress.ip_network(value, False)
     except ValueError:
         return None
     return network_kind(network)
+
+
+# An IPv6 address without prefix length or zone, in the letters ipaddress reads: inet_pton
+# reads it in C (a test holds it to ipaddress on generated text).
+_PLAIN_IPV6 = re.compile(r"[0-9A-Fa-f:]{2,39}|[0-9A-Fa-f:]{2,29}:[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
+
+
+def _packed_ipv6(text: str) -> bytes | None:
+    try:
+        return socket.inet_pton(socket.AF_INET6, text)
+    except OSError:
+        return None
+
+
+def _kind_of_number(version: int, number: int) -> str | None:
+    return next(
+        (kind for v, low, high, kind in _BOUNDS if v == version and low <= number <= high), None
+    )
 
 
 def network_kind(network: Network) -> str | None:

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from o365diag import findings
+from o365diag import addresses, findings
 from o365diag.addresses import network_kind, non_public_kind
 from o365diag.findings import fill_template
 from o365diag.headers import authres, parse, stamps
@@ -91,6 +91,22 @@ def test_dotted_quad_shortcut_matches_ipaddress() -> None:
         assert kind == _kind_through_ipaddress(value), value
         kinds.add(kind)
     assert len(kinds) >= 6  # public and most private kinds were met
+
+
+def test_ipv6_shortcut_matches_ipaddress() -> None:
+    rng = random.Random(4291)
+    pieces = ["::", ":", "1", "0", "ffff", "fe80", "FEBF", "fc00", "fd12", "2001", "db8", "0001"]
+    pieces += ["00000", "1.2.3.4", "192.168.1.1", "10.0.0.1", "01.2.3.4", "1.2.3", "g", "%1", "/64"]
+    values = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(40_000)]
+    values += ["::1", "::", "::ffff:10.0.0.1", "::ffff:192.0.2.1", "fe80::1%eth0", "2001:db8::/32"]
+    kinds = set()
+    shortcut = 0
+    for value in values:
+        kind = non_public_kind(value)
+        assert kind == _kind_through_ipaddress(value), value
+        kinds.add(kind)
+        shortcut += bool(addresses._PLAIN_IPV6.fullmatch(value))
+    assert len(kinds) >= 6 and shortcut > 1000
 
 
 # --------------------------------------------------------------------------- finding templates
@@ -308,9 +324,29 @@ def test_tls_version_pattern_matches_the_look_behind_first_pattern() -> None:
 
 
 def test_address_hint_pattern_finds_what_the_plain_pattern_finds() -> None:
-    plain = re.compile(r":|[0-9]\.[0-9]")
+    plain = re.compile(r":|[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
     rng = random.Random(61)
     texts = ["mx.example.net", "1.2", "a:b", "1.a", "x9.9", "", "CH24PR34MB9786.eurprd05.prod"]
+    texts += ["8.15.2/8.15.2", "Exim 4.96", "15.20.8511.13", "1.2.3.4", "1234.5.6.7", "1.2.3."]
     texts += ["".join(rng.choice("ab9.:1 ") for _ in range(12)) for _ in range(20_000)]
     for text in texts:
         assert (R._MAYBE_IP.search(text) is None) == (plain.search(text) is None), text
+
+
+def test_no_address_is_found_where_the_hint_finds_no_shape() -> None:
+    """The hint skips the scan: every text the scan reads an address from must hold one."""
+    rng = random.Random(67)
+    pieces = [
+        "192.0.2.1", "2001:db8::1", "::ffff:192.0.2.9", "1.2.3", "8.15.2/8.15.2", "4.96",
+        "[192.0.2.7.2525]", "192.0.2.3:25", "IPv6:2001:db8::2", "fe80::1%eth0", "helo",
+        "x@192.0.2.44", "255.255.255.255", "0.0.0.0", "1.2.3.4.5", "10.0.0", ".", " ", "[",
+    ]  # fmt: skip
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 4))) for _ in range(20_000)]
+    texts += ["".join(rng.choice("0123456789.:[] ") for _ in range(rng.randint(1, 20)))
+              for _ in range(20_000)]  # fmt: skip
+    found = 0
+    for text in texts:
+        address = R._scan_for_ip(text)
+        found += address is not None
+        assert address is None or R._MAYBE_IP.search(text) is not None, text
+    assert found > 5_000

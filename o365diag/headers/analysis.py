@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,25 @@ class Analysis:
     @property
     def from_domain(self) -> str | None:
         return domain_of(self.summary.from_address)
+
+    @functools.cached_property
+    def template_values(self) -> dict[str, Any]:
+        """What the findings' texts are filled from (read once; several rules use it)."""
+        auth = self.verdict.data
+        failing_dkim = next((d for d in auth.dkim if d.result != "pass"), None)
+        return {
+            "ip": auth.spf.ip or self.antispam.get("cip"),
+            "spf_domain": auth.spf.domain,
+            "spf_result": auth.spf.result,
+            "from_domain": self.from_domain,
+            "dkim_domain": failing_dkim.domain if failing_dkim else None,
+            "dmarc_action": auth.dmarc.action or "none stated",
+            "compauth_reason": auth.compauth.reason,
+            "scl": self.antispam.get("scl"),
+            "sfv": self.antispam.get("sfv"),
+            "bcl": self.antispam.get("bcl"),
+            "auth_as": self.exchange.auth_as,
+        }
 
 
 def analyze(source: bytes | str | HeaderSet, name: str = "") -> HeadersResult:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding
 from o365diag.headers.model import Dkim, Dmarc
-from o365diag.headers.parse import ENCODED_WORD, HeaderSet
+from o365diag.headers.parse import ENCODED_WORD, HeaderField, HeaderSet
 from o365diag.headers.waits import held_by_names
 from o365diag.knowledge import load_table
 from o365diag.wording import duration
@@ -81,28 +81,18 @@ def most_likely(findings: Iterable[Finding]) -> Finding | None:
 
 
 def _values(a: Analysis) -> dict[str, Any]:
-    auth = a.verdict.data
-    failing_dkim = next((d for d in auth.dkim if d.result != "pass"), None)
-    return {
-        "ip": auth.spf.ip or a.antispam.get("cip"),
-        "spf_domain": auth.spf.domain,
-        "spf_result": auth.spf.result,
-        "from_domain": a.from_domain,
-        "dkim_domain": failing_dkim.domain if failing_dkim else None,
-        "dmarc_action": auth.dmarc.action or "none stated",
-        "compauth_reason": auth.compauth.reason,
-        "scl": a.antispam.get("scl"),
-        "sfv": a.antispam.get("sfv"),
-        "bcl": a.antispam.get("bcl"),
-        "auth_as": a.exchange.auth_as,
-    }
+    return a.template_values
 
 
 def _verdict_evidence(a: Analysis) -> tuple[str, ...]:
     source = a.verdict.source
     if source is None:
         return ()
-    found = next((f for f in a.headers if f.position == source.index), None)
+    fields = a.headers.fields
+    if 0 <= source.index < len(fields) and fields[source.index].position == source.index:
+        found: HeaderField | None = fields[source.index]  # a parsed set's fields are in order
+    else:
+        found = next((f for f in fields if f.position == source.index), None)
     return (found.line(),) if found else ()
 
 

@@ -74,10 +74,11 @@ _IP_SHAPE = re.compile(
 _LEADING_LITERAL = re.compile(
     r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
 )
-# Every address shape holds one of these: an IPv6 address a ':', an IPv4 one a digit, a dot and
-# a digit.
+# Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
+# the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
+# So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
 # Written to start with a character class, so the search skips other characters in C.
-_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9])")
+_MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9])")
 # "TLS" or "SSL" not preceded by a letter or digit; the look-behinds come after the name so
 # that the search skips to a 'T' or 'S' in C.
 _TLS_VERSION = re.compile(
@@ -568,20 +569,30 @@ _USUAL_FORM = re.compile(
 )
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
-# Exchange Online's own hops, the most common shape of all in a Microsoft 365 message:
+# Exchange's own hops, the most common shape of all in a Microsoft 365 message:
 #   from HOST (IP) by HOST [(IP)] with HTTPS; DATE
 #   from HOST (IP) by HOST [(IP)] with Microsoft SMTP Server [(version=TLS1_2, cipher=...)]
 #     id 15.20.8511.13 [via Frontend Transport]; DATE
+#   from HOST ([IPv6]) by HOST ([IPv6%zone]) with mapi id 15.20.4649.019; DATE
 # read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
 # it reads what the lexers read (tests/test_received_grammar.py), or declines.
 _HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?"
+
+
+def _address_comment_re(name: str) -> str:
+    """A comment holding only an address, perhaps in brackets, perhaps with its zone."""
+    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}})(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
+
+
 _EXCHANGE_FORM = re.compile(
-    rf"\s*+from\s++(?P<from_host>{_HOST_RE})\s*+\((?P<from_ip>[0-9A-Fa-f:.]{{2,45}})\)"
-    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:\s*+\((?P<by_ip>[0-9A-Fa-f:.]{{2,45}})\))?"
-    r"\s++with\s++(?:(?P<https>HTTPS)|Microsoft SMTP Server"
+    rf"\s*+from\s++(?P<from_host>{_HOST_RE}){_address_comment_re('from_ip')}"
+    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:{_address_comment_re('by_ip')})?"
+    r"\s++with\s++(?:(?P<https>HTTPS)|(?P<protocol>Microsoft SMTP Server|mapi)"
     r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
     r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
-    rf"\s*+;(?=\s*+\S)(?P<date>[^;()\\\"]*+(?:{_COMMENT_RE}[^;()\\\"]*+)*+)"
+    # The date as Exchange writes it, read in the same match (the parts _RFC5322_DATE reads).
+    r"\s*+;\s*+(?P<date>(?:[A-Za-z]{3}, )?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
+    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2}))\s*+"
 )
 
 
@@ -591,13 +602,14 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     match = _EXCHANGE_FORM.fullmatch(text)
     if match is None:
         return None
-    from_host, from_text, by_host, by_text, https, tls_minor, id_, via, date = match.groups()
+    groups = match.groups()
+    from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date = groups[:10]
     from_ip = canonical_ip(from_text)
     by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
-    date_text = date.rstrip()
-    timestamp, date_notes, shown = _read_date(date_text, dates)
+    date_text = date
+    timestamp, date_notes, shown = _read_date(date_text, dates, groups[10:])
     problems = (
         ()
         if timestamp and not date_notes
@@ -608,7 +620,7 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "from_ip": from_ip,
         "by_host": by_host,
         "by_ip": by_ip,
-        "with_": "HTTPS" if https else "Microsoft SMTP Server",
+        "with_": https or protocol,
         "id": id_,
         "for_": None,
         "tls": "yes" if https else f"TLSv1.{tls_minor}" if tls_minor else None,
@@ -677,10 +689,15 @@ def _usual_tls_version(rests: tuple[str | None, ...]) -> re.Match[str] | None:
 _DateMemo = dict[str, tuple[datetime | None, list[str], str]]
 
 
-def _read_date(text: str, dates: _DateMemo | None) -> tuple[datetime | None, list[str], str]:
+def _read_date(
+    text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()
+) -> tuple[datetime | None, list[str], str]:
+    """What the date text reads as; ``parts`` are its RFC 5322 pieces when a reader's pattern
+    has matched them already (the text then holds single spaces only)."""
     found = dates.get(text) if dates is not None else None
     if found is None:
-        found = (*_parse_date(text), _shown(text))
+        moment = _moment(*parts) if parts else None
+        found = (moment, [], text) if moment else (*_parse_date(text), _shown(text))
         if dates is not None:
             dates[text] = found
     return found
@@ -845,9 +862,13 @@ def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
 def _common_date(text: str) -> datetime | None:
     """Fast path for the RFC 5322 shape most servers write; None sends the text the slow way."""
     match = _RFC5322_DATE.fullmatch(text.strip())
-    if match is None:
-        return None
-    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    return None if match is None else _moment(*match.groups())
+
+
+def _moment(*parts: str) -> datetime | None:
+    """The UTC moment of the parts _RFC5322_DATE captures (day, month name, year, hour, minute,
+    second, fraction, offset sign, hours, minutes); None when they name no moment."""
+    day, month_name, year, hour, minute, second, fraction, sign, off_h, off_m = parts
     month = _MONTH_SPELLINGS.get(month_name)
     zone = _ZONES.get(sign + off_h + off_m) or _zone(sign, off_h, off_m)
     if month is None or zone is None:
