@@ -132,14 +132,18 @@ _WORDS = [
     "2001:db8::1", "IPv6:2001:db8::2", "esmtps", "ESMTPSA", "HTTPS", "<a@example.com>", ",",
     "Microsoft", "SMTP", "Server", "TLSv1.2", "15.20.7409.31", "unknown", "HELO", "helo=x",
     "x@192.0.2.9", "Frontend", "Transport", "tls", "TLS_AES_256_GCM_SHA384", "é.example",
+    "<@relay.example:a@example.com>", "<@a.example,@[192.0.2.5]:b@example.com>", "<a@example.com>.",
+    "<a@example.com.>", "a@example.com.", "<>", "@relay.example:", "TLS",
 ]  # fmt: skip
 _COMMENTS = [
     "(192.0.2.1)", "(2001:db8::7a)", "(mail.example.org [192.0.2.10])", "(Postfix)",
     "(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))", "(a (b) c)",
     "(version=TLS1_2, cipher=TLS_ECDHE)", "([192.0.2.3]:41234 helo=x)", "()", "(by x)",
     "(from y; z)", "(HELO 198.51.100.7)", "(SSLv3)", "(Exim 4.96)", "(x@192.0.2.44)",
+    "(TLS)", "(no TLS)", "(using SSL)", "(TLS=no)", "(a (TLS) b)", "(not SSL (TLS))",
 ]  # fmt: skip
 _DATES = [DATE, "9 Jan 2024", "yesterday", "Tue, 9 Jan 2024 10:00:00 +0000 (UTC)", "(UTC)", ""]
+_DATES += ["Sat, 31 Dec 2016 23:59:60 +0000", "Sat, 31 Dec 2016 23:59:61 +0000"]
 _GLUE = [" ", " ", " ", "  ", "\t", "", " ; "]
 
 
@@ -240,6 +244,7 @@ _EXCHANGE_DATES = [
     "Sun, 16 Xyz 2025 00:56:37 +0000", "Sun,  16 Mar 2025 00:56:37 +0000",
     "Sun, 16 Mar 2025 00:56:37 +2400", "Sun, 16 mar 2025 00:56:37 -0000",
     "Tue, 9 Jan 2024 10:00:00 +0000 (UTC)", "yesterday", "Sun, 16 Mar 2025 25:61:00 +0000",
+    "Sat, 31 Dec 2016 23:59:60 +0000", "Sat, 31 Dec 2016 18:59:60 -0500",
 ]  # fmt: skip
 
 

@@ -33,6 +33,10 @@ _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
 _LAST_RANK = 1000
 _NO_DOMAIN = "(no domain given)"
+# DKIM results that say the signature could not be checked, or was refused by the receiver's
+# own rules, rather than failed (RFC 8601 §2.7.1). Not "neutral": RFC 8601 also gives it to
+# failures no other result covers, and receivers write it for a body hash mismatch.
+_NOT_VERIFIED = frozenset({"policy", "temperror", "permerror"})
 
 
 def make_finding(
@@ -158,13 +162,40 @@ def _dkim_findings(
     reasons = "; ".join(
         f"{d.domain or _NO_DOMAIN}: {d.result} ({d.reason or 'no reason given'})" for d in failed
     )
-    yield make_finding(
+    found = make_finding(
         "dkim-fail",
         values,
         evidence=evidence,
-        detail=f"{reasons}."
+        detail=f"{reasons}.{_dkim_result_meanings(failed)}"
         + (" Another signature passed, so this one alone does not fail DMARC." if passed else ""),
         severity=Severity.INFO if passed else None,
+    )
+    yield _not_verified_wording(found, failed, values)
+
+
+def _dkim_result_meanings(failed: list[Dkim]) -> str:
+    """What each result other than a plain fail means (RFC 8601 §2.7.1): "policy" or
+    "temperror" is no signature that failed to verify, and the admin's fix differs."""
+    table = load_table("auth_result")
+    results = dict.fromkeys(d.result for d in failed if d.result != "fail")
+    meanings = [(result, table.meaning(f"dkim.{result}")) for result in results]
+    return "".join(f" dkim={result}: {meaning}" for result, meaning in meanings if meaning)
+
+
+def _not_verified_wording(item: Finding, failed: list[Dkim], values: dict[str, Any]) -> Finding:
+    """The catalogue's other title and fix when no signature failed verification itself: the
+    receiver could not check them, or refused them by its own policy."""
+    if any(d.result not in _NOT_VERIFIED for d in failed):
+        return item
+    entry = load_table("header_findings").lookup("dkim-fail")
+    if entry is None or not entry.get("title_not_verified"):
+        return item
+    first = failed[0]
+    filled = {**values, "dkim_domain": first.domain or _NO_DOMAIN, "dkim_result": first.result}
+    return dataclasses.replace(
+        item,
+        title=str(entry.get("title_not_verified")).format_map(filled),
+        fix=str(entry.get("fix_not_verified")).format_map(filled),
     )
 
 
@@ -484,7 +515,7 @@ def _repaired_parts(a: Analysis) -> list[str]:
 
 
 def _is_minor(problem: str) -> bool:
-    return "assumed UTC" in problem or "no 'by' part" in problem
+    return "assumed UTC" in problem or "no 'by' part" in problem or "leap second" in problem
 
 
 RULES: tuple[Callable[[Analysis], Iterator[Finding]], ...] = (

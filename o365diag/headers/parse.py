@@ -64,6 +64,10 @@ _ENVELOPE_LINE = re.compile(r"From [^\s:]")
 _FIELD_LINE = re.compile(r"^([!-9;-~]{1,200})[ \t]*:", re.MULTILINE)
 ENCODED_WORD = re.compile(r"=\?([^?\s]{0,40}(?:[ _][^?\s]{0,20})?)\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
+# An encoded word with one or more line folds inside its encoded text (_join_folds_in_words).
+_FOLDED_WORD = re.compile(r"=\?[^?\s]{1,40}\?[bBqQ]\?(?:[^?\s]*+\r?\n[ \t]++)++[^?\s]*+\?=")
+_FOLD_IN_WORD = re.compile(r"\r?\n[ \t]+")
+_SPACED_WORD = re.compile(r"=\?[^?\s]{1,40}\?[bBqQ]\?[^?\s]*+\s")
 
 
 class InputError(errors.InputError):
@@ -242,9 +246,16 @@ def parse_header_block(text: str) -> HeaderSet:
     result.had_body = blank is not None
     block = text[first : blank.start()] if blank else text[first:]
     if _SPACE_BEFORE_FOLD.search(block):
-        _fields_one_by_one(result, block)
+        _fields_one_by_one(result, _join_folds_in_words(block, _word_starts(block)))
         return result
     unfolded = _FOLD.sub(" ", block)
+    starts = _word_starts(unfolded)
+    if starts and _spaced_word(unfolded, starts):  # rare: perhaps a fold inside a word
+        joined = _join_folds_in_words(block, _word_starts(block))
+        if joined is not block:
+            block = joined
+            unfolded = _FOLD.sub(" ", block)
+            starts = _word_starts(unfolded)
     found = _LOGICAL_LINE.findall(unfolded)
     if len(found) != unfolded.count("\n") + 1:  # some line starts no field
         _split_repairing(result, block)
@@ -253,9 +264,7 @@ def parse_header_block(text: str) -> HeaderSet:
         raws = list(map(str.strip, values))
         decoded = raws
         # One field per line: a line with "=?" in it is a field that may hold encoded words.
-        result.encoded = [
-            index for index in _lines_of(unfolded, _word_starts(unfolded)) if "=?" in raws[index]
-        ]
+        result.encoded = [index for index in _lines_of(unfolded, starts) if "=?" in raws[index]]
         if result.encoded:
             decoded = raws.copy()
             for index in result.encoded:
@@ -283,6 +292,13 @@ def _word_starts(text: str) -> list[int]:
             starts.append(position - 1)
         position = text.find("?", position + 1)
     return starts + [match.start() for match in _WORD_START.finditer(text, position - 1)]
+
+
+def _spaced_word(text: str, starts: list[int]) -> bool:
+    """Whether an encoded word of the unfolded text holds a space in its encoded text: where
+    a fold inside the word may have been (_join_folds_in_words)."""
+    match = _SPACED_WORD.match
+    return any(map(match, itertools.repeat(text), starts))
 
 
 def _lines_of(text: str, positions: list[int]) -> list[int]:
@@ -398,7 +414,27 @@ def decode_rfc2047(text: str) -> str:
     split across two words (RFC 2047 §5 forbids it; it happens) comes out whole. A word whose
     charset is no text encoding (``rot13``, ``zlib``, ``idna``) is kept as written.
     """
+    if "\n" in text:
+        text = _join_folds_in_words(text, _word_starts(text))
     return _decode_words(text)[0]
+
+
+def _join_folds_in_words(text: str, starts: list[int]) -> str:
+    """The text with every line fold that falls inside one encoded word taken out.
+
+    RFC 2047 §2 forbids folding inside an encoded word, but senders that fold at a fixed width
+    do it; unfolded, the fold would leave a space in the word's text (a Q word's bytes or a B
+    word's letters) that no one wrote. A fold between two words is left alone. ``starts``
+    are the positions of the text's "=?" (_word_starts).
+    """
+    pieces: list[str] = []
+    copied = 0
+    for start in starts:
+        folded = _FOLDED_WORD.match(text, start) if start >= copied else None
+        if folded is not None:  # rare: most words end on their line
+            pieces += (text[copied:start], _FOLD_IN_WORD.sub("", folded.group()))
+            copied = folded.end()
+    return "".join(pieces) + text[copied:] if pieces else text
 
 
 def _decode_words(text: str) -> tuple[str, list[str]]:

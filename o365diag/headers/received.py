@@ -52,9 +52,13 @@ _MAX_IP_PIECES = 64
 _PAREN_QUOTE_OR_ESCAPE = re.compile(r'\\.|[()"]', re.DOTALL)
 # RFC 5322 quoted-string: ';', '(' and white space inside it are text ("a;b"@example.com).
 _QUOTED = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-# A word: escaped characters, quoted strings and other characters up to white space or ';'.
-# A '"' without a closing one is an ordinary character, as _paren_pairs takes it.
-_TOKEN = re.compile(r';|(?:[^\s;"\\]++|\\[^\s;]|"(?:[^"\\]++|\\.)*+"|["\\])++', re.DOTALL)
+# A word: quoted strings and other characters up to white space or ';'. A '"' without a
+# closing one is an ordinary character, as _paren_pairs takes it. Outside quoted strings and
+# comments RFC 5322 has no quoted-pair: a backslash there escapes nothing and is no atom
+# character, so one that starts or ends a word ("with SMTP\ id"), or stands alone, is left out
+# as white space is; one between two characters of a word ("DOMAIN\host") is kept as written.
+_WORD_PIECE = r'[^\s;"\\]++|"(?:[^"\\]++|\\.)*+"|"'
+_TOKEN = re.compile(rf";|(?:{_WORD_PIECE})(?:{_WORD_PIECE}|\\++(?=[^\s;\\]))*+", re.DOTALL)
 # A comment (one level of nesting allowed, as in Postfix's TLS comment), ';', or a word.
 _SIMPLE_TOKEN = re.compile(r"\((?:[^()\\]|\([^()\\]*\))*\)|;|[^\s;()]+")
 _FLAT_TOKEN = re.compile(r"[^\s;()]+|\([^()\\]*\)|;")  # the same without nesting: faster
@@ -84,6 +88,18 @@ _MAYBE_IP = re.compile(r"[0-9:](?:(?<=:)|\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9])")
 _TLS_VERSION = re.compile(
     r"(TLS|SSL)(?<![A-Za-z0-9]TLS)(?<![A-Za-z0-9]SSL) ?v?([0-9])(?:[._]([0-9]))?(?![0-9])"
 )
+# TLS or SSL named as a word of its own ("(TLS)", "(using TLS)"; a cipher suite's name such as
+# "TLS_AES_128_GCM_SHA256" is no such word), and the ways servers write that it was not used
+# ("no TLS", "TLS=no", "TLS not available").
+_TLS_WORD = re.compile(r"(?<![A-Za-z0-9_])(?:TLS|SSL)(?![A-Za-z0-9_])")
+_NO_TLS = re.compile(
+    r"(?i:\b(?:no|not|non|without)[ \t-]+(?:TLS|SSL)\b"
+    r"|\b(?:TLS|SSL)[ \t]*+(?:[=:][ \t]*+(?:no|none|off|false)\b|not\b|failed|disabled))"
+)
+# RFC 5321 §4.1.2: Path = "<" [ A-d-l ":" ] Mailbox ">", A-d-l = At-domain *( "," At-domain ),
+# At-domain = "@" Domain; a Domain may be an address literal ("@[IPv6:2001:db8::1]").
+_AT_DOMAIN = r"@(?:\[[^\]]*+\]|[^,:@\[\]<>\s]++)"
+_SOURCE_ROUTE = re.compile(rf"{_AT_DOMAIN}(?:,{_AT_DOMAIN})*+:")
 _TLS_PROTOCOLS = frozenset(
     {"esmtps", "esmtpsa", "smtps", "https", "lmtps", "lmtpsa", "utf8smtps", "utf8smtpsa"}
 )
@@ -226,7 +242,8 @@ def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
     """Map each matched '(' to its ')'; the flag says some parenthesis had no partner.
 
     Outside comments a quoted string is skipped whole: a parenthesis in it is text. Inside a
-    comment a '"' is text (RFC 5322 ctext).
+    comment a '"' is text (RFC 5322 ctext) and a backslash escapes the next character; outside
+    both it escapes nothing ("\\(" opens a comment).
     """
     stack: list[int] = []
     pairs: dict[int, int] = {}
@@ -246,6 +263,8 @@ def _paren_pairs(text: str) -> tuple[dict[int, int], bool]:
             quoted = _QUOTED.match(text, match.start())
             if quoted is not None:
                 position = quoted.end()
+        elif not stack:  # a backslash outside comments escapes nothing (RFC 5322 §3.2.1)
+            position = match.start() + 1
     return pairs, bool(stack) or stray_close
 
 
@@ -487,12 +506,25 @@ def canonical_ip(text: str) -> str | None:
 
 
 def _tls_of(comments: Sequence[str], protocol: str | None) -> str | None:
+    """The TLS version a comment names, else "yes" when a comment names TLS or SSL without a
+    version (``with SMTP (TLS)``) or the protocol is one over TLS (``with ESMTPS``)."""
+    mentioned = False
     for comment in comments:
         match = _TLS_VERSION.search(comment)
         if match:
             return _tls_named(match)
+        mentioned = mentioned or _names_tls(comment)
+    if mentioned:
+        return "yes"
     first_word = protocol.split()[0].lower() if protocol else ""
     return "yes" if first_word in _TLS_PROTOCOLS else None
+
+
+def _names_tls(comment: str) -> bool:
+    """Whether the comment says TLS (or SSL) was used: names it, and not as "no TLS"."""
+    if "TLS" not in comment and "SSL" not in comment:
+        return False
+    return _TLS_WORD.search(comment) is not None and _NO_TLS.search(comment) is None
 
 
 def _tls_named(match: re.Match[str]) -> str:
@@ -515,8 +547,25 @@ def _closed_address(phrase: str | None, words: list[str]) -> str | None:
 
 
 def _recipient_text(text: str | None) -> str | None:
-    if text and text.startswith("<") and text.endswith(">") and _angles_outside_quotes(text) == 1:
-        return text[1:-1] or None
+    """The address of a ``for`` phrase: a Path's angle brackets, its source route and the root's
+    dot of its domain dropped (``<@relay.example:a@example.com.>`` is ``a@example.com``), and
+    punctuation after the '>' (``<a@example.com>.``) as well."""
+    if not text:
+        return text
+    if text[0] == "<" and text[-1] != ">" and text[-1] in ".,":
+        text = text.rstrip(".,")
+    if text[0] == "<" and text[-1] == ">" and _angles_outside_quotes(text) == 1:
+        text = text[1:-1]
+        if not text:
+            return None
+    if text[0] == "@":
+        route = _SOURCE_ROUTE.match(text)
+        if route is not None and route.end() < len(text):
+            text = text[route.end() :]
+    if text[-1] == "." and "@" in text:
+        address = text.rstrip(".")
+        if address[-1] != "@":
+            return address
     return text
 
 
@@ -645,11 +694,9 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     timestamp, date_notes, shown = _read_date(date_text, dates)
     protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
-    version = None
-    if "TLS" in text or "SSL" in text:  # else no comment can name a version: skip reading them
-        version = _usual_tls_version(
-            (from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest)
-        )
+    tls = None
+    if "TLS" in text or "SSL" in text:  # else no comment can name TLS: skip reading them
+        tls = _usual_tls((from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest))
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -663,7 +710,7 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
         "with_": protocol,
         "id": _words_phrase(id_head) if id_head is not None else None,
         "for_": _usual_recipient(for_head, for_rest) if for_head is not None else None,
-        "tls": _tls_named(version) if version else _tls_of((), protocol),
+        "tls": tls or _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": shown,
         "raw": text,
@@ -672,16 +719,20 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     }
 
 
-def _usual_tls_version(rests: tuple[str | None, ...]) -> re.Match[str] | None:
-    """The first TLS version named in the comments of the parts' rests. A version never spans
-    two comments (it holds no parenthesis), so each rest is searched on its own, and only the
-    rests that name TLS or SSL at all."""
+def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
+    """What _tls_of reads from the comments of the parts' rests: the first TLS version named,
+    else "yes" when one names TLS without a version. A version never spans two comments (it
+    holds no parenthesis), so each rest is searched on its own, and only the rests that name
+    TLS or SSL at all."""
+    mentioned = False
     for rest in rests:
         if rest and ("TLS" in rest or "SSL" in rest):
-            found = _TLS_VERSION.search("".join(_USUAL_COMMENT.findall(rest)))
+            comments = _USUAL_COMMENT.findall(rest)
+            found = _TLS_VERSION.search("".join(comments))
             if found:
-                return found
-    return None
+                return _tls_named(found)
+            mentioned = mentioned or any(map(_names_tls, comments))
+    return "yes" if mentioned else None
 
 
 # What a date text reads as (timestamp, notes, text shown), per distinct text in one chain:
@@ -1023,9 +1074,16 @@ def _assemble(parts: _DateParts) -> tuple[datetime | None, list[str]]:
         unknown = f" ({parts.unknown_zone} not understood)" if parts.unknown_zone else ""
         notes.append(f"no time zone, assumed UTC{unknown}")
         offset = 0
+    if second > 60:
+        return None, []  # RFC 5322 §3.3 allows 60 (a leap second), nothing above
+    if second == 60:
+        # datetime has no 60th second: keep the day and minute as written, and say so (the
+        # delay to the next hop then reads at most one second long, within the skew tolerance)
+        second = 59
+        notes.append(f"leap second {hour:02d}:{minute:02d}:60 read as {hour:02d}:{minute:02d}:59")
     try:
         local = datetime(
-            parts.year, parts.month, parts.day, hour, minute, min(second, 59), micro,
+            parts.year, parts.month, parts.day, hour, minute, second, micro,
             tzinfo=timezone(timedelta(minutes=offset)),
         )  # fmt: skip
         return local.astimezone(UTC), notes
