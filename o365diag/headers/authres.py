@@ -321,11 +321,10 @@ def _read_in_full(parsed: AuthResults, value: str) -> None:
         _parse_flat(parsed, plain)
 
 
-# The usual value, read with string methods: comments without nesting (one split), then the
+# The usual value, read with string methods: comments without nesting, then the
 # ';'-separated clauses of "name=value" words, led by an optional "i=N;" and authserv-id. Any
 # other value (most quoted strings, escapes, stray parentheses, bare or value-less words after
 # the lead) is left to the general reading, which holds the rules this one must agree with.
-_FLAT_COMMENT_SPLIT = re.compile(r"\(([^()\\]*)\)")
 _MARK = "\x00"  # a comment's place in the text outside comments
 # A whole word name="value" whose value has no space, quote, escape or ';' reads as name=value
 # (Gmail quotes smtp.mailfrom so); a quote anywhere else is the general reading's.
@@ -334,17 +333,23 @@ _SIMPLE_QUOTED = re.compile(r'(?<![^\s;])([^\s;="]+)="([^\s";\\\x00]+)"(?![^\s;]
 
 def _outside_comments(value: str) -> tuple[str, list[str]] | None:
     """The value with each comment replaced by _MARK, and the comments; None when the value
-    holds what only the general reading takes: a quoted string, an escape, a nested comment or
-    a parenthesis no comment accounts for."""
+    holds what only the general reading takes: a quoted string (but name="value"), an escape,
+    a nested comment or a parenthesis no comment accounts for."""
     if "\\" in value or _MARK in value:
         return None
     comments: list[str] = []
-    if "(" in value or ")" in value:
-        parts = _FLAT_COMMENT_SPLIT.split(value)
-        value = f" {_MARK} ".join(parts[::2])
-        if "(" in value or ")" in value:
-            return None
-        comments = list(map(str.strip, parts[1::2]))
+    if "(" in value:
+        pieces = value.split("(")
+        outside = [pieces[0]]
+        for piece in itertools.islice(pieces, 1, None):
+            comment, closed, after = piece.partition(")")
+            if not closed:  # nested or never closed
+                return None
+            outside.append(after)
+            comments.append(comment.strip())
+        value = f" {_MARK} ".join(outside)
+    if ")" in value:
+        return None
     if '"' in value:
         value = _SIMPLE_QUOTED.sub(r"\1=\2", value)
         if '"' in value:
@@ -361,12 +366,13 @@ def _read_usual(parsed: AuthResults, value: str) -> bool:
     text, comments = outside
     taken = 0  # comments given to clauses so far
     for segment in text.split(";"):
-        said: list[str] = []
         if comments and _MARK in segment:
             count = segment.count(_MARK)
             said, taken = comments[taken : taken + count], taken + count
-            segment = segment.replace(_MARK, "")
-        words = segment.split()
+            words = segment.replace(_MARK, "").split()
+        else:
+            said = []
+            words = segment.split()
         if words and not _take_usual(parsed, words, said):
             return False
     return True
@@ -377,19 +383,18 @@ def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> b
     if not result or (name == "i" and len(words) == 1):
         return _take_words(parsed, words)
     props: dict[str, str] = {}
-    last = len(words) - 1
-    for at in range(1, len(words)):
-        key, equals, text = words[at].partition("=")
-        # Microsoft ends a clause with "header.from=": no value; before another word, the
-        # general reading may take that word as the value.
-        if not text and (not equals or at != last):
+    for word in itertools.islice(words, 1, None):
+        key, equals, text = word.partition("=")
+        # Microsoft ends a clause with "header.from=": no value. Before another word the
+        # general reading may take that word as the value; index() finds the first equal word.
+        if not text and (not equals or words.index(word) != len(words) - 1):
             return False
         key = key.lower()
         if not props.get(key):  # a repeated property: the first value counts
             props[key] = text
     if "" in comments:
         comments = [comment for comment in comments if comment]
-    method, _, version = name.partition("/")
+    method, _, version = name.partition("/") if "/" in name else (name, "", "")
     method = method.lower()
     parsed.results.append(MethodResult(method, result.lower(), props, comments, version or None))
     if method not in _KNOWN_METHODS:

@@ -66,6 +66,8 @@ def one_value(text: str) -> str:
     """A one-value stamp without its comments and white space: ``1 (comment)`` is ``1``."""
     if "(" in text:
         text = _COMMENT.sub(" ", text)
+    elif text.isalnum():  # one word already (most codes: NSPM, US, 1)
+        return text
     return " ".join(text.split())
 
 
@@ -103,8 +105,7 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
         stamps.headers.append(found.line())
         if "(null)" in found.value:
             stamps.repairs.append(f"{found.name}: '(null)' tokens ignored")
-        for key, value in parse_pairs(found.value):
-            _store(stamps, key, value, found.name)
+        _store(stamps, parse_pairs(found.value), found.name)
     if not untrusted:
         _decode_org_levels(headers, stamps)
         _decode_custom_spam(headers, stamps)
@@ -112,28 +113,29 @@ def decode_antispam(headers: HeaderSet, untrusted: bool = False) -> AntispamStam
     return stamps
 
 
-def _store(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
-    name = key.lower()
-    values = stamps.values
-    if name in _ONE_VALUE_FIELDS:
-        value = one_value(value)  # "SCL:5 (spam)": these values are single codes
-    if name in values:
-        _note_duplicate(stamps, key, value, header)
-        return
-    note = None
-    if name == "sfs" or name == "ara":
-        # SFS wraps each rule id in parentheses; ARA separates them with "|".
-        ids = _SFS_ID.findall(value) if name == "sfs" else [i for i in value.split("|") if i]
-        values[name] = ids
-        note = f"{len(ids)} rule ids"
-    elif name in _INT_FIELDS:
-        number = _to_int(value)
-        if number is None and value:
-            stamps.problems.append(f"{header}: {key}:{value} is not a number")
-        values[name] = number
-    else:
-        values[name] = value or None
-    stamps.decoded.append(dict(_description(name, value, header, note)))
+def _store(stamps: AntispamStamps, pairs: list[tuple[str, str]], header: str) -> None:
+    values, decoded = stamps.values, stamps.decoded
+    for key, written in pairs:
+        name = key.lower()
+        # "SCL:5 (spam)": these values are single codes
+        value = one_value(written) if name in _ONE_VALUE_FIELDS else written
+        if name in values:
+            _note_duplicate(stamps, key, value, header)
+            continue
+        note = None
+        if name == "sfs" or name == "ara":
+            # SFS wraps each rule id in parentheses; ARA separates them with "|".
+            ids = _SFS_ID.findall(value) if name == "sfs" else [i for i in value.split("|") if i]
+            values[name] = ids
+            note = f"{len(ids)} rule ids"
+        elif name in _INT_FIELDS:
+            number = _to_int(value)
+            if number is None and value:
+                stamps.problems.append(f"{header}: {key}:{value} is not a number")
+            values[name] = number
+        else:
+            values[name] = value or None
+        decoded.append(dict(_description(name, value, header, note)))
 
 
 def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -> None:

@@ -175,12 +175,13 @@ def _ip_in_comments(comments: list[str]) -> str | None:
 
 
 def _dkim(dkim: MethodResult) -> Dkim:
-    domain = domain_of(dkim.prop("header.d")) or domain_of(dkim.prop("header.i"))
-    reason = dkim.prop("reason") or (dkim.comments[0] if dkim.comments else None)
+    props = dkim.props
+    domain = domain_of(props.get("header.d")) or domain_of(props.get("header.i"))
+    reason = props.get("reason") or (dkim.comments[0] if dkim.comments else None)
     return Dkim(
         result=dkim.result or None,
         domain=domain,
-        selector=dkim.prop("header.s"),
+        selector=props.get("header.s") or None,
         reason=reason,
         meaning=_explain("dkim", dkim.result),
     )
@@ -199,7 +200,7 @@ def _dmarc(dmarc: MethodResult | None, from_domain: str | None) -> Dmarc:
         result=dmarc.result or None,
         action=action,
         policy=policy,
-        header_from=domain_of(dmarc.prop("header.from")),
+        header_from=domain_of(dmarc.props.get("header.from")),
         meaning=_explain("dmarc", dmarc.result),
         action_meaning=load_table("dmarc_action").meaning(action) if action else None,
     )
@@ -236,8 +237,7 @@ def _summary(parsed: AuthResults) -> OtherAuth:
 
 
 def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment:
-    dkim_domains = [d.domain for d in dkim if d.domain]
-    found = Alignment(from_domain=from_domain, spf_domain=spf.domain, dkim_domains=dkim_domains)
+    found = Alignment(from_domain, spf.domain, [d.domain for d in dkim if d.domain])
     if not from_domain:
         return found
     strict_from, relaxed_from = alignment_forms(from_domain)
@@ -245,8 +245,12 @@ def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment
         strict, relaxed = alignment_forms(spf.domain)
         found.spf_aligned, found.spf_aligned_strict = relaxed == relaxed_from, strict == strict_from
         found.dmarc_pass_spf = spf.result == "pass" and found.spf_aligned
-    forms = [(alignment_forms(d.domain), d.result == "pass") for d in dkim if d.domain]
-    found.dkim_aligned = any(relaxed == relaxed_from for (_, relaxed), _ in forms)
-    found.dkim_aligned_strict = any(strict == strict_from for (strict, _), _ in forms)
-    found.dmarc_pass_dkim = any(relaxed == relaxed_from for (_, relaxed), passed in forms if passed)
+    found.dkim_aligned = found.dkim_aligned_strict = False
+    for signature in dkim:
+        if signature.domain:
+            strict, relaxed = alignment_forms(signature.domain)
+            if relaxed == relaxed_from:
+                found.dkim_aligned = True
+                found.dmarc_pass_dkim = found.dmarc_pass_dkim or signature.result == "pass"
+            found.dkim_aligned_strict = found.dkim_aligned_strict or strict == strict_from
     return found
