@@ -10,6 +10,7 @@ Mailbox )``; a Mailbox's local part may be an RFC 5322 quoted-string (§3.2.4), 
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -179,20 +180,21 @@ def _compared(values: list[str]) -> int:
         if usual is not None:
             taken += 1
             assert usual == lexed, value
-        exchange = R._exchange_hop_fields(value)
-        if exchange is not None:
-            assert exchange == lexed, value
+        for reader in (R._exchange_hop_fields, R._one_word_hop_fields):
+            fields = reader(value)
+            if fields is not None:
+                assert fields == lexed, (reader.__name__, value)
     return taken
 
 
-def _exchange_taken(values: list[str]) -> int:
-    """How many values the Exchange reader takes, each checked against the lexers."""
+def _exchange_taken(values: list[str], reader: Any = R._exchange_hop_fields) -> int:
+    """How many values the reader takes, each checked against the lexers."""
     taken = 0
     for value in values:
-        exchange = R._exchange_hop_fields(value)
-        if exchange is not None:
+        fields = reader(value)
+        if fields is not None:
             taken += 1
-            assert exchange == R._lexed_hop_fields(value), value
+            assert fields == R._lexed_hop_fields(value), value
     return taken
 
 
@@ -263,6 +265,51 @@ def test_exchange_reader_reads_what_the_lexers_read() -> None:
     assert _exchange_taken(values) > 200
     mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 12000, seed=29)
     assert _exchange_taken(mutated) > 25
+
+
+_MTA_FROM_COMMENTS = [
+    "(localhost [127.0.0.1])", "(relay.example.org [192.0.2.117])", "([192.0.2.9]:41234 helo=x)",
+    "(unknown [192.0.2.61])", "(HELO laptop-9)", "(helo [192.0.2.5])", "(192.0.2.5 [192.0.2.6])",
+    "(host [192.0.2.300])", "(x@192.0.2.44)", "(2001:db8::5)", "(a (b) c)", "(host\t[192.0.2.8])",
+    "(host  [192.0.2.8] extra)", "(ehlo [192.0.2.1] 192.0.2.2)", "()", "(h [192.0.2.4] TLSv1.2)",
+]  # fmt: skip
+_MTA_MORE_COMMENTS = [
+    "", " (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))",
+    " (No client certificate requested)", " (Authenticated sender: a@example.org)", "(SSLv3)",
+    " (version=TLSv1.2 cipher=ECDHE bits=256 verify=NOT)", " (TLS1.3)", " (Exim 4.96)",
+]  # fmt: skip
+_MTA_WORDS = ["mx.example.org", "x.example.", "y.example,", "[192.0.2.14]", "by", "ID", "é.example"]
+_MTA_DATES = [
+    *_EXCHANGE_DATES,
+    "Sat,  2 Aug 2025 14:55:55 +0000 (UTC)", "Sat,  2 Aug 2025 14:55:55 +0000 (Coordinated)",
+    "Sat, 2 Aug 2025 14:55:55 +0000 (UTC) (x)", "2 Aug 2025 14:55:55 -0000",
+]  # fmt: skip
+
+
+_MTA_PARTS = [
+    ("with", ["ESMTPS", "esmtp", "LMTP", "ESMTPSA extra"]),
+    ("id", ["4Z8MNU0JM9fW", "1uAkgR-000229-Qr", "x,"]),
+    ("for", ["<a@example.com>", "a@example.com", "<a@example.com", "<>"]),
+]
+
+
+def _mta_value(rng: random.Random) -> str:
+    pieces = [f"from {rng.choice(_MTA_WORDS)} {rng.choice(_MTA_FROM_COMMENTS)}"]
+    pieces.append(rng.choice(_MTA_MORE_COMMENTS))
+    pieces.append(f" by {rng.choice(_MTA_WORDS)}{rng.choice(_MTA_MORE_COMMENTS)}")
+    for keyword, words in _MTA_PARTS:
+        if rng.random() < 0.7:
+            pieces.append(f" {keyword} {rng.choice(words)}{rng.choice(_MTA_MORE_COMMENTS)}")
+    pieces.append(f";{rng.choice([' ', '', '  '])}{rng.choice(_MTA_DATES)}")
+    return "".join(pieces)
+
+
+def test_one_word_reader_reads_what_the_lexers_read() -> None:
+    rng = random.Random(5322)
+    values = [_mta_value(rng) for _ in range(4000)]
+    assert _exchange_taken(values, R._one_word_hop_fields) > 200
+    mutated = _mutations(values, '();\\" \txFROMbyIdVia,.[]:0', 12000, seed=31)
+    assert _exchange_taken(mutated, R._one_word_hop_fields) > 100
 
 
 def test_exchange_reader_takes_exchange_online_hops() -> None:

@@ -73,3 +73,35 @@ def test_the_topmost_from_entity_stamp_gives_the_meaning_whatever_its_spelling()
     assert stamps.meanings.from_entity == load_table("from_entity").meaning("Hosted")
     assert stamps.other == {"X-OriginatorOrg": "example.com", "X-ORIGINATORORG": "example.net"}
     assert (stamps.auth_as, stamps.directionality) == ("Internal", None)
+
+
+def test_values_that_differ_per_message_are_not_remembered() -> None:
+    """Sender IPs, host names, rule and engine ids are new in every message: remembering them
+    would only fill the caches (and flatter a benchmark that repeats its inputs)."""
+    from o365diag.headers import stamps
+
+    def message(number: int) -> bytes:
+        return (
+            f"X-Forefront-Antispam-Report: CIP:192.0.2.{number % 250};CTRY:US;SFV:SPM;"
+            f"H:mx{number}.example.com;PTR:mx{number}.example.com;SFS:({number})(7{number});\n"
+            f"X-Microsoft-Antispam: BCL:0;ARA:{number}|9{number};\n"
+            f"X-Microsoft-Antispam-Mailbox-Delivery: ucf:0;dest:J;ENG:({number})(8{number});\n"
+        ).encode()
+
+    stamps.decode_antispam(read_header_source(message(0)))
+    before = (
+        stamps._description.cache_info().currsize,
+        stamps._coded_delivery_token.cache_info().currsize,
+        len(load_table("mailbox_delivery")._memo),
+    )
+    decoded = [stamps.decode_antispam(read_header_source(message(n))) for n in range(1, 60)]
+    after = (
+        stamps._description.cache_info().currsize,
+        stamps._coded_delivery_token.cache_info().currsize,
+        len(load_table("mailbox_delivery")._memo),
+    )
+    assert after == before
+    last = decoded[-1]
+    assert last.values["cip"] == "192.0.2.59" and last.values["sfs"] == ["59", "759"]
+    eng = next(t for t in last.values["mailbox_delivery"] if t["key"] == "ENG")
+    assert eng["value"] == "(59)(859)" and eng["meaning"]

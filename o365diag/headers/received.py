@@ -618,6 +618,14 @@ _USUAL_FORM = re.compile(
 )
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
+# The RFC 5322 date as most servers write it (Postfix pads a one-digit day with a space), read
+# in the same match as the rest of a value: its groups are the parts _RFC5322_DATE reads (the
+# empty one: no fraction).
+_DATE_PARTS_RE = (
+    r"(?P<date>(?:[A-Za-z]{3},  ?)?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
+    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z]{1,5}\))?)"
+)
+
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
 #   from HOST (IP) by HOST [(IP)] with HTTPS; DATE
 #   from HOST (IP) by HOST [(IP)] with Microsoft SMTP Server [(version=TLS1_2, cipher=...)]
@@ -639,9 +647,7 @@ _EXCHANGE_FORM = re.compile(
     r"\s++with\s++(?:(?P<https>HTTPS)|(?P<protocol>Microsoft SMTP Server|mapi)"
     r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
     r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
-    # The date as Exchange writes it, read in the same match (the parts _RFC5322_DATE reads).
-    r"\s*+;\s*+(?P<date>(?:[A-Za-z]{3}, )?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
-    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2}))\s*+"
+    rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
 
 
@@ -744,14 +750,75 @@ def _read_date(
     text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()
 ) -> tuple[datetime | None, list[str], str]:
     """What the date text reads as; ``parts`` are its RFC 5322 pieces when a reader's pattern
-    has matched them already (the text then holds single spaces only)."""
+    has matched them already (_DATE_PARTS_RE: no white space but single spaces and one pad)."""
     found = dates.get(text) if dates is not None else None
     if found is None:
         moment = _moment(*parts) if parts else None
-        found = (moment, [], text) if moment else (*_parse_date(text), _shown(text))
+        if moment:
+            found = (moment, [], text if "  " not in text else _shown(text))
+        else:
+            found = (*_parse_date(text), _shown(text))
         if dates is not None:
             dates[text] = found
     return found
+
+
+# The hops of Postfix, Sendmail, qmail and most other servers, when every part is one word and
+# comments: "from helo (rdns [192.0.2.1]) (using TLS...) by host (Postfix) with ESMTPS id X
+# for <a@example.com>; date". Read in one match with the first comment of "from" (where the
+# connecting address is) captured, so that nothing is split or joined again in Python. Like
+# _USUAL_FORM, it reads what the lexers read (tests/test_received_grammar.py), or declines.
+_COMMENTS_RE = rf"(?:\s*+{_COMMENT_RE})*+"
+_ONE_WORD_FORM = re.compile(
+    rf"\s*+{_keyword_re('from')}\s++(?P<from>{_PLAIN_WORD_RE})\s*+\((?P<first>"
+    # "rdns [192.0.2.1] ...": the literal captured for _first_ip's reading of it
+    r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
+    rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_COMMENTS_RE})"
+    rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_COMMENTS_RE})"
+    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_COMMENTS_RE}))?+"
+    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_COMMENTS_RE}))?+"
+    rf"(?:\s++{_keyword_re('for')}\s++(?P<for>{_PLAIN_WORD_RE}))?+"
+    rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
+)
+
+
+def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any] | None:
+    """The fields of a value in _ONE_WORD_FORM's shape whose first "from" comment holds the
+    connecting address; None for any other value."""
+    match = _ONE_WORD_FORM.fullmatch(text)
+    if match is None:
+        return None
+    groups = match.groups()
+    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
+     id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
+    from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
+    if from_ip is None:
+        return None  # the address is elsewhere, or nowhere: _usual_ip's further reading
+    timestamp, date_notes, shown = _read_date(date, dates, groups[13:])
+    by_host = _host_name(by_word)
+    protocol = with_word.rstrip(",") or None if with_word else None
+    version = None
+    if "TLS" in text or "SSL" in text:
+        version = _usual_tls_version((f"({first})", from_rest, by_rest, with_rest, id_rest))
+    return {
+        "from_host": _host_name(from_word),
+        "from_ip": from_ip,
+        "by_host": by_host,
+        "by_ip": _usual_ip(by_word, by_rest),
+        "with_": protocol,
+        "id": id_word.rstrip(",") or None if id_word else None,
+        "for_": _recipient_text(for_word.rstrip(",") or None) if for_word else None,
+        "tls": _tls_named(version) if version else _tls_of((), protocol),
+        "timestamp": timestamp,
+        "date_text": shown,
+        "raw": text,
+        "problems": (
+            ()
+            if by_host and timestamp and not date_notes
+            else _problems(text, by_host, [], False, date, timestamp, date_notes)
+        ),
+        "via": None,
+    }
 
 
 def _usual_recipient(head: str | None, rest: str | None) -> str | None:
@@ -1113,7 +1180,12 @@ def _make_hop(fields: dict[str, Any], index: int, delay: float | None, skewed: b
 def _hop_fields(value: str) -> dict[str, Any]:
     """Everything a Hop holds that one Received value tells (not its place in a chain)."""
     text = _as_text(value)
-    return _exchange_hop_fields(text) or _usual_hop_fields(text) or _lexed_hop_fields(text)
+    return (
+        _exchange_hop_fields(text)
+        or _one_word_hop_fields(text)
+        or _usual_hop_fields(text)
+        or _lexed_hop_fields(text)
+    )
 
 
 def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any]:
@@ -1204,6 +1276,7 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
             fields = (
                 _exchange_hop_fields(value, dates)
+                or _one_word_hop_fields(value, dates)
                 or _usual_hop_fields(value, dates)
                 or _lexed_hop_fields(value, dates)
             )

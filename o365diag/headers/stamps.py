@@ -14,7 +14,7 @@ from typing import Any
 
 from o365diag.headers.model import Exchange, ExchangeMeanings
 from o365diag.headers.parse import HeaderSet
-from o365diag.knowledge import load_table
+from o365diag.knowledge import Entry, load_table
 
 __all__ = ["AntispamStamps", "decode_antispam", "decode_exchange", "parse_pairs"]
 
@@ -135,7 +135,7 @@ def _store(stamps: AntispamStamps, pairs: list[tuple[str, str]], header: str) ->
             values[name] = number
         else:
             values[name] = value or None
-        decoded.append(dict(_description(name, value, header, note)))
+        decoded.append(_describe(name, value, header, note))
 
 
 def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
@@ -148,10 +148,18 @@ def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -
 
 
 def _describe(name: str, value: str, header: str, note: str | None = None) -> dict[str, Any]:
-    return dict(_description(name, value, header, note))  # a copy: the cached one stays as is
+    """One stamp value with its meaning (a fresh dict: the cached ones stay as they are)."""
+    if name in _VALUE_TABLES:
+        # A coded value (SFV:NSPM, CAT:SPOOF, SCL:1 ...): the codes are few and come back
+        # message after message, so each is described once.
+        return dict(_description(name, value, header, note))
+    # Free text (CIP, H, PTR, SFS rule ids ...) differs from message to message: only what
+    # the field means is remembered, never the value.
+    described = dict(_description(name, "", header, note))
+    described["value"] = value
+    return described
 
 
-# The same field and value come back message after message (CTRY:US, SFV:NSPM, SCL:1 ...).
 @lru_cache(maxsize=4096)
 def _description(name: str, value: str, header: str, note: str | None) -> dict[str, Any]:
     field_entry = load_table("antispam_field").lookup(name)
@@ -225,17 +233,29 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     for key, written in parse_pairs(found.value):
         # "dest:J (junk)" is J; "ENG:(910001)(944506478)" is a list of ids, no comment
         value = written if written.startswith("(") else one_value(written)
-        tokens.append(dict(_delivery_token(key, value)))  # a copy: the cached one stays as is
+        tokens.append(_delivery_token(key, value))
         if key.lower() == "dest":
             stamps.values["dest"] = value
     stamps.values["mailbox_delivery"] = tokens
 
 
-@lru_cache(maxsize=4096)
 def _delivery_token(key: str, value: str) -> dict[str, Any]:
-    """One Mailbox-Delivery token with its meaning (ucf:0, dest:I ... repeat in every message)."""
+    """One Mailbox-Delivery token with its meaning (a fresh dict)."""
+    if value.startswith("("):
+        # Engine ids ("ENG:(910001)(944506478)") differ from message to message: read, not kept.
+        table = load_table("mailbox_delivery")
+        entry = table.find(f"{key}:{value}") or table.lookup(key)
+        return _delivery_entry(key, value, entry)
+    return dict(_coded_delivery_token(key, value))  # ucf:0, dest:I ... repeat in every message
+
+
+@lru_cache(maxsize=4096)
+def _coded_delivery_token(key: str, value: str) -> dict[str, Any]:
     table = load_table("mailbox_delivery")
-    entry = table.lookup(f"{key}:{value}") or table.lookup(key)
+    return _delivery_entry(key, value, table.lookup(f"{key}:{value}") or table.lookup(key))
+
+
+def _delivery_entry(key: str, value: str, entry: Entry | None) -> dict[str, Any]:
     return {
         "key": key,
         "value": value,

@@ -82,12 +82,13 @@ class Table:
             return self._memo[key]
         except KeyError:
             pass
-        found = self._lookup(key)
+        found = self.find(key)
         if len(self._memo) < _MEMO_SIZE:  # keys from hostile input cannot grow it unbounded
             self._memo[key] = found
         return found
 
-    def _lookup(self, key: str) -> Entry | None:
+    def find(self, key: str) -> Entry | None:
+        """``lookup`` without remembering the answer: for keys that never come back."""
         wanted = self._norm(key.strip())
         found = self._exact.get(wanted)
         if found is not None:
