@@ -22,7 +22,7 @@ DATE = "Tue, 9 Jan 2024 10:00:00 +0000"
 def _every_reader(value: str) -> dict[str, Any]:
     """The lexers' fields, checked against each fast reader that takes the value."""
     lexed = R._lexed_hop_fields(value)
-    for reader in (R._usual_hop_fields, R._exchange_hop_fields):
+    for reader in (R._usual_hop_fields, R._exchange_hop_fields, R._one_word_hop_fields):
         fast = reader(value)
         assert fast is None or fast == lexed, (reader.__name__, value)
     return lexed
@@ -54,6 +54,7 @@ def test_the_recipient_is_the_mailbox_of_the_path(recipient: str, expected: str)
     for value in (
         f"from a.example (192.0.2.1) by b.example with ESMTP id 1 for {recipient}; {DATE}",
         f"by b.example with ESMTP for {recipient} (comment); {DATE}",
+        f"from a (a.example [192.0.2.1]) by b.example with ESMTP for {recipient}; {DATE}",
         f"by b.example with ESMTP id x\\y for {recipient}; {DATE}",  # the lexers alone
     ):
         assert _every_reader(value)["for_"] == expected, value
@@ -124,6 +125,9 @@ def test_a_backslash_in_a_quoted_string_or_a_comment_still_escapes() -> None:
         (f"from a.example by b.example (SSL) with SMTP; {DATE}", "yes"),
         (f"from a.example by b.example with ESMTP (TLS encrypted) id 4; {DATE}", "yes"),
         (f"by b.example with SMTP id 4 (a (TLS) b); {DATE}", "yes"),
+        (f"from a (a.example [192.0.2.1]) (TLS) by b.example with SMTP id 4; {DATE}", "yes"),
+        (f"from a (a.example [192.0.2.1] TLS) by b.example with SMTP id 4; {DATE}", "yes"),
+        (f"from a (a.example [192.0.2.1]) by b.example (no TLS) with SMTP; {DATE}", None),
         # a version wherever it is named wins over a mention before it
         (f"from a.example (TLS) by b.example (using TLSv1.3) with SMTP; {DATE}", "TLSv1.3"),
         # said not to be used
@@ -157,6 +161,7 @@ def test_tls_named_without_a_version_reads_as_used(value: str, tls: str | None) 
         " Sat, 31 Dec 2016 23:59:60 +0000",
         "from a.example (192.0.2.1) by b.example with ESMTP id 1; Sat, 31 Dec 2016 23:59:60 +0000",
         "by b.example with ESMTP id 1; Sat, 31 Dec 2016 18:59:60 -0500",
+        "from a (a.example [192.0.2.1]) by b.example with ESMTP; Sat, 31 Dec 2016 23:59:60 +0000",
         "by b.example with ESMTP id x\\y; 31 Dec 2016 23:59:60 GMT",
     ],
 )
@@ -278,3 +283,18 @@ def test_a_space_written_inside_one_line_word_is_kept() -> None:
     assert decode_rfc2047("=?utf-8?Q?caf=C3=A9 au lait?=") == "café au lait"
     block = "From: a@example.com\nSubject: =?utf-8?Q?caf=C3=A9 au lait?=\n"
     assert parse_header_block(block).first("subject").value == "café au lait"  # type: ignore[union-attr]
+
+
+def test_each_fast_reader_takes_a_case_of_its_shape() -> None:
+    """The cases above reach the readers they check, not only the lexers."""
+    one_word = (
+        f"from a (a.example [192.0.2.1]) by b.example with ESMTP for <a@example.com.>; {DATE}"
+    )
+    assert R._one_word_hop_fields(one_word) is not None
+    usual = f"from a.example by b.example with SMTP (TLS) id 4; {DATE}"
+    assert R._usual_hop_fields(usual) is not None
+    exchange = (
+        "from a.example (192.0.2.1) by b.example with Microsoft SMTP Server id 15.20.1.2;"
+        " Sat, 31 Dec 2016 23:59:60 +0000"
+    )
+    assert R._exchange_hop_fields(exchange) is not None

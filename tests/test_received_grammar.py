@@ -277,6 +277,7 @@ _MTA_MORE_COMMENTS = [
     "", " (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))",
     " (No client certificate requested)", " (Authenticated sender: a@example.org)", "(SSLv3)",
     " (version=TLSv1.2 cipher=ECDHE bits=256 verify=NOT)", " (TLS1.3)", " (Exim 4.96)",
+    " (TLS)", " (no TLS)", "(using SSL)", " (TLS=no) (TLS)",
 ]  # fmt: skip
 _MTA_WORDS = ["mx.example.org", "x.example.", "y.example,", "[192.0.2.14]", "by", "ID", "é.example"]
 _MTA_DATES = [
@@ -289,7 +290,19 @@ _MTA_DATES = [
 _MTA_PARTS = [
     ("with", ["ESMTPS", "esmtp", "LMTP", "ESMTPSA extra"]),
     ("id", ["4Z8MNU0JM9fW", "1uAkgR-000229-Qr", "x,"]),
-    ("for", ["<a@example.com>", "a@example.com", "<a@example.com", "<>"]),
+    (
+        "for",
+        [
+            "<a@example.com>",
+            "a@example.com",
+            "<a@example.com",
+            "<>",
+            "<a@example.com.>",
+            "<@relay.example:a@example.com>",
+            "<a@example.com>.",
+            "a@example.com.,",
+        ],
+    ),
 ]
 
 

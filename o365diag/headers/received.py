@@ -797,9 +797,9 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     timestamp, date_notes, shown = _read_date(date, dates, groups[13:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
-    version = None
+    tls = None
     if "TLS" in text or "SSL" in text:
-        version = _usual_tls_version((f"({first})", from_rest, by_rest, with_rest, id_rest))
+        tls = _usual_tls((f"({first})", from_rest, by_rest, with_rest, id_rest))
     return {
         "from_host": _host_name(from_word),
         "from_ip": from_ip,
@@ -808,7 +808,7 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "with_": protocol,
         "id": id_word.rstrip(",") or None if id_word else None,
         "for_": _recipient_text(for_word.rstrip(",") or None) if for_word else None,
-        "tls": _tls_named(version) if version else _tls_of((), protocol),
+        "tls": tls or _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": shown,
         "raw": text,
