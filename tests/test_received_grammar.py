@@ -278,8 +278,12 @@ _MTA_MORE_COMMENTS = [
     " (No client certificate requested)", " (Authenticated sender: a@example.org)", "(SSLv3)",
     " (version=TLSv1.2 cipher=ECDHE bits=256 verify=NOT)", " (TLS1.3)", " (Exim 4.96)",
     " (TLS)", " (no TLS)", "(using SSL)", " (TLS=no) (TLS)",
+    " (sam@192.0.2.47)", " (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.96)", " (x) 192.0.2.8",
 ]  # fmt: skip
-_MTA_WORDS = ["mx.example.org", "x.example.", "y.example,", "[192.0.2.14]", "by", "ID", "é.example"]
+_MTA_WORDS = [
+    "mx.example.org", "x.example.", "y.example,", "[192.0.2.14]", "by", "ID", "é.example",
+    "192.0.2.9", "unknown",
+]  # fmt: skip
 _MTA_DATES = [
     *_EXCHANGE_DATES,
     "Sat,  2 Aug 2025 14:55:55 +0000 (UTC)", "Sat,  2 Aug 2025 14:55:55 +0000 (Coordinated)",

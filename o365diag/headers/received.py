@@ -763,28 +763,30 @@ def _read_date(
     return found
 
 
-# The hops of Postfix, Sendmail, qmail and most other servers, when every part is one word and
-# comments: "from helo (rdns [192.0.2.1]) (using TLS...) by host (Postfix) with ESMTPS id X
-# for <a@example.com>; date". Read in one match with the first comment of "from" (where the
-# connecting address is) captured, so that nothing is split or joined again in Python. Like
-# _USUAL_FORM, it reads what the lexers read (tests/test_received_grammar.py), or declines.
-_COMMENTS_RE = rf"(?:\s*+{_COMMENT_RE})*+"
+# The hops of Postfix, Sendmail, Exim, qmail and most other servers, when each part starts with
+# one word and "from" with a comment: "from helo (rdns [192.0.2.1]) (using TLS...) by host
+# (Postfix) with ESMTPS id X for <a@example.com>; date". Read in one match with the first
+# comment of "from" (where the connecting address most often is) captured, so that little is
+# split or joined again in Python. Like _USUAL_FORM, it reads what the lexers read
+# (tests/test_received_grammar.py), or declines.
+# A part's rest after its word: comments, each perhaps followed by words (Exim writes
+# "with esmtps (TLS1.3) tls TLS_AES_256_GCM_SHA384 (Exim 4.96)").
+_REST_RE = rf"(?:\s*+{_COMMENT_RE}(?:\s*+{_PLAIN_WORD_RE})*+)*+"
 _ONE_WORD_FORM = re.compile(
     rf"\s*+{_keyword_re('from')}\s++(?P<from>{_PLAIN_WORD_RE})\s*+\((?P<first>"
     # "rdns [192.0.2.1] ...": the literal captured for _first_ip's reading of it
     r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
-    rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_COMMENTS_RE})"
-    rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_COMMENTS_RE})"
-    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_COMMENTS_RE}))?+"
-    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_COMMENTS_RE}))?+"
+    rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_REST_RE})"
+    rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_REST_RE})"
+    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_REST_RE}))?+"
+    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_REST_RE}))?+"
     rf"(?:\s++{_keyword_re('for')}\s++(?P<for>{_PLAIN_WORD_RE}))?+"
     rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
 
 
 def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any] | None:
-    """The fields of a value in _ONE_WORD_FORM's shape whose first "from" comment holds the
-    connecting address; None for any other value."""
+    """The fields of a value in _ONE_WORD_FORM's shape; None for any other value."""
     match = _ONE_WORD_FORM.fullmatch(text)
     if match is None:
         return None
@@ -792,8 +794,8 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
      id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
-    if from_ip is None:
-        return None  # the address is elsewhere, or nowhere: _usual_ip's further reading
+    if from_ip is None:  # elsewhere: qmail's "(HELO name) (user@192.0.2.1)", or the word
+        from_ip = _usual_ip(from_word, f" ({first}){from_rest}")
     timestamp, date_notes, shown = _read_date(date, dates, groups[13:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
