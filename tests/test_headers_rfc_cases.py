@@ -12,6 +12,7 @@ import pytest
 from o365diag.findings import Finding, Severity
 from o365diag.headers import analyze
 from o365diag.headers import received as R
+from o365diag.headers.diagnose import most_likely
 from o365diag.headers.parse import decode_rfc2047, parse_header_block
 from o365diag.headers.received import build_chain, parse_received
 from tests.test_received import utc
@@ -298,3 +299,21 @@ def test_each_fast_reader_takes_a_case_of_its_shape() -> None:
         " Sat, 31 Dec 2016 23:59:60 +0000"
     )
     assert R._exchange_hop_fields(exchange) is not None
+
+
+# --------------------------------------------------------- RFC 7489 §11.2: DMARC error results
+
+
+@pytest.mark.parametrize("result", ["temperror", "permerror"])
+def test_a_dmarc_error_is_reported_not_passed_over(result: str) -> None:
+    report = analyze(
+        "From: a@example.com\nSubject: dmarc\nAuthentication-Results: mx.example.net;"
+        " spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com;"
+        f" dmarc={result} header.from=example.com\n"
+    )
+    found = next(f for f in report.findings if f.code == "dmarc-error")
+    assert found.severity is Severity.WARNING
+    assert found.title == f"DMARC could not be evaluated for example.com ({result})"
+    assert "_dmarc.example.com" in found.fix
+    leading = most_likely(report.findings)
+    assert leading is not None and leading.code == "dmarc-error"

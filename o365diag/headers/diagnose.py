@@ -209,6 +209,9 @@ def _dmarc_findings(
         yield make_finding("dmarc-fail", values, evidence=evidence, detail=detail)
     elif result == "none":
         yield make_finding("dmarc-none", values, evidence=evidence)
+    elif result in ("temperror", "permerror"):  # RFC 7489 §11.2: no policy could be applied
+        filled = {**values, "dmarc_result": result}
+        yield make_finding("dmarc-error", filled, evidence=evidence)
 
 
 def _compauth_findings(
