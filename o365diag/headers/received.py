@@ -652,8 +652,8 @@ _EXCHANGE_FORM = re.compile(
 
 
 def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any] | None:
-    """The fields of one of Exchange Online's own hops (_EXCHANGE_FORM); None for any other
-    value, or one whose address in a comment is none."""
+    """The fields of one of Exchange's own hops (_EXCHANGE_FORM); None for any other value,
+    or one whose address in a comment is none."""
     match = _EXCHANGE_FORM.fullmatch(text)
     if match is None:
         return None
@@ -663,12 +663,11 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
-    date_text = date
-    timestamp, date_notes, shown = _read_date(date_text, dates, groups[10:])
+    timestamp, date_notes, shown = _read_date(date, dates, groups[10:])
     problems = (
         ()
         if timestamp and not date_notes
-        else _problems(text, by_host, [], False, date_text, timestamp, date_notes)
+        else _problems(text, by_host, [], False, date, timestamp, date_notes)
     )
     return {
         "from_host": from_host,
