@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from o365diag.addresses import non_public_kind
-from o365diag.findings import Finding, Severity, catalogue_finding
+from o365diag.findings import Finding, Severity, catalogue_finding, fill_template
 from o365diag.headers.model import Dkim, Dmarc
 from o365diag.headers.parse import ENCODED_WORD, HeaderField, HeaderSet
 from o365diag.headers.waits import held_by_names
@@ -127,11 +127,15 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
 
 def _private_ip_fix(item: Finding, values: dict[str, Any]) -> Finding:
     """A private sending IP can never go into SPF: the catalogue's other fix says what can."""
-    entry = load_table("header_findings").lookup(item.code)
-    other = entry.get("fix_private_ip") if entry else None
-    if not other:
-        return item
-    return dataclasses.replace(item, fix=str(other).format_map(values))
+    other = _other_text(item.code, "fix_private_ip", values)
+    return dataclasses.replace(item, fix=other) if other else item
+
+
+def _other_text(code: str, key: str, values: dict[str, Any]) -> str | None:
+    """One of a catalogue entry's texts for a special case (``fix_private_ip`` ...), filled."""
+    entry = load_table("header_findings").lookup(code)
+    text = entry.get(key) if entry else None
+    return fill_template(str(text), values) if text else None
 
 
 def _spf_findings(
@@ -187,16 +191,11 @@ def _not_verified_wording(item: Finding, failed: list[Dkim], values: dict[str, A
     receiver could not check them, or refused them by its own policy."""
     if any(d.result not in _NOT_VERIFIED for d in failed):
         return item
-    entry = load_table("header_findings").lookup("dkim-fail")
-    if entry is None or not entry.get("title_not_verified"):
-        return item
     first = failed[0]
     filled = {**values, "dkim_domain": first.domain or _NO_DOMAIN, "dkim_result": first.result}
-    return dataclasses.replace(
-        item,
-        title=str(entry.get("title_not_verified")).format_map(filled),
-        fix=str(entry.get("fix_not_verified")).format_map(filled),
-    )
+    title = _other_text("dkim-fail", "title_not_verified", filled)
+    fix = _other_text("dkim-fail", "fix_not_verified", filled)
+    return dataclasses.replace(item, title=title or item.title, fix=fix or item.fix)
 
 
 def _dmarc_findings(
