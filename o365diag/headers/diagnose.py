@@ -84,10 +84,6 @@ def most_likely(findings: Iterable[Finding]) -> Finding | None:
     return min(problems, key=lambda f: (-f.severity.rank, finding_rank(f.code)))
 
 
-def _values(a: Analysis) -> dict[str, Any]:
-    return a.template_values
-
-
 def _verdict_evidence(a: Analysis) -> tuple[str, ...]:
     source = a.verdict.source
     if source is None:
@@ -106,7 +102,7 @@ def _stamp_evidence(a: Analysis) -> tuple[str, ...]:
 
 def rule_authentication(a: Analysis) -> Iterator[Finding]:
     auth = a.verdict.data
-    values = _values(a)
+    values = a.template_values
     evidence = _verdict_evidence(a)
     if a.verdict.source is None:
         yield make_finding("no-auth-results", values)
@@ -265,7 +261,8 @@ def rule_alignment(a: Analysis) -> Iterator[Finding]:
         f"{_passing_dkim_domains(auth.dkim) or '(none)'}"
         ". Neither aligns with the From domain."
     )
-    yield make_finding("not-aligned", _values(a), detail=detail, evidence=_verdict_evidence(a))
+    evidence = _verdict_evidence(a)
+    yield make_finding("not-aligned", a.template_values, detail=detail, evidence=evidence)
 
 
 def _passing_dkim_domains(dkim: list[Dkim]) -> str:
@@ -274,7 +271,7 @@ def _passing_dkim_domains(dkim: list[Dkim]) -> str:
 
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:
-    values = _values(a)
+    values = a.template_values
     cat = (a.antispam.get("cat") or "").upper()
     sfv = (a.antispam.get("sfv") or "").upper()
     scl = a.antispam.get("scl")
@@ -333,7 +330,7 @@ def rule_allow_listed(a: Analysis) -> Iterator[Finding]:
     )
     yield make_finding(
         "allow-listed",
-        {**_values(a), "why": why},
+        {**a.template_values, "why": why},
         detail=details or why,
         evidence=_stamp_evidence(a),
     )
@@ -353,7 +350,7 @@ def rule_untrusted(a: Analysis) -> Iterator[Finding]:
     if differing:
         text += " Differences: " + "; ".join(differing) + "."
     yield make_finding(
-        "untrusted-stamps", _values(a), detail=text, evidence=tuple(a.untrusted.headers)
+        "untrusted-stamps", a.template_values, detail=text, evidence=tuple(a.untrusted.headers)
     )
 
 
@@ -439,7 +436,7 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
         parts.append(f"AuthMechanism {a.exchange.auth_mechanism} (no published meaning)")
     if a.exchange.directionality:
         parts.append(f"direction {a.exchange.directionality}")
-    yield make_finding("exchange-attribution", _values(a), detail="; ".join(parts) + ".")
+    yield make_finding("exchange-attribution", a.template_values, detail="; ".join(parts) + ".")
 
 
 def rule_malformed(a: Analysis) -> Iterator[Finding]:
