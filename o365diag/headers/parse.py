@@ -130,6 +130,11 @@ class HeaderSet:
             self._firsts_size = len(self.fields)
         return self._firsts
 
+    def note_repair(self, repair: str) -> None:
+        """Note something the reading had to repair or assume, once."""
+        if repair not in self.repairs:
+            self.repairs.append(repair)
+
     def get_all(self, name: str) -> list[HeaderField]:
         key = name.lower()
         return [found for found in self.fields if found.key == key]
@@ -378,7 +383,7 @@ def _split_repairing(result: HeaderSet, block: str) -> None:
                 _append(result, name, pieces)
             name, pieces = start.group(1), [chunk[start.end() :]]
         else:
-            _note_repair(result, f"{name}: a folded line had lost its leading whitespace")
+            result.note_repair(f"{name}: a folded line had lost its leading whitespace")
             pieces.append(chunk)
     _append(result, name, pieces)
 
@@ -397,11 +402,6 @@ def _first_field(text: str, result: HeaderSet) -> int | None:
         del lines[0]  # the mbox envelope line a saved message may start with: not damage
     result.stray_lines.extend(lines)
     return start.start() if start else None
-
-
-def _note_repair(result: HeaderSet, repair: str) -> None:
-    if repair not in result.repairs:
-        result.repairs.append(repair)
 
 
 def _append(result: HeaderSet, name: str, pieces: list[str]) -> None:
@@ -423,8 +423,7 @@ def _decoded_value(result: HeaderSet, name: str, raw: str) -> str:
     """The value with its encoded words decoded; an odd charset is noted as a repair."""
     value, odd_charsets = _decode_words(raw)
     for charset in odd_charsets:
-        _note_repair(
-            result,
+        result.note_repair(
             f"{name}: encoded word with malformed charset {charset!r} "
             f"decoded as {_charset_codec(charset)}",
         )
