@@ -86,3 +86,45 @@ def test_hop_json_of_a_chain_hop_is_that_of_the_same_hop_constructed() -> None:
             assert hop.to_dict()["timestamp"] == R._iso(hop.timestamp), hop.raw
             compared += hop.timestamp is not None
     assert compared > 300
+
+
+def _ipv6_texts(rng: random.Random) -> list[str]:
+    """Ways to write one address of 2001:db8::/32: each group with or without leading zeros,
+    in either case, and any run of zero groups (or none) written as "::"."""
+    groups = [0x2001, 0xDB8] + [rng.choice([0, 0, 1, 0xA, 0xFF, 0xDB8, 0xFFFF]) for _ in range(6)]
+    texts = []
+    for _ in range(4):
+        written = [
+            format(group, rng.choice(["x", "X", "04x", "02x"]))
+            for group in groups  # "02x" of a wider group is the group as it is
+        ]
+        start = rng.randrange(2, 9)
+        end = rng.randrange(start, 9)
+        if end > start and all(group == 0 for group in groups[start:end]):
+            texts.append(":".join(written[:start]) + "::" + ":".join(written[end:]))
+        texts.append(":".join(written))
+    return texts
+
+
+def _ipv4_texts(rng: random.Random) -> list[str]:
+    network = rng.choice(["192.0.2", "198.51.100", "203.0.113", "192.00.2", "0192.0.2"])
+    number = rng.randrange(0, 300)
+    return [f"{network}.{number}", f"{network}.{number:03d}", f"{network}.{number:02d}"]
+
+
+def test_address_kept_as_written_is_the_address_written_as_inet_ntop_writes_it() -> None:
+    rng = random.Random(4291)
+    texts = [
+        "2001:db8::", "2001:db8:1:2:3:4:5::", "2001:db8:1:2:3:4::5", "2001:db8:1:2:3::4:5",
+        "2001:db8:1:2:3:4:5:6:7", "2001:db8::1::2", "::ffff:192.0.2.1", "::192.0.2.1", "::",
+        "::2001:db8:1", "2001:db8:0:0:1::1", "2001:db8::1:0:0:1", "2001:db8:::1", ":2001:db8::1",
+        "2001:db8::1:", "2001:db8::1%eth0", "2001:db8::1\n", "192.0.2.1\n", "192.0.2.1.",
+        "192.0.2", "192.0.2.1.2", "1e2.0.2.1", "2001:db8:1:2:3:4:192.0.2.1", "2001:db8::c000:201",
+    ]  # fmt: skip
+    for _ in range(3000):
+        texts += _ipv6_texts(rng) + _ipv4_texts(rng)
+    kept = 0
+    for text in texts:
+        assert R.canonical_ip(text) == R._converted_ip(text), text
+        kept += R.canonical_ip(text) is text
+    assert kept > 3000  # the shortcut was taken often enough to mean something
