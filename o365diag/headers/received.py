@@ -183,24 +183,35 @@ class Hop:
     via: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        # Read from the instance dict: chains are long, and a hop made by build_chain holds
+        # the ISO text of its timestamp already (_TIMESTAMP_ISO), read with the date.
+        fields = self.__dict__
+        timestamp = fields["timestamp"]
+        iso = fields[_TIMESTAMP_ISO] if _TIMESTAMP_ISO in fields else _iso(timestamp)
         return {
-            "index": self.index,
-            "from": self.from_host,
-            "from_ip": self.from_ip,
-            "by": self.by_host,
-            "by_ip": self.by_ip,
-            "with": self.with_,
-            "id": self.id,
-            "for": self.for_,
-            "via": self.via,
-            "tls": self.tls,
-            "timestamp": _iso(self.timestamp),
-            "date_text": self.date_text,
-            "delay_seconds": self.delay_seconds,
-            "clock_skew": self.clock_skew,
-            "raw": self.raw,
-            "problems": list(self.problems),
+            "index": fields["index"],
+            "from": fields["from_host"],
+            "from_ip": fields["from_ip"],
+            "by": fields["by_host"],
+            "by_ip": fields["by_ip"],
+            "with": fields["with_"],
+            "id": fields["id"],
+            "for": fields["for_"],
+            "via": fields["via"],
+            "tls": fields["tls"],
+            "timestamp": iso,
+            "date_text": fields["date_text"],
+            "delay_seconds": fields["delay_seconds"],
+            "clock_skew": fields["clock_skew"],
+            "raw": fields["raw"],
+            "problems": list(fields["problems"]),
         }
+
+
+# The key, in the fields dict that becomes a Hop's __dict__ (_make_hop), of the ISO text of
+# its timestamp: no field of the dataclass, so equality, repr and the constructor ignore it,
+# and a Hop made by the constructor (without it) has the text made in to_dict.
+_TIMESTAMP_ISO = "_timestamp_iso"
 
 
 @dataclass(frozen=True)
@@ -482,10 +493,29 @@ def _as_ip(piece: str) -> str | None:
 
 
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
+# Addresses written as inet_ntop writes them, so that no round trip through it can change them
+# (it costs 0.4 us for an IPv6 one, the pattern half that): a dotted quad without leading
+# zeros, numbers up to 255; an IPv6 address of lower-case groups without leading zeros, none of
+# them zero, all eight or six at most around one "::" (the only run of zeros, of two groups or
+# more, so the one it compresses), the first group no zero (so no IPv4-mapped form either).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_AS_WRITTEN = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+_GROUP = r"[1-9a-f][0-9a-f]{0,3}+"
+_IPV6_AS_WRITTEN = re.compile(
+    rf"{_GROUP}(?::{_GROUP}){{7}}|(?=[^:]*+(?::[^:]*+){{0,6}}+\Z){_GROUP}(?::{_GROUP})*+::"
+    rf"{_GROUP}(?::{_GROUP})*+"
+).fullmatch
 
 
 def canonical_ip(text: str) -> str | None:
-    """The canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4), else None.
+    """The canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4), else None."""
+    if (_IPV6_AS_WRITTEN if ":" in text else _IPV4_AS_WRITTEN)(text) is not None:
+        return text
+    return _converted_ip(text)
+
+
+def _converted_ip(text: str) -> str | None:
+    """canonical_ip through the address's packed form.
 
     inet_pton/inet_ntop do in C what the ipaddress module does in Python: this runs for
     every word of every Received header that looks like an address.
@@ -633,12 +663,17 @@ _DATE_PARTS_RE = (
 #   from HOST ([IPv6]) by HOST ([IPv6%zone]) with mapi id 15.20.4649.019; DATE
 # read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
 # it reads what the lexers read (tests/test_received_grammar.py), or declines.
-_HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?"
+# A host and an address are taken whole, once (atomic, possessive): a shorter one would end
+# before one of their own characters, which none of what must follow them starts with, so
+# trying one is only the slow way to decline the hops of other servers.
+_HOST_RE = (
+    rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))(?>[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?)"
+)
 
 
 def _address_comment_re(name: str) -> str:
     """A comment holding only an address, perhaps in brackets, perhaps with its zone."""
-    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}})(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
+    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}}+)(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
 
 
 _EXCHANGE_FORM = re.compile(
@@ -663,7 +698,7 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
-    timestamp, date_notes, shown = _read_date(date, dates, groups[10:])
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[10:])
     problems = (
         ()
         if timestamp and not date_notes
@@ -680,6 +715,7 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "tls": "yes" if https else f"TLSv1.{tls_minor}" if tls_minor else None,
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": problems,
         "via": via,
@@ -696,7 +732,7 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
-    timestamp, date_notes, shown = _read_date(date_text, dates)
+    timestamp, date_notes, shown, iso = _read_date(date_text, dates)
     protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
     tls = None
@@ -718,6 +754,7 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
         "tls": tls or _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": problems,
         "via": _words_phrase(via_head if via_head is not None else via2_head),
@@ -740,26 +777,57 @@ def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
     return "yes" if mentioned else None
 
 
-# What a date text reads as (timestamp, notes, text shown), per distinct text in one chain:
-# a message's hops are often stamped in the same second by servers of one organization.
-_DateMemo = dict[str, tuple[datetime | None, list[str], str]]
+# What a date text reads as (timestamp, notes, text shown, the timestamp's ISO text for
+# Hop.to_dict), per distinct text in one chain: a message's hops are often stamped in the same
+# second by servers of one organization.
+_DateRead = tuple[datetime | None, list[str], str, str | None]
+_DateMemo = dict[str, _DateRead]
 
 
-def _read_date(
-    text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()
-) -> tuple[datetime | None, list[str], str]:
+def _read_date(text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()) -> _DateRead:
     """What the date text reads as; ``parts`` are its RFC 5322 pieces when a reader's pattern
     has matched them already (_DATE_PARTS_RE: no white space but single spaces and one pad)."""
     found = dates.get(text) if dates is not None else None
     if found is None:
-        moment = _moment(*parts) if parts else None
-        if moment:
-            found = (moment, [], text if "  " not in text else _shown(text))
-        else:
-            found = (*_parse_date(text), _shown(text))
+        found = _read_date_parts(text, parts) if parts else None
+        if found is None:
+            moment, notes = _parse_date(text)
+            found = (moment, notes, _shown(text), _iso(moment))
         if dates is not None:
             dates[text] = found
     return found
+
+
+# The two-digit month of every spelling of the three-letter English names, for ISO text.
+_MONTH_DIGITS = {spelling: f"{number:02d}" for spelling, number in _MONTH_SPELLINGS.items()}
+
+
+def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
+    """_read_date of a date whose _DATE_PARTS_RE pieces are known; None when they name no
+    moment. It is read from its ISO text (datetime.fromisoformat is C, and one call where the
+    datetime constructor needs six int() calls), which is also the ISO text of a UTC date
+    ("+0000" or "-0000")."""
+    day, month_name, year, hour, minute, second, _fraction, sign, off_h, off_m = (
+        parts  # no fraction
+    )
+    month = _MONTH_DIGITS.get(month_name)
+    if month is None or (len(hour) == 2 and hour > "23"):  # "24:00": no hour of any version
+        return None
+    shown = text if "  " not in text else _shown(text)
+    clock = f"{year}-{month}-{day.zfill(2)}T{hour.zfill(2)}:{minute}:{second}"
+    if off_h == "00" and off_m == "00":
+        try:
+            moment = datetime.fromisoformat(clock + "+00:00")
+        except ValueError:
+            return None
+        return moment, [], shown, clock + "Z"
+    if off_h > "23" or off_m > "59":  # as _zone, not as fromisoformat ("+0075" is no offset)
+        return None
+    try:
+        moment = datetime.fromisoformat(f"{clock}{sign}{off_h}:{off_m}").astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment, [], shown, _iso(moment)
 
 
 # The hops of Postfix, Sendmail, Exim, qmail and most other servers, when each part starts with
@@ -795,7 +863,7 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
     if from_ip is None:  # elsewhere: qmail's "(HELO name) (user@192.0.2.1)", or the word
         from_ip = _usual_ip(from_word, f" ({first}){from_rest}")
-    timestamp, date_notes, shown = _read_date(date, dates, groups[13:])
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[13:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
     tls = None
@@ -812,6 +880,7 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "tls": tls or _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": (
             ()
@@ -1192,7 +1261,9 @@ def _hop_fields(value: str) -> dict[str, Any]:
 def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any]:
     """The fields of any value, through the lexers (the general one for odd values)."""
     parts, comments, repeated, date_text, unbalanced = _read_parts(text)
-    timestamp, date_notes, shown = _read_date(date_text, dates) if date_text else (None, [], None)
+    timestamp, date_notes, shown, iso = (
+        _read_date(date_text, dates) if date_text else (None, [], None, None)
+    )
     protocol = _phrase(parts, "with")
     by_host = _host(parts, "by")
     return {
@@ -1206,6 +1277,7 @@ def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
         "tls": _tls_of(comments, protocol),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": _problems(
             text, by_host, repeated, unbalanced, date_text, timestamp, date_notes
