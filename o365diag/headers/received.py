@@ -78,6 +78,10 @@ _IP_SHAPE = re.compile(
 _LEADING_LITERAL = re.compile(
     r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
 )
+# qmail's "(user@192.0.2.1)": one piece for _IP_PIECE before the '@', the address the next.
+# When the first starts as no address can, and is no HELO keyword (which would hide the next),
+# the address is _scan_for_ip's finding without its loop.
+_USER_AT_IPV4 = re.compile(r"([^\s\[\]()<>=,;\"'@]*+)@([0-9]{1,3}(?:\.[0-9]{1,3}){3})")
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
 # the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
 # So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
@@ -440,6 +444,12 @@ def _first_ip(text: str) -> str | None:
         found = _literal_ip(*literal.groups())
         if found:
             return found
+    sender = _USER_AT_IPV4.fullmatch(text)
+    if sender is not None:
+        user, address = sender.groups()
+        helo = len(user) == 4 and user.lower() in ("helo", "ehlo")
+        if not user or (user[0] not in _IP_FIRST_CHARS and not helo):
+            return canonical_ip(address)
     return _scan_for_ip(text)
 
 
@@ -765,15 +775,18 @@ def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
     """What _tls_of reads from the comments of the parts' rests: the first TLS version named,
     else "yes" when one names TLS without a version. A version never spans two comments (it
     holds no parenthesis), so each rest is searched on its own, and only the rests that name
-    TLS or SSL at all."""
+    TLS or SSL at all (a rest is comments, each perhaps followed by words)."""
     mentioned = False
     for rest in rests:
         if rest and ("TLS" in rest or "SSL" in rest):
-            comments = _USUAL_COMMENT.findall(rest)
-            found = _TLS_VERSION.search("".join(comments))
-            if found:
-                return _tls_named(found)
-            mentioned = mentioned or any(map(_names_tls, comments))
+            for found in _TLS_VERSION.finditer(rest):
+                # The first one in a comment: more '(' than ')' before it. A version (no
+                # parenthesis in it) is in one comment or none, and its neighbours in the rest
+                # are those it has among the comments alone.
+                start = found.start()
+                if rest.count("(", 0, start) > rest.count(")", 0, start):
+                    return _tls_named(found)
+            mentioned = mentioned or any(map(_names_tls, _USUAL_COMMENT.findall(rest)))
     return "yes" if mentioned else None
 
 
@@ -861,8 +874,10 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
      id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
-    if from_ip is None:  # elsewhere: qmail's "(HELO name) (user@192.0.2.1)", or the word
-        from_ip = _usual_ip(from_word, f" ({first}){from_rest}")
+    if from_ip is None and (_MAYBE_IP.search(from_word) or _MAYBE_IP.search(from_rest)):
+        # _usual_ip's further reading: qmail's "(HELO name) (user@192.0.2.1)", or the word
+        comments = _USUAL_COMMENT.findall(from_rest)[: _MAX_IP_TEXTS - 1]
+        from_ip = _later_ip(from_word, from_rest, comments)
     timestamp, date_notes, shown, iso = _read_date(date, dates, groups[13:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
@@ -924,8 +939,13 @@ def _usual_ip(head: str, rest: str) -> str | None:
         found = _first_ip(first)
         if found:
             return found
-    comments = _USUAL_COMMENT.findall(rest)
-    for comment in comments[flat:_MAX_IP_TEXTS]:
+    return _later_ip(head, rest, _USUAL_COMMENT.findall(rest)[flat:_MAX_IP_TEXTS])
+
+
+def _later_ip(head: str, rest: str, comments: list[str]) -> str | None:
+    """_usual_ip once its first comment is read: the address in these comments of the rest
+    (the others), else in the part's words."""
+    for comment in comments:
         found = _first_ip(comment[1:-1])
         if found:
             return found
