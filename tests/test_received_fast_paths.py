@@ -159,6 +159,7 @@ def test_one_word_reader_reads_versions_and_qmail_addresses_as_the_lexers() -> N
         f"from a.example (b.example [192.0.2.1]) by c.example (x) SSLv3 (TLS) with X; {_DATE}",
         f"from a.example (x) (y (TLSv1.1) z) TLSv1.2 by c.example with ESMTPS; {_DATE}",
         f"from a.example (TLSv1.0) by c.example (TLSv1.3); {_DATE}",
+        f"from a.example (b.example [192.0.2.1]) by c.example with ESMTP; {_DATE} (TLS)",
         # qmail: the address after the user, in the first comment or a later one
         f"from unknown (HELO laptop-58) (maria.silva@192.0.2.201) by smtp.example; {_DATE}",
         f"from unknown (HELO 192.0.2.9) (helo@192.0.2.201) by smtp.example; {_DATE}",

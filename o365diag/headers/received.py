@@ -659,11 +659,11 @@ _USUAL_FORM = re.compile(
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
 # The RFC 5322 date as most servers write it (Postfix pads a one-digit day with a space), read
-# in the same match as the rest of a value: its groups are the parts _RFC5322_DATE reads (the
-# empty one: no fraction).
+# in the same match as the rest of a value: its groups are the day, the month's name, the year,
+# the time of day ("h:mm:ss" or "hh:mm:ss") and the offset ("+hhmm"); no fraction.
 _DATE_PARTS_RE = (
     r"(?P<date>(?:[A-Za-z]{3},  ?)?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
-    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z]{1,5}\))?)"
+    r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?)"
 )
 
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
@@ -737,8 +737,8 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     match = _USUAL_FORM.match(text)
     if match is None or match.end() != len(text):
         return None
-    (from_head, from_rest, by_head, by_rest, via_head, via_rest, with_head, with_rest,
-     id_head, id_rest, via2_head, via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
+    (from_head, from_rest, by_head, by_rest, via_head, _via_rest, with_head, _with_rest, id_head,
+     _id_rest, via2_head, _via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
@@ -747,7 +747,7 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     by_host = _host_name(by_head.split(None, 1)[0])
     tls = None
     if "TLS" in text or "SSL" in text:  # else no comment can name TLS: skip reading them
-        tls = _usual_tls((from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest))
+        tls = _tls_before(text, match.start("date"))
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -771,23 +771,18 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     }
 
 
-def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
-    """What _tls_of reads from the comments of the parts' rests: the first TLS version named,
-    else "yes" when one names TLS without a version. A version never spans two comments (it
-    holds no parenthesis), so each rest is searched on its own, and only the rests that name
-    TLS or SSL at all (a rest is comments, each perhaps followed by words)."""
-    mentioned = False
-    for rest in rests:
-        if rest and ("TLS" in rest or "SSL" in rest):
-            for found in _TLS_VERSION.finditer(rest):
-                # The first one in a comment: more '(' than ')' before it. A version (no
-                # parenthesis in it) is in one comment or none, and its neighbours in the rest
-                # are those it has among the comments alone.
-                start = found.start()
-                if rest.count("(", 0, start) > rest.count(")", 0, start):
-                    return _tls_named(found)
-            mentioned = mentioned or any(map(_names_tls, _USUAL_COMMENT.findall(rest)))
-    return "yes" if mentioned else None
+def _tls_before(text: str, end: int) -> str | None:
+    """What _tls_of reads from the comments of ``text[:end]``, keyword parts matched by a
+    one-match reader (comments nested at most once, words without parentheses): the first TLS
+    version named in a comment, else "yes" when one names TLS without a version."""
+    for found in _TLS_VERSION.finditer(text, 0, end):
+        # The first one in a comment: more '(' than ')' before it. A version (no parenthesis
+        # in it) is in one comment or none, and its neighbours in the text are those it has
+        # among the comments alone.
+        start = found.start()
+        if text.count("(", 0, start) > text.count(")", 0, start):
+            return _tls_named(found)
+    return "yes" if any(map(_names_tls, _USUAL_COMMENT.findall(text, 0, end))) else None
 
 
 # What a date text reads as (timestamp, notes, text shown, the timestamp's ISO text for
@@ -820,24 +815,23 @@ def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
     moment. It is read from its ISO text (datetime.fromisoformat is C, and one call where the
     datetime constructor needs six int() calls), which is also the ISO text of a UTC date
     ("+0000" or "-0000")."""
-    day, month_name, year, hour, minute, second, _fraction, sign, off_h, off_m = (
-        parts  # no fraction
-    )
+    day, month_name, year, clock, offset = parts
     month = _MONTH_DIGITS.get(month_name)
-    if month is None or (len(hour) == 2 and hour > "23"):  # "24:00": no hour of any version
+    if len(clock) == 7:
+        clock = "0" + clock
+    # "24:00": no hour, in any Python's fromisoformat; "+0075": no offset (as _zone reads it)
+    if month is None or clock >= "24" or offset[3:] > "59":
         return None
     shown = text if "  " not in text else _shown(text)
-    clock = f"{year}-{month}-{day.zfill(2)}T{hour.zfill(2)}:{minute}:{second}"
-    if off_h == "00" and off_m == "00":
+    local = f"{year}-{month}-{day.zfill(2)}T{clock}"
+    if offset[1:] == "0000":
         try:
-            moment = datetime.fromisoformat(clock + "+00:00")
+            moment = datetime.fromisoformat(local + "+00:00")
         except ValueError:
             return None
-        return moment, [], shown, clock + "Z"
-    if off_h > "23" or off_m > "59":  # as _zone, not as fromisoformat ("+0075" is no offset)
-        return None
+        return moment, [], shown, local + "Z"
     try:
-        moment = datetime.fromisoformat(f"{clock}{sign}{off_h}:{off_m}").astimezone(UTC)
+        moment = datetime.fromisoformat(local + offset).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
     return moment, [], shown, _iso(moment)
@@ -858,8 +852,8 @@ _ONE_WORD_FORM = re.compile(
     r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
     rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_REST_RE})"
     rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_REST_RE})"
-    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_REST_RE}))?+"
-    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_REST_RE}))?+"
+    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE}){_REST_RE})?+"
+    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE}){_REST_RE})?+"
     rf"(?:\s++{_keyword_re('for')}\s++(?P<for>{_PLAIN_WORD_RE}))?+"
     rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
@@ -871,19 +865,19 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     if match is None:
         return None
     groups = match.groups()
-    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
-     id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
+    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, id_word,
+     for_word, date) = groups[:11]  # fmt: skip
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
     if from_ip is None and (_MAYBE_IP.search(from_word) or _MAYBE_IP.search(from_rest)):
         # _usual_ip's further reading: qmail's "(HELO name) (user@192.0.2.1)", or the word
         comments = _USUAL_COMMENT.findall(from_rest)[: _MAX_IP_TEXTS - 1]
         from_ip = _later_ip(from_word, from_rest, comments)
-    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[13:])
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[11:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
     tls = None
     if "TLS" in text or "SSL" in text:
-        tls = _usual_tls((f"({first})", from_rest, by_rest, with_rest, id_rest))
+        tls = _tls_before(text, match.start("date"))
     return {
         "from_host": _host_name(from_word),
         "from_ip": from_ip,
