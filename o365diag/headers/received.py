@@ -705,7 +705,10 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     groups = match.groups()
     from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date = groups[:10]
     from_ip = canonical_ip(from_text)
-    by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
+    if by_text is not None:
+        by_ip = canonical_ip(by_text)
+    else:  # _usual_ip(by_host, "") of a host without white space
+        by_ip = None if _MAYBE_IP.search(by_host) is None else _first_ip(by_host)
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
     timestamp, date_notes, shown, iso = _read_date(date, dates, groups[10:])
@@ -819,19 +822,20 @@ def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
     month = _MONTH_DIGITS.get(month_name)
     if len(clock) == 7:
         clock = "0" + clock
-    # "24:00": no hour, in any Python's fromisoformat; "+0075": no offset (as _zone reads it)
-    if month is None or clock >= "24" or offset[3:] > "59":
+    if month is None or clock >= "24":  # "24:00": no hour, in any Python's fromisoformat
         return None
     shown = text if "  " not in text else _shown(text)
-    local = f"{year}-{month}-{day.zfill(2)}T{clock}"
-    if offset[1:] == "0000":
+    if offset == "+0000" or offset == "-0000":
+        iso = f"{year}-{month}-{day.zfill(2)}T{clock}Z"
         try:
-            moment = datetime.fromisoformat(local + "+00:00")
+            return datetime.fromisoformat(iso), [], shown, iso
         except ValueError:
             return None
-        return moment, [], shown, local + "Z"
+    if offset[3:] > "59":  # "+0075": no offset, as _zone reads it (fromisoformat: 01:15)
+        return None
     try:
-        moment = datetime.fromisoformat(local + offset).astimezone(UTC)
+        moment = datetime.fromisoformat(f"{year}-{month}-{day.zfill(2)}T{clock}{offset}")
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
     return moment, [], shown, _iso(moment)
@@ -886,7 +890,8 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "with_": protocol,
         "id": id_word.rstrip(",") or None if id_word else None,
         "for_": _recipient_text(for_word.rstrip(",") or None) if for_word else None,
-        "tls": tls or _tls_of((), protocol),
+        # _tls_of without comments, of a protocol of one word
+        "tls": tls or ("yes" if protocol and protocol.lower() in _TLS_PROTOCOLS else None),
         "timestamp": timestamp,
         "date_text": shown,
         _TIMESTAMP_ISO: iso,
@@ -1359,6 +1364,7 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
     dates: _DateMemo = {}
+    new, set_attribute = object.__new__, object.__setattr__
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
             fields = (
@@ -1377,7 +1383,12 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
                 delay = (timestamp - previous).total_seconds()
                 total += max(delay, 0.0)
             previous = timestamp
-        skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
-        hops.append(_make_hop(fields, index, delay, skewed))
+        # _make_hop, without its call
+        fields["index"] = index
+        fields["delay_seconds"] = delay
+        fields["clock_skew"] = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
+        hop = new(Hop)
+        set_attribute(hop, "__dict__", fields)
+        hops.append(hop)
     total_seconds = total if dated >= 2 else None
     return Chain(hops=tuple(hops), total_transit_seconds=total_seconds, skipped=skipped)
