@@ -128,3 +128,47 @@ def test_address_kept_as_written_is_the_address_written_as_inet_ntop_writes_it()
         assert R.canonical_ip(text) == R._converted_ip(text), text
         kept += R.canonical_ip(text) is text
     assert kept > 3000  # the shortcut was taken often enough to mean something
+
+
+def test_address_after_a_user_is_the_one_the_piece_by_piece_scan_finds() -> None:
+    """qmail's "(user@192.0.2.1)": what _first_ip reads without its scan, the scan reads."""
+    users = [
+        "", "maria.silva", "sam", "x", "helo", "HELO", "Ehlo", "heLo", "hel", "helos", "x" * 70,
+        "dead.beef", "192.0.2.1", "1.2.3.4.5", "IPv6:2001:db8::1", "é.user", "K\u212aelvin",
+        "user:name", "a.b.c.d.e", ":", "0", "ivan", "ip",
+    ]  # fmt: skip
+    addresses = ["192.0.2.201", "192.0.2.01", "192.0.2.256", "0.0.0.0", "999.1.1.1", "1.2.3.4"]
+    taken = 0
+    for user in users:
+        for address in addresses:
+            text = f"{user}@{address}"
+            assert R._first_ip(text) == R._scan_for_ip(text), text
+            taken += R._USER_AT_IPV4.fullmatch(text) is not None
+    assert taken == len(users) * len(addresses)
+
+
+_DATE = "Sun, 15 Jun 2025 19:27:32 +0000"
+
+
+def test_one_word_reader_reads_versions_and_qmail_addresses_as_the_lexers() -> None:
+    values = [
+        # a version named in a word of a part's rest is none: only comments name TLS
+        f"from a.example (b.example [192.0.2.1]) by c.example (x) TLSv1.2 (TLSv1.3) with ESMTP"
+        f" id 1; {_DATE}",
+        f"from a.example (b.example [192.0.2.1]) by c.example (x) TLSv1.2 with ESMTP; {_DATE}",
+        f"from a.example (b.example [192.0.2.1]) by c.example (x) SSLv3 (TLS) with X; {_DATE}",
+        f"from a.example (x) (y (TLSv1.1) z) TLSv1.2 by c.example with ESMTPS; {_DATE}",
+        f"from a.example (TLSv1.0) by c.example (TLSv1.3); {_DATE}",
+        f"from a.example (b.example [192.0.2.1]) by c.example with ESMTP; {_DATE} (TLS)",
+        # qmail: the address after the user, in the first comment or a later one
+        f"from unknown (HELO laptop-58) (maria.silva@192.0.2.201) by smtp.example; {_DATE}",
+        f"from unknown (HELO 192.0.2.9) (helo@192.0.2.201) by smtp.example; {_DATE}",
+        f"from unknown (HELO laptop) (dead.beef@192.0.2.201) by smtp.example; {_DATE}",
+        f"from unknown (sam@192.0.2.47) by smtp.example with ESMTPA; {_DATE}",
+        f"from 192.0.2.5 (HELO laptop) (no address) by smtp.example; {_DATE}",
+        f"from laptop (HELO laptop) (x) 192.0.2.6 by smtp.example; {_DATE}",
+    ]
+    for value in values:
+        fields = R._one_word_hop_fields(value)
+        assert fields is not None, value
+        assert fields == R._lexed_hop_fields(value), value

@@ -78,6 +78,10 @@ _IP_SHAPE = re.compile(
 _LEADING_LITERAL = re.compile(
     r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
 )
+# qmail's "(user@192.0.2.1)": one piece for _IP_PIECE before the '@', the address the next.
+# When the first starts as no address can, and is no HELO keyword (which would hide the next),
+# the address is _scan_for_ip's finding without its loop.
+_USER_AT_IPV4 = re.compile(r"([^\s\[\]()<>=,;\"'@]*+)@([0-9]{1,3}(?:\.[0-9]{1,3}){3})")
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
 # the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
 # So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
@@ -440,6 +444,12 @@ def _first_ip(text: str) -> str | None:
         found = _literal_ip(*literal.groups())
         if found:
             return found
+    sender = _USER_AT_IPV4.fullmatch(text)
+    if sender is not None:
+        user, address = sender.groups()
+        helo = len(user) == 4 and user.lower() in ("helo", "ehlo")
+        if not user or (user[0] not in _IP_FIRST_CHARS and not helo):
+            return canonical_ip(address)
     return _scan_for_ip(text)
 
 
@@ -649,11 +659,11 @@ _USUAL_FORM = re.compile(
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
 # The RFC 5322 date as most servers write it (Postfix pads a one-digit day with a space), read
-# in the same match as the rest of a value: its groups are the parts _RFC5322_DATE reads (the
-# empty one: no fraction).
+# in the same match as the rest of a value: its groups are the day, the month's name, the year,
+# the time of day ("h:mm:ss" or "hh:mm:ss") and the offset ("+hhmm"); no fraction.
 _DATE_PARTS_RE = (
     r"(?P<date>(?:[A-Za-z]{3},  ?)?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
-    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z]{1,5}\))?)"
+    r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?)"
 )
 
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
@@ -695,7 +705,10 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     groups = match.groups()
     from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date = groups[:10]
     from_ip = canonical_ip(from_text)
-    by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
+    if by_text is not None:
+        by_ip = canonical_ip(by_text)
+    else:  # _usual_ip(by_host, "") of a host without white space
+        by_ip = None if _MAYBE_IP.search(by_host) is None else _first_ip(by_host)
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
     timestamp, date_notes, shown, iso = _read_date(date, dates, groups[10:])
@@ -727,8 +740,8 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     match = _USUAL_FORM.match(text)
     if match is None or match.end() != len(text):
         return None
-    (from_head, from_rest, by_head, by_rest, via_head, via_rest, with_head, with_rest,
-     id_head, id_rest, via2_head, via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
+    (from_head, from_rest, by_head, by_rest, via_head, _via_rest, with_head, _with_rest, id_head,
+     _id_rest, via2_head, _via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
@@ -737,7 +750,7 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     by_host = _host_name(by_head.split(None, 1)[0])
     tls = None
     if "TLS" in text or "SSL" in text:  # else no comment can name TLS: skip reading them
-        tls = _usual_tls((from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest))
+        tls = _tls_before(text, match.start("date"))
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -761,20 +774,18 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     }
 
 
-def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
-    """What _tls_of reads from the comments of the parts' rests: the first TLS version named,
-    else "yes" when one names TLS without a version. A version never spans two comments (it
-    holds no parenthesis), so each rest is searched on its own, and only the rests that name
-    TLS or SSL at all."""
-    mentioned = False
-    for rest in rests:
-        if rest and ("TLS" in rest or "SSL" in rest):
-            comments = _USUAL_COMMENT.findall(rest)
-            found = _TLS_VERSION.search("".join(comments))
-            if found:
-                return _tls_named(found)
-            mentioned = mentioned or any(map(_names_tls, comments))
-    return "yes" if mentioned else None
+def _tls_before(text: str, end: int) -> str | None:
+    """What _tls_of reads from the comments of ``text[:end]``, keyword parts matched by a
+    one-match reader (comments nested at most once, words without parentheses): the first TLS
+    version named in a comment, else "yes" when one names TLS without a version."""
+    for found in _TLS_VERSION.finditer(text, 0, end):
+        # The first one in a comment: more '(' than ')' before it. A version (no parenthesis
+        # in it) is in one comment or none, and its neighbours in the text are those it has
+        # among the comments alone.
+        start = found.start()
+        if text.count("(", 0, start) > text.count(")", 0, start):
+            return _tls_named(found)
+    return "yes" if any(map(_names_tls, _USUAL_COMMENT.findall(text, 0, end))) else None
 
 
 # What a date text reads as (timestamp, notes, text shown, the timestamp's ISO text for
@@ -807,24 +818,24 @@ def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
     moment. It is read from its ISO text (datetime.fromisoformat is C, and one call where the
     datetime constructor needs six int() calls), which is also the ISO text of a UTC date
     ("+0000" or "-0000")."""
-    day, month_name, year, hour, minute, second, _fraction, sign, off_h, off_m = (
-        parts  # no fraction
-    )
+    day, month_name, year, clock, offset = parts
     month = _MONTH_DIGITS.get(month_name)
-    if month is None or (len(hour) == 2 and hour > "23"):  # "24:00": no hour of any version
+    if len(clock) == 7:
+        clock = "0" + clock
+    if month is None or clock >= "24":  # "24:00": no hour, in any Python's fromisoformat
         return None
     shown = text if "  " not in text else _shown(text)
-    clock = f"{year}-{month}-{day.zfill(2)}T{hour.zfill(2)}:{minute}:{second}"
-    if off_h == "00" and off_m == "00":
+    if offset == "+0000" or offset == "-0000":
+        iso = f"{year}-{month}-{day.zfill(2)}T{clock}Z"
         try:
-            moment = datetime.fromisoformat(clock + "+00:00")
+            return datetime.fromisoformat(iso), [], shown, iso
         except ValueError:
             return None
-        return moment, [], shown, clock + "Z"
-    if off_h > "23" or off_m > "59":  # as _zone, not as fromisoformat ("+0075" is no offset)
+    if offset[3:] > "59":  # "+0075": no offset, as _zone reads it (fromisoformat: 01:15)
         return None
     try:
-        moment = datetime.fromisoformat(f"{clock}{sign}{off_h}:{off_m}").astimezone(UTC)
+        moment = datetime.fromisoformat(f"{year}-{month}-{day.zfill(2)}T{clock}{offset}")
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
     return moment, [], shown, _iso(moment)
@@ -845,8 +856,8 @@ _ONE_WORD_FORM = re.compile(
     r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
     rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_REST_RE})"
     rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_REST_RE})"
-    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_REST_RE}))?+"
-    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_REST_RE}))?+"
+    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE}){_REST_RE})?+"
+    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE}){_REST_RE})?+"
     rf"(?:\s++{_keyword_re('for')}\s++(?P<for>{_PLAIN_WORD_RE}))?+"
     rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
@@ -858,17 +869,19 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     if match is None:
         return None
     groups = match.groups()
-    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
-     id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
+    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, id_word,
+     for_word, date) = groups[:11]  # fmt: skip
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
-    if from_ip is None:  # elsewhere: qmail's "(HELO name) (user@192.0.2.1)", or the word
-        from_ip = _usual_ip(from_word, f" ({first}){from_rest}")
-    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[13:])
+    if from_ip is None and (_MAYBE_IP.search(from_word) or _MAYBE_IP.search(from_rest)):
+        # _usual_ip's further reading: qmail's "(HELO name) (user@192.0.2.1)", or the word
+        comments = _USUAL_COMMENT.findall(from_rest)[: _MAX_IP_TEXTS - 1]
+        from_ip = _later_ip(from_word, from_rest, comments)
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[11:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
     tls = None
     if "TLS" in text or "SSL" in text:
-        tls = _usual_tls((f"({first})", from_rest, by_rest, with_rest, id_rest))
+        tls = _tls_before(text, match.start("date"))
     return {
         "from_host": _host_name(from_word),
         "from_ip": from_ip,
@@ -877,7 +890,8 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "with_": protocol,
         "id": id_word.rstrip(",") or None if id_word else None,
         "for_": _recipient_text(for_word.rstrip(",") or None) if for_word else None,
-        "tls": tls or _tls_of((), protocol),
+        # _tls_of without comments, of a protocol of one word
+        "tls": tls or ("yes" if protocol and protocol.lower() in _TLS_PROTOCOLS else None),
         "timestamp": timestamp,
         "date_text": shown,
         _TIMESTAMP_ISO: iso,
@@ -924,8 +938,13 @@ def _usual_ip(head: str, rest: str) -> str | None:
         found = _first_ip(first)
         if found:
             return found
-    comments = _USUAL_COMMENT.findall(rest)
-    for comment in comments[flat:_MAX_IP_TEXTS]:
+    return _later_ip(head, rest, _USUAL_COMMENT.findall(rest)[flat:_MAX_IP_TEXTS])
+
+
+def _later_ip(head: str, rest: str, comments: list[str]) -> str | None:
+    """_usual_ip once its first comment is read: the address in these comments of the rest
+    (the others), else in the part's words."""
+    for comment in comments:
         found = _first_ip(comment[1:-1])
         if found:
             return found
@@ -1345,6 +1364,7 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
     dates: _DateMemo = {}
+    new, set_attribute = object.__new__, object.__setattr__
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
             fields = (
@@ -1363,7 +1383,12 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
                 delay = (timestamp - previous).total_seconds()
                 total += max(delay, 0.0)
             previous = timestamp
-        skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
-        hops.append(_make_hop(fields, index, delay, skewed))
+        # _make_hop, without its call
+        fields["index"] = index
+        fields["delay_seconds"] = delay
+        fields["clock_skew"] = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
+        hop = new(Hop)
+        set_attribute(hop, "__dict__", fields)
+        hops.append(hop)
     total_seconds = total if dated >= 2 else None
     return Chain(hops=tuple(hops), total_transit_seconds=total_seconds, skipped=skipped)
