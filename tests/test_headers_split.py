@@ -181,3 +181,26 @@ def test_input_of_unicode_white_space_only_is_empty(text: str) -> None:
         read_header_source(text)
     with pytest.raises(InputError, match="empty"):
         read_header_source(text.encode())
+
+
+def test_binary_check_counts_control_characters_as_the_plain_count() -> None:
+    rng = random.Random(29)
+    pieces = ["a", "\n", "\t", "\x00", "\x01", "\x08", "\x0b", "\x0e", "\x1f", " ", "é", "\x7f"]
+    verdicts = set()
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.choice((0, 9, 60, 400, 9000))))
+        sample = text[:8192]
+        plain = len(re.findall(r"[\x00-\x08\x0e-\x1f]", sample)) > max(8, len(sample) // 20)
+        assert parse.looks_binary(text) == plain, repr(text[:80])
+        verdicts.add(plain)
+    assert verdicts == {True, False}
+
+
+def test_base64_letters_read_as_padded_pieces() -> None:
+    """A word's letters with padding at the end at most are read as one piece."""
+    rng = random.Random(31)
+    for _ in range(5000):
+        letters = "".join(rng.choice("AQgw+/9=") for _ in range(rng.randint(0, 14)))
+        pieces = re.split(r"=+", letters)
+        plain = b"".join(parse._decode_piece(piece) for piece in pieces)
+        assert parse._from_base64(letters) == plain, letters

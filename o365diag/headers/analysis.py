@@ -150,8 +150,10 @@ _BARE_LIST = re.compile(rf"\s*(?:{_ADDR}\s*)?(?:,\s*(?:{_ADDR}\s*)?)*")
 def _addresses(value: str | None, name: str = "", repairs: list[str] | None = None) -> list[str]:
     if not value:
         return []
-    simple = _ONE_ADDRESS.fullmatch(value.strip())
-    if simple:  # the usual single address, without the cost of the general parser
+    # The usual single address, without the cost of the general parser; a comma outside
+    # quotes is no part of one (_ONE_ADDRESS: no comma but in a quoted name).
+    simple = _ONE_ADDRESS.fullmatch(value.strip()) if "," not in value or '"' in value else None
+    if simple:
         return [simple.group(1) or simple.group(2)]
     listed = _simple_list(value)
     if listed is not None:
