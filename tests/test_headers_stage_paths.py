@@ -133,3 +133,23 @@ def test_private_sending_ip_changes_the_fix_of_the_findings_that_have_another() 
     assert "spf-fail" not in spoofed and "is a private" in spoofed["intra-org-spoof"]
     passed = _fixes("10.1.2.3", "pass", "pass", "100", dmarc="pass")
     assert "auth-pass" in passed and "is a private" not in passed["auth-pass"]
+
+
+def test_most_likely_takes_warnings_and_worse_as_the_comparison_would() -> None:
+    from o365diag.findings import Finding, Severity
+    from o365diag.headers.diagnose import most_likely
+
+    for severity in Severity:
+        found = most_likely([Finding("auth-pass", severity, "t")])
+        assert (found is not None) == (severity >= Severity.WARNING), severity
+    mixed = [
+        Finding(code, severity, "t")
+        for code, severity in [
+            ("auth-pass", Severity.INFO),
+            ("spf-fail", Severity.WARNING),
+            ("dmarc-fail", Severity.ERROR),
+            ("bulk", Severity.CRITICAL),
+        ]
+    ]
+    lead = most_likely(mixed)
+    assert lead is not None and lead.code == "bulk"

@@ -32,6 +32,8 @@ _SPAM_SFV = frozenset({"SPM", "SKS", "SKB"})
 _ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
 _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
+# Severity's comparisons run in Python: the few that count as a problem, found by identity.
+_AT_LEAST_WARNING = tuple(s for s in Severity if s >= Severity.WARNING)
 _LAST_RANK = 1000
 _NO_DOMAIN = "(no domain given)"
 # DKIM results that say the signature could not be checked, or was refused by the receiver's
@@ -79,7 +81,7 @@ def finding_rank(code: str) -> int:
 
 def most_likely(findings: Iterable[Finding]) -> Finding | None:
     """The one finding to act on first: the worst, and among the worst the most specific."""
-    problems = [f for f in findings if f.severity >= Severity.WARNING]
+    problems = [f for f in findings if f.severity in _AT_LEAST_WARNING]
     if not problems:
         return None
     return min(problems, key=lambda f: (-f.severity.rank, finding_rank(f.code)))
@@ -288,14 +290,15 @@ def _passing_dkim_domains(dkim: list[Dkim]) -> str:
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:
     values = a.template_values
-    cat = (a.antispam.get("cat") or "").upper()
-    sfv = (a.antispam.get("sfv") or "").upper()
-    scl = a.antispam.get("scl")
+    stamped = a.antispam.values  # read directly: this runs for every message
+    cat = (stamped.get("cat") or "").upper()
+    sfv = (stamped.get("sfv") or "").upper()
+    scl = stamped.get("scl")
     evidence = _stamp_evidence(a)
     if cat in _HIGH_PHISH_CAT:
         yield make_finding("high-confidence-phish", values, evidence=evidence)
-    is_bulk = cat == "BULK" or (a.antispam.get("srv") or "").upper() == "BULK"
-    bcl = a.antispam.get("bcl")
+    is_bulk = cat == "BULK" or (stamped.get("srv") or "").upper() == "BULK"
+    bcl = stamped.get("bcl")
     if is_bulk or (isinstance(bcl, int) and bcl >= 4):
         severity = Severity.WARNING if is_bulk or (bcl or 0) >= 7 else Severity.INFO
         yield make_finding(
@@ -324,9 +327,10 @@ def _spam_detail(a: Analysis) -> str:
 
 
 def rule_allow_listed(a: Analysis) -> Iterator[Finding]:
-    sfv = (a.antispam.get("sfv") or "").upper()
-    ipv = (a.antispam.get("ipv") or "").upper()
-    scl = a.antispam.get("scl")
+    stamped = a.antispam.values
+    sfv = (stamped.get("sfv") or "").upper()
+    ipv = (stamped.get("ipv") or "").upper()
+    scl = stamped.get("scl")
     reasons = []
     if sfv in _ALLOW_SFV:
         reasons.append(f"SFV:{sfv}")
