@@ -12,7 +12,7 @@ from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.model import Exchange, Summary
 from o365diag.headers.parse import HeaderSet, read_header_source
-from o365diag.headers.received import Chain, build_chain, parse_date
+from o365diag.headers.received import Chain, _parse_date, build_chain
 from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
@@ -105,18 +105,20 @@ def build_analysis(headers: HeaderSet) -> Analysis:
 
 
 def _summary(headers: HeaderSet) -> Summary:
-    from_address = _addresses(_raw(headers, "from"), "From", headers.repairs)
+    from_field = headers.first("from")
+    from_address = _addresses(from_field.raw if from_field else None, "From", headers.repairs)
+    date = headers.value("date")
     return Summary(
         subject=headers.value("subject"),
-        from_=headers.value("from"),
-        from_address=from_address[0] if from_address else None,
-        to=_addresses(_raw(headers, "to"), "To", headers.repairs),
-        cc=_addresses(_raw(headers, "cc"), "Cc", headers.repairs),
+        from_=from_field.value if from_field else None,
+        from_address=_without_root_dot(from_address[0]) if from_address else None,
+        to=list(map(_without_root_dot, _addresses(_raw(headers, "to"), "To", headers.repairs))),
+        cc=list(map(_without_root_dot, _addresses(_raw(headers, "cc"), "Cc", headers.repairs))),
         reply_to=headers.value("reply-to"),
         return_path=headers.value("return-path"),
         message_id=headers.value("message-id"),
-        date=_iso_date(headers.value("date")),
-        date_raw=headers.value("date"),
+        date=_iso_date(date, headers),
+        date_raw=date,
     )
 
 
@@ -128,16 +130,31 @@ def _raw(headers: HeaderSet, name: str) -> str | None:
     return found.raw if found else None
 
 
+def _without_root_dot(address: str) -> str:
+    """``a@example.com.`` as ``a@example.com``: the domain without the root's dot, as host
+    names and the From domain are read."""
+    if not address.endswith("."):
+        return address
+    local, at, domain = address.rpartition("@")
+    bare = domain.rstrip(".")
+    return f"{local}{at}{bare}" if bare else address
+
+
 _ADDR = r'[^\s<>@",;]+@[^\s<>@",;]+'
 _ONE_ADDRESS = re.compile(rf'(?:"[^"\\]*"|[^",<>@]*)\s*<({_ADDR})>|({_ADDR})')
 _ANY_ADDRESS = re.compile(r'[^\s<>@",;:()]{1,64}@[^\s<>@",;:()]{1,255}')
+# A list of bare addresses ("a@example.com, b@example.org"), empty items allowed: each item is
+# what _ONE_ADDRESS reads as an address alone when the list holds no '<'.
+_BARE_LIST = re.compile(rf"\s*(?:{_ADDR}\s*)?(?:,\s*(?:{_ADDR}\s*)?)*")
 
 
 def _addresses(value: str | None, name: str = "", repairs: list[str] | None = None) -> list[str]:
     if not value:
         return []
-    simple = _ONE_ADDRESS.fullmatch(value.strip())
-    if simple:  # the usual single address, without the cost of the general parser
+    # The usual single address, without the cost of the general parser; a comma outside
+    # quotes is no part of one (_ONE_ADDRESS: no comma but in a quoted name).
+    simple = _ONE_ADDRESS.fullmatch(value.strip()) if "," not in value or '"' in value else None
+    if simple:
         return [simple.group(1) or simple.group(2)]
     listed = _simple_list(value)
     if listed is not None:
@@ -157,6 +174,8 @@ def _simple_list(value: str) -> list[str] | None:
     general parser would read it; None when any part needs the general parser."""
     if '"' in value or "(" in value or ":" in value or "\\" in value:
         return None
+    if "<" not in value and _BARE_LIST.fullmatch(value):  # bare addresses: each part is one
+        return [part for part in map(str.strip, value.split(",")) if part]
     found = []
     for part in value.split(","):
         part = part.strip()
@@ -169,10 +188,14 @@ def _simple_list(value: str) -> list[str] | None:
     return found
 
 
-def _iso_date(value: str | None) -> str | None:
+def _iso_date(value: str | None, headers: HeaderSet) -> str | None:
+    """The Date field's moment in ISO 8601; what its reading had to assume or change (a leap
+    second read as :59, a missing zone taken as UTC) is noted as a repair, as on a hop."""
     if not value:
         return None
-    parsed = parse_date(value)
+    parsed, notes = _parse_date(value)
+    for note in notes:
+        headers.note_repair(f"Date: {note}")
     return parsed.isoformat() if parsed else None
 
 

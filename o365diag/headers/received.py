@@ -78,6 +78,10 @@ _IP_SHAPE = re.compile(
 _LEADING_LITERAL = re.compile(
     r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
 )
+# qmail's "(user@192.0.2.1)": one piece for _IP_PIECE before the '@', the address the next.
+# When the first starts as no address can, and is no HELO keyword (which would hide the next),
+# the address is _scan_for_ip's finding without its loop.
+_USER_AT_IPV4 = re.compile(r"([^\s\[\]()<>=,;\"'@]*+)@([0-9]{1,3}(?:\.[0-9]{1,3}){3})")
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
 # the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
 # So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
@@ -183,24 +187,35 @@ class Hop:
     via: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        # Read from the instance dict: chains are long, and a hop made by build_chain holds
+        # the ISO text of its timestamp already (_TIMESTAMP_ISO), read with the date.
+        fields = self.__dict__
+        timestamp = fields["timestamp"]
+        iso = fields[_TIMESTAMP_ISO] if _TIMESTAMP_ISO in fields else _iso(timestamp)
         return {
-            "index": self.index,
-            "from": self.from_host,
-            "from_ip": self.from_ip,
-            "by": self.by_host,
-            "by_ip": self.by_ip,
-            "with": self.with_,
-            "id": self.id,
-            "for": self.for_,
-            "via": self.via,
-            "tls": self.tls,
-            "timestamp": _iso(self.timestamp),
-            "date_text": self.date_text,
-            "delay_seconds": self.delay_seconds,
-            "clock_skew": self.clock_skew,
-            "raw": self.raw,
-            "problems": list(self.problems),
+            "index": fields["index"],
+            "from": fields["from_host"],
+            "from_ip": fields["from_ip"],
+            "by": fields["by_host"],
+            "by_ip": fields["by_ip"],
+            "with": fields["with_"],
+            "id": fields["id"],
+            "for": fields["for_"],
+            "via": fields["via"],
+            "tls": fields["tls"],
+            "timestamp": iso,
+            "date_text": fields["date_text"],
+            "delay_seconds": fields["delay_seconds"],
+            "clock_skew": fields["clock_skew"],
+            "raw": fields["raw"],
+            "problems": list(fields["problems"]),
         }
+
+
+# The key, in the fields dict that becomes a Hop's __dict__ (_make_hop), of the ISO text of
+# its timestamp: no field of the dataclass, so equality, repr and the constructor ignore it,
+# and a Hop made by the constructor (without it) has the text made in to_dict.
+_TIMESTAMP_ISO = "_timestamp_iso"
 
 
 @dataclass(frozen=True)
@@ -429,6 +444,12 @@ def _first_ip(text: str) -> str | None:
         found = _literal_ip(*literal.groups())
         if found:
             return found
+    sender = _USER_AT_IPV4.fullmatch(text)
+    if sender is not None:
+        user, address = sender.groups()
+        helo = len(user) == 4 and user.lower() in ("helo", "ehlo")
+        if not user or (user[0] not in _IP_FIRST_CHARS and not helo):
+            return canonical_ip(address)
     return _scan_for_ip(text)
 
 
@@ -482,10 +503,29 @@ def _as_ip(piece: str) -> str | None:
 
 
 _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
+# Addresses written as inet_ntop writes them, so that no round trip through it can change them
+# (it costs 0.4 us for an IPv6 one, the pattern half that): a dotted quad without leading
+# zeros, numbers up to 255; an IPv6 address of lower-case groups without leading zeros, none of
+# them zero, all eight or six at most around one "::" (the only run of zeros, of two groups or
+# more, so the one it compresses), the first group no zero (so no IPv4-mapped form either).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_AS_WRITTEN = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+_GROUP = r"[1-9a-f][0-9a-f]{0,3}+"
+_IPV6_AS_WRITTEN = re.compile(
+    rf"{_GROUP}(?::{_GROUP}){{7}}|(?=[^:]*+(?::[^:]*+){{0,6}}+\Z){_GROUP}(?::{_GROUP})*+::"
+    rf"{_GROUP}(?::{_GROUP})*+"
+).fullmatch
 
 
 def canonical_ip(text: str) -> str | None:
-    """The canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4), else None.
+    """The canonical text of an IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4), else None."""
+    if (_IPV6_AS_WRITTEN if ":" in text else _IPV4_AS_WRITTEN)(text) is not None:
+        return text
+    return _converted_ip(text)
+
+
+def _converted_ip(text: str) -> str | None:
+    """canonical_ip through the address's packed form.
 
     inet_pton/inet_ntop do in C what the ipaddress module does in Python: this runs for
     every word of every Received header that looks like an address.
@@ -619,11 +659,11 @@ _USUAL_FORM = re.compile(
 _USUAL_COMMENT = re.compile(_COMMENT_RE)
 
 # The RFC 5322 date as most servers write it (Postfix pads a one-digit day with a space), read
-# in the same match as the rest of a value: its groups are the parts _RFC5322_DATE reads (the
-# empty one: no fraction).
+# in the same match as the rest of a value: its groups are the day, the month's name, the year,
+# the time of day ("h:mm:ss" or "hh:mm:ss") and the offset ("+hhmm"); no fraction.
 _DATE_PARTS_RE = (
     r"(?P<date>(?:[A-Za-z]{3},  ?)?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
-    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})() ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z]{1,5}\))?)"
+    r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?)"
 )
 
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
@@ -633,12 +673,17 @@ _DATE_PARTS_RE = (
 #   from HOST ([IPv6]) by HOST ([IPv6%zone]) with mapi id 15.20.4649.019; DATE
 # read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
 # it reads what the lexers read (tests/test_received_grammar.py), or declines.
-_HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?"
+# A host and an address are taken whole, once (atomic, possessive): a shorter one would end
+# before one of their own characters, which none of what must follow them starts with, so
+# trying one is only the slow way to decline the hops of other servers.
+_HOST_RE = (
+    rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))(?>[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?)"
+)
 
 
 def _address_comment_re(name: str) -> str:
     """A comment holding only an address, perhaps in brackets, perhaps with its zone."""
-    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}})(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
+    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}}+)(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
 
 
 _EXCHANGE_FORM = re.compile(
@@ -660,10 +705,13 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     groups = match.groups()
     from_host, from_text, by_host, by_text, https, protocol, tls_minor, id_, via, date = groups[:10]
     from_ip = canonical_ip(from_text)
-    by_ip = canonical_ip(by_text) if by_text is not None else _usual_ip(by_host, "")
+    if by_text is not None:
+        by_ip = canonical_ip(by_text)
+    else:  # _usual_ip(by_host, "") of a host without white space
+        by_ip = None if _MAYBE_IP.search(by_host) is None else _first_ip(by_host)
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
-    timestamp, date_notes, shown = _read_date(date, dates, groups[10:])
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[10:])
     problems = (
         ()
         if timestamp and not date_notes
@@ -680,6 +728,7 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "tls": "yes" if https else f"TLSv1.{tls_minor}" if tls_minor else None,
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": problems,
         "via": via,
@@ -691,17 +740,17 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
     match = _USUAL_FORM.match(text)
     if match is None or match.end() != len(text):
         return None
-    (from_head, from_rest, by_head, by_rest, via_head, via_rest, with_head, with_rest,
-     id_head, id_rest, via2_head, via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
+    (from_head, from_rest, by_head, by_rest, via_head, _via_rest, with_head, _with_rest, id_head,
+     _id_rest, via2_head, _via2_rest, for_head, for_rest, date) = match.groups()  # fmt: skip
     if via_head is not None and via2_head is not None:
         return None  # "via" twice: the lexers report the repeated part
     date_text = date.rstrip()
-    timestamp, date_notes, shown = _read_date(date_text, dates)
+    timestamp, date_notes, shown, iso = _read_date(date_text, dates)
     protocol = _words_phrase(with_head) if with_head is not None else None
     by_host = _host_name(by_head.split(None, 1)[0])
     tls = None
     if "TLS" in text or "SSL" in text:  # else no comment can name TLS: skip reading them
-        tls = _usual_tls((from_rest, by_rest, via_rest, with_rest, id_rest, via2_rest, for_rest))
+        tls = _tls_before(text, match.start("date"))
     problems = (
         ()
         if by_host and timestamp and not date_notes
@@ -718,48 +767,78 @@ def _usual_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
         "tls": tls or _tls_of((), protocol),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": problems,
         "via": _words_phrase(via_head if via_head is not None else via2_head),
     }
 
 
-def _usual_tls(rests: tuple[str | None, ...]) -> str | None:
-    """What _tls_of reads from the comments of the parts' rests: the first TLS version named,
-    else "yes" when one names TLS without a version. A version never spans two comments (it
-    holds no parenthesis), so each rest is searched on its own, and only the rests that name
-    TLS or SSL at all."""
-    mentioned = False
-    for rest in rests:
-        if rest and ("TLS" in rest or "SSL" in rest):
-            comments = _USUAL_COMMENT.findall(rest)
-            found = _TLS_VERSION.search("".join(comments))
-            if found:
-                return _tls_named(found)
-            mentioned = mentioned or any(map(_names_tls, comments))
-    return "yes" if mentioned else None
+def _tls_before(text: str, end: int) -> str | None:
+    """What _tls_of reads from the comments of ``text[:end]``, keyword parts matched by a
+    one-match reader (comments nested at most once, words without parentheses): the first TLS
+    version named in a comment, else "yes" when one names TLS without a version."""
+    for found in _TLS_VERSION.finditer(text, 0, end):
+        # The first one in a comment: more '(' than ')' before it. A version (no parenthesis
+        # in it) is in one comment or none, and its neighbours in the text are those it has
+        # among the comments alone.
+        start = found.start()
+        if text.count("(", 0, start) > text.count(")", 0, start):
+            return _tls_named(found)
+    return "yes" if any(map(_names_tls, _USUAL_COMMENT.findall(text, 0, end))) else None
 
 
-# What a date text reads as (timestamp, notes, text shown), per distinct text in one chain:
-# a message's hops are often stamped in the same second by servers of one organization.
-_DateMemo = dict[str, tuple[datetime | None, list[str], str]]
+# What a date text reads as (timestamp, notes, text shown, the timestamp's ISO text for
+# Hop.to_dict), per distinct text in one chain: a message's hops are often stamped in the same
+# second by servers of one organization.
+_DateRead = tuple[datetime | None, list[str], str, str | None]
+_DateMemo = dict[str, _DateRead]
 
 
-def _read_date(
-    text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()
-) -> tuple[datetime | None, list[str], str]:
+def _read_date(text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()) -> _DateRead:
     """What the date text reads as; ``parts`` are its RFC 5322 pieces when a reader's pattern
     has matched them already (_DATE_PARTS_RE: no white space but single spaces and one pad)."""
     found = dates.get(text) if dates is not None else None
     if found is None:
-        moment = _moment(*parts) if parts else None
-        if moment:
-            found = (moment, [], text if "  " not in text else _shown(text))
-        else:
-            found = (*_parse_date(text), _shown(text))
+        found = _read_date_parts(text, parts) if parts else None
+        if found is None:
+            moment, notes = _parse_date(text)
+            found = (moment, notes, _shown(text), _iso(moment))
         if dates is not None:
             dates[text] = found
     return found
+
+
+# The two-digit month of every spelling of the three-letter English names, for ISO text.
+_MONTH_DIGITS = {spelling: f"{number:02d}" for spelling, number in _MONTH_SPELLINGS.items()}
+
+
+def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
+    """_read_date of a date whose _DATE_PARTS_RE pieces are known; None when they name no
+    moment. It is read from its ISO text (datetime.fromisoformat is C, and one call where the
+    datetime constructor needs six int() calls), which is also the ISO text of a UTC date
+    ("+0000" or "-0000")."""
+    day, month_name, year, clock, offset = parts
+    month = _MONTH_DIGITS.get(month_name)
+    if len(clock) == 7:
+        clock = "0" + clock
+    if month is None or clock >= "24":  # "24:00": no hour, in any Python's fromisoformat
+        return None
+    shown = text if "  " not in text else _shown(text)
+    if offset == "+0000" or offset == "-0000":
+        iso = f"{year}-{month}-{day.zfill(2)}T{clock}Z"
+        try:
+            return datetime.fromisoformat(iso), [], shown, iso
+        except ValueError:
+            return None
+    if offset[3:] > "59":  # "+0075": no offset, as _zone reads it (fromisoformat: 01:15)
+        return None
+    try:
+        moment = datetime.fromisoformat(f"{year}-{month}-{day.zfill(2)}T{clock}{offset}")
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment, [], shown, _iso(moment)
 
 
 # The hops of Postfix, Sendmail, Exim, qmail and most other servers, when each part starts with
@@ -777,8 +856,8 @@ _ONE_WORD_FORM = re.compile(
     r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
     rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_REST_RE})"
     rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_REST_RE})"
-    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE})(?P<with_rest>{_REST_RE}))?+"
-    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE})(?P<id_rest>{_REST_RE}))?+"
+    rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE}){_REST_RE})?+"
+    rf"(?:\s++{_keyword_re('id')}\s++(?P<id>{_PLAIN_WORD_RE}){_REST_RE})?+"
     rf"(?:\s++{_keyword_re('for')}\s++(?P<for>{_PLAIN_WORD_RE}))?+"
     rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
@@ -790,17 +869,19 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     if match is None:
         return None
     groups = match.groups()
-    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, with_rest,
-     id_word, id_rest, for_word, date) = groups[:13]  # fmt: skip
+    (from_word, first, literal_host, literal, from_rest, by_word, by_rest, with_word, id_word,
+     for_word, date) = groups[:11]  # fmt: skip
     from_ip = (literal and _literal_ip(literal_host, literal)) or _first_ip(first)
-    if from_ip is None:  # elsewhere: qmail's "(HELO name) (user@192.0.2.1)", or the word
-        from_ip = _usual_ip(from_word, f" ({first}){from_rest}")
-    timestamp, date_notes, shown = _read_date(date, dates, groups[13:])
+    if from_ip is None and (_MAYBE_IP.search(from_word) or _MAYBE_IP.search(from_rest)):
+        # _usual_ip's further reading: qmail's "(HELO name) (user@192.0.2.1)", or the word
+        comments = _USUAL_COMMENT.findall(from_rest)[: _MAX_IP_TEXTS - 1]
+        from_ip = _later_ip(from_word, from_rest, comments)
+    timestamp, date_notes, shown, iso = _read_date(date, dates, groups[11:])
     by_host = _host_name(by_word)
     protocol = with_word.rstrip(",") or None if with_word else None
     tls = None
     if "TLS" in text or "SSL" in text:
-        tls = _usual_tls((f"({first})", from_rest, by_rest, with_rest, id_rest))
+        tls = _tls_before(text, match.start("date"))
     return {
         "from_host": _host_name(from_word),
         "from_ip": from_ip,
@@ -809,9 +890,11 @@ def _one_word_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
         "with_": protocol,
         "id": id_word.rstrip(",") or None if id_word else None,
         "for_": _recipient_text(for_word.rstrip(",") or None) if for_word else None,
-        "tls": tls or _tls_of((), protocol),
+        # _tls_of without comments, of a protocol of one word
+        "tls": tls or ("yes" if protocol and protocol.lower() in _TLS_PROTOCOLS else None),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": (
             ()
@@ -855,8 +938,13 @@ def _usual_ip(head: str, rest: str) -> str | None:
         found = _first_ip(first)
         if found:
             return found
-    comments = _USUAL_COMMENT.findall(rest)
-    for comment in comments[flat:_MAX_IP_TEXTS]:
+    return _later_ip(head, rest, _USUAL_COMMENT.findall(rest)[flat:_MAX_IP_TEXTS])
+
+
+def _later_ip(head: str, rest: str, comments: list[str]) -> str | None:
+    """_usual_ip once its first comment is read: the address in these comments of the rest
+    (the others), else in the part's words."""
+    for comment in comments:
         found = _first_ip(comment[1:-1])
         if found:
             return found
@@ -1192,7 +1280,9 @@ def _hop_fields(value: str) -> dict[str, Any]:
 def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, Any]:
     """The fields of any value, through the lexers (the general one for odd values)."""
     parts, comments, repeated, date_text, unbalanced = _read_parts(text)
-    timestamp, date_notes, shown = _read_date(date_text, dates) if date_text else (None, [], None)
+    timestamp, date_notes, shown, iso = (
+        _read_date(date_text, dates) if date_text else (None, [], None, None)
+    )
     protocol = _phrase(parts, "with")
     by_host = _host(parts, "by")
     return {
@@ -1206,6 +1296,7 @@ def _lexed_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str, An
         "tls": _tls_of(comments, protocol),
         "timestamp": timestamp,
         "date_text": shown,
+        _TIMESTAMP_ISO: iso,
         "raw": text,
         "problems": _problems(
             text, by_host, repeated, unbalanced, date_text, timestamp, date_notes
@@ -1273,6 +1364,7 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     skipped = max(0, len(values) - limit) if limit is not None else 0
     kept = values[: len(values) - skipped]
     dates: _DateMemo = {}
+    new, set_attribute = object.__new__, object.__setattr__
     for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
             fields = (
@@ -1291,7 +1383,12 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
                 delay = (timestamp - previous).total_seconds()
                 total += max(delay, 0.0)
             previous = timestamp
-        skewed = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
-        hops.append(_make_hop(fields, index, delay, skewed))
+        # _make_hop, without its call
+        fields["index"] = index
+        fields["delay_seconds"] = delay
+        fields["clock_skew"] = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
+        hop = new(Hop)
+        set_attribute(hop, "__dict__", fields)
+        hops.append(hop)
     total_seconds = total if dated >= 2 else None
     return Chain(hops=tuple(hops), total_transit_seconds=total_seconds, skipped=skipped)
