@@ -172,3 +172,42 @@ def test_one_word_reader_reads_versions_and_qmail_addresses_as_the_lexers() -> N
         fields = R._one_word_hop_fields(value)
         assert fields is not None, value
         assert fields == R._lexed_hop_fields(value), value
+
+
+def _exchange_hop(
+    host: str = "mx.example.com", zone: str = "", cipher: str = "TLS_AES_256_GCM_SHA384"
+) -> str:
+    return (
+        f"from {host} (2001:db8::5{zone}) by {host} ([2001:db8::6{zone}]) with Microsoft SMTP"
+        f" Server (version=TLS1_3, cipher={cipher}) id 15.20.8511.20; {_DATE}"
+    )
+
+
+def test_exchange_reader_takes_parts_at_their_longest_and_declines_longer_ones() -> None:
+    """Exchange's pattern takes a host, zone, cipher and id whole (no shorter try): at the
+    limits of their lengths it reads what the lexers read, or declines."""
+    label = "a" * 62
+    longest_host = ".".join([label] * 4) + ".ab"
+    assert len(longest_host) == 254
+    taken = [
+        _exchange_hop(longest_host),
+        _exchange_hop("a"),
+        _exchange_hop(zone="%" + "z" * 20),
+        _exchange_hop(cipher="X" * 80),
+        _exchange_hop().replace("15.20.8511.20", "1" * 40),
+    ]
+    declined = [
+        _exchange_hop(longest_host + "a"),
+        _exchange_hop("mx.example.com-"),
+        _exchange_hop("mx.example.com."),
+        _exchange_hop(zone="%" + "z" * 21),
+        _exchange_hop(cipher="X" * 81),
+        _exchange_hop().replace("15.20.8511.20", "1" * 41),
+    ]
+    for value in taken:
+        fields = R._exchange_hop_fields(value)
+        assert fields is not None, value
+        assert fields == R._lexed_hop_fields(value), value
+    for value in declined:
+        assert R._exchange_hop_fields(value) is None, value
+        assert R.parse_received(value).by_host  # the other readers read it

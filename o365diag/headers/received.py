@@ -63,25 +63,25 @@ _TOKEN = re.compile(rf";|(?:{_WORD_PIECE})(?:{_WORD_PIECE}|\\++(?=[^\s;\\]))*+",
 _SIMPLE_TOKEN = re.compile(r"\((?:[^()\\]|\([^()\\]*\))*\)|;|[^\s;()]+")
 _FLAT_TOKEN = re.compile(r"[^\s;()]+|\([^()\\]*\)|;")  # the same without nesting: faster
 
+# An IPv4 address's shape; written out, as one repeated group costs a pattern more to match.
+_DOTTED_QUAD_RE = r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
 # "@" splits qmail's "(user@192.0.2.1)" into the user and the address.
 _IP_PIECE = re.compile(r"[^\s\[\]()<>=,;\"'@]+")
 # What an address can start with: a digit, a hex digit or ':' (IPv6), 'IPv6:'.
 _IP_FIRST_CHARS = frozenset("0123456789abcdefABCDEF:iI")
 # An address literal with the client port as a fifth number: "[192.0.2.1.63559]".
-_IPV4_AND_PORT = re.compile(r"([0-9]{1,3}(?:\.[0-9]{1,3}){3})\.[0-9]{1,5}")
+_IPV4_AND_PORT = re.compile(rf"({_DOTTED_QUAD_RE})\.[0-9]{{1,5}}")
 _IP_SHAPE = re.compile(
-    r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f.]{0,40}:[0-9A-Fa-f:.]{1,44})"
+    rf"(?:{_DOTTED_QUAD_RE}|[0-9A-Fa-f.]{{0,40}}:[0-9A-Fa-f:.]{{1,44}})"
     r"(?:%[0-9A-Za-z_.-]{1,20})?"
 )
 # The usual comment of Postfix, Sendmail and Exim: "host [192.0.2.1]", "[192.0.2.1]:port ...".
 # The host is one piece for _IP_PIECE (none of its separators), so the literal is the next.
-_LEADING_LITERAL = re.compile(
-    r"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[([0-9]{1,3}(?:\.[0-9]{1,3}){3})\]", re.ASCII
-)
+_LEADING_LITERAL = re.compile(rf"(?:([A-Za-z0-9_.-]++)[ \t]++)?\[({_DOTTED_QUAD_RE})\]", re.ASCII)
 # qmail's "(user@192.0.2.1)": one piece for _IP_PIECE before the '@', the address the next.
 # When the first starts as no address can, and is no HELO keyword (which would hide the next),
 # the address is _scan_for_ip's finding without its loop.
-_USER_AT_IPV4 = re.compile(r"([^\s\[\]()<>=,;\"'@]*+)@([0-9]{1,3}(?:\.[0-9]{1,3}){3})")
+_USER_AT_IPV4 = re.compile(rf"([^\s\[\]()<>=,;\"'@]*+)@({_DOTTED_QUAD_RE})")
 # Every address shape holds one of these: an IPv6 address a ':', an IPv4 one (a dotted quad,
 # the only form inet_pton reads) a digit, a dot, up to three digits twice more, a dot and a digit.
 # So version numbers ("(Exim 4.96)", "(8.15.2/8.15.2)") are known to hold none without a scan.
@@ -630,7 +630,12 @@ def _keyword_re(keyword: str) -> str:
     return "".join(f"[{ch.upper()}{ch}]" for ch in keyword)
 
 
-_ANY_KEYWORD_RE = "(?:" + "|".join(map(_keyword_re, KEYWORDS)) + ")"
+# The look-ahead for the first letters first: most words start with none of them, and one
+# test of a set is cheaper than trying each keyword (tried before every word and host).
+_ANY_KEYWORD_RE = (
+    "(?=[" + "".join(sorted({ch for keyword in KEYWORDS for ch in keyword[0] + keyword[0].upper()}))
+    + "])(?:" + "|".join(map(_keyword_re, KEYWORDS)) + ")"
+)  # fmt: skip
 # A word that is no keyword (a keyword ends where a lexer's word ends).
 _PLAIN_WORD_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()])){_WORD_RE}"
 
@@ -662,8 +667,8 @@ _USUAL_COMMENT = re.compile(_COMMENT_RE)
 # in the same match as the rest of a value: its groups are the day, the month's name, the year,
 # the time of day ("h:mm:ss" or "hh:mm:ss") and the offset ("+hhmm"); no fraction.
 _DATE_PARTS_RE = (
-    r"(?P<date>(?:[A-Za-z]{3},  ?)?([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
-    r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?)"
+    r"(?P<date>(?:[A-Za-z]{3},  ?)?+([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4}) "
+    r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?+)"
 )
 
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
@@ -673,25 +678,26 @@ _DATE_PARTS_RE = (
 #   from HOST ([IPv6]) by HOST ([IPv6%zone]) with mapi id 15.20.4649.019; DATE
 # read with every field captured, so that little is left to do in Python. Like _USUAL_FORM,
 # it reads what the lexers read (tests/test_received_grammar.py), or declines.
-# A host and an address are taken whole, once (atomic, possessive): a shorter one would end
-# before one of their own characters, which none of what must follow them starts with, so
-# trying one is only the slow way to decline the hops of other servers.
-_HOST_RE = (
-    rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))(?>[A-Za-z0-9](?:[A-Za-z0-9.-]{{0,252}}[A-Za-z0-9])?)"
-)
+# Every part is taken whole, once (possessive): a host, an address, a zone or cipher name
+# shorter than its run of characters would end before one of them, and an optional part left
+# out where it is written would leave its first character; nothing that must follow starts
+# with either, so trying one is only the slow way to decline. A host is a name's characters
+# up to 254, a letter or digit first and last (the look-behind).
+_HOST_RE = rf"(?!{_ANY_KEYWORD_RE}(?![^\s;()]))[A-Za-z0-9][A-Za-z0-9.-]{{0,253}}+(?<=[A-Za-z0-9])"
 
 
 def _address_comment_re(name: str) -> str:
     """A comment holding only an address, perhaps in brackets, perhaps with its zone."""
-    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}}+)(?:%[0-9A-Za-z_.-]{{1,20}})?\]?+\)"
+    return rf"\s*+\(\[?+(?P<{name}>[0-9A-Fa-f:.]{{2,45}}+)(?:%[0-9A-Za-z_.-]{{1,20}}+)?+\]?+\)"
 
 
 _EXCHANGE_FORM = re.compile(
     rf"\s*+from\s++(?P<from_host>{_HOST_RE}){_address_comment_re('from_ip')}"
-    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:{_address_comment_re('by_ip')})?"
+    rf"\s++by\s++(?P<by_host>{_HOST_RE})(?:{_address_comment_re('by_ip')})?+"
     r"\s++with\s++(?:(?P<https>HTTPS)|(?P<protocol>Microsoft SMTP Server|mapi)"
-    r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}\))?"
-    r"\s++id\s++(?P<id>[0-9.]{1,40})(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?)"
+    r"(?:\s*+\(version=TLS1_(?P<tls_minor>[0-3]), cipher=[A-Z0-9_]{1,80}+\))?+"
+    r"\s++id\s++(?P<id>[0-9.]{1,40}+)"
+    r"(?:\s++via\s++(?P<via>Frontend Transport|Mailbox Transport))?+)"
     rf"\s*+;\s*+{_DATE_PARTS_RE}\s*+"
 )
 
@@ -853,7 +859,7 @@ _REST_RE = rf"(?:\s*+{_COMMENT_RE}(?:\s*+{_PLAIN_WORD_RE})*+)*+"
 _ONE_WORD_FORM = re.compile(
     rf"\s*+{_keyword_re('from')}\s++(?P<from>{_PLAIN_WORD_RE})\s*+\((?P<first>"
     # "rdns [192.0.2.1] ...": the literal captured for _first_ip's reading of it
-    r"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
+    rf"(?:(?P<literal_host>[A-Za-z0-9_.-]++)[ \t]++)?+\[(?P<literal>{_DOTTED_QUAD_RE})\]"
     rf"[^()\\\"]*+|[^()\\\"]*+)\)(?P<from_rest>{_REST_RE})"
     rf"\s++{_keyword_re('by')}\s++(?P<by>{_PLAIN_WORD_RE})(?P<by_rest>{_REST_RE})"
     rf"(?:\s++{_keyword_re('with')}\s++(?P<with>{_PLAIN_WORD_RE}){_REST_RE})?+"
