@@ -204,3 +204,10 @@ def test_base64_letters_read_as_padded_pieces() -> None:
         pieces = re.split(r"=+", letters)
         plain = b"".join(parse._decode_piece(piece) for piece in pieces)
         assert parse._from_base64(letters) == plain, letters
+
+
+@pytest.mark.parametrize("text", ["", "\n", " \n\t", "stray\n", "From sender@example.com x\n"])
+def test_a_text_without_fields_gives_an_empty_set(text: str) -> None:
+    headers = parse_header_block(text)
+    assert (headers.fields, headers.repairs, headers.had_body) == ([], [], False)
+    assert headers.stray_lines == ([text.strip()] if text.startswith("stray") else [])

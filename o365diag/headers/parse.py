@@ -142,10 +142,11 @@ class HeaderSet:
         return [found for found in self.fields if found.key == key]
 
     def first(self, name: str) -> HeaderField | None:
-        return self._first_by_key().get(name.lower())
+        # Callers mostly ask in lower case already: no lower() copy then.
+        return self._first_by_key().get(name if name.islower() else name.lower())
 
     def value(self, name: str) -> str | None:
-        found = self._first_by_key().get(name.lower())
+        found = self.first(name)
         return found.value if found else None
 
 
@@ -405,6 +406,8 @@ def _first_field(text: str, result: HeaderSet) -> int | None:
         if start is None or not (len(start.group(1)) <= 2 and start.group(1).isdigit()):
             break
         position = start.end()
+    if start is not None and not start.start():  # the usual: a field on the first line
+        return 0
     end = start.start() if start else len(text)
     lines = [line for line in text[:end].split("\n") if line.strip()]
     if lines and _ENVELOPE_LINE.match(lines[0]):
