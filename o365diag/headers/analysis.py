@@ -52,18 +52,19 @@ class Analysis:
     def template_values(self) -> dict[str, Any]:
         """What the findings' texts are filled from (read once; several rules use it)."""
         auth = self.verdict.data
+        stamped = self.antispam.values
         failing_dkim = next((d for d in auth.dkim if d.result != "pass"), None)
         return {
-            "ip": auth.spf.ip or self.antispam.get("cip"),
+            "ip": auth.spf.ip or stamped.get("cip"),
             "spf_domain": auth.spf.domain,
             "spf_result": auth.spf.result,
             "from_domain": self.from_domain,
             "dkim_domain": failing_dkim.domain if failing_dkim else None,
             "dmarc_action": auth.dmarc.action or "none stated",
             "compauth_reason": auth.compauth.reason,
-            "scl": self.antispam.get("scl"),
-            "sfv": self.antispam.get("sfv"),
-            "bcl": self.antispam.get("bcl"),
+            "scl": stamped.get("scl"),
+            "sfv": stamped.get("sfv"),
+            "bcl": stamped.get("bcl"),
             "auth_as": self.exchange.auth_as,
         }
 

@@ -383,20 +383,28 @@ def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> b
     if not result or (name == "i" and len(words) == 1):
         return _take_words(parsed, words)
     props: dict[str, str] = {}
-    for word in itertools.islice(words, 1, None):
-        key, equals, text = word.partition("=")
-        # Microsoft ends a clause with "header.from=": no value. Before another word the
-        # general reading may take that word as the value; index() finds the first equal word.
-        if not text and (not equals or words.index(word) != len(words) - 1):
-            return False
-        key = key.lower()
-        if not props.get(key):  # a repeated property: the first value counts
-            props[key] = text
+    if len(words) > 1:
+        last = len(words) - 1
+        for word in words[1:]:
+            key, equals, text = word.partition("=")
+            # Microsoft ends a clause with "header.from=": no value. Before another word the
+            # general reading may take that word as the value; index() finds the first equal
+            # word.
+            if not text and (not equals or words.index(word) != last):
+                return False
+            key = key.lower()
+            if not props.get(key):  # a repeated property: the first value counts
+                props[key] = text
     if "" in comments:
         comments = [comment for comment in comments if comment]
-    method, _, version = name.partition("/") if "/" in name else (name, "", "")
-    method = method.lower()
-    parsed.results.append(MethodResult(method, result.lower(), props, comments, version or None))
+    if "/" in name:
+        method, _, version = name.partition("/")
+        method = method.lower()
+        found = MethodResult(method, result.lower(), props, comments, version or None)
+    else:
+        method = name.lower()
+        found = MethodResult(method, result.lower(), props, comments)
+    parsed.results.append(found)
     if method not in _KNOWN_METHODS:
         parsed.problems.append(f"unknown method {method!r}")
     return True

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from o365diag.addresses import non_public_kind
 from o365diag.findings import Finding, Severity, catalogue_finding, fill_template
+from o365diag.headers.authres import AuthResults
 from o365diag.headers.model import Dkim, Dmarc
 from o365diag.headers.parse import ENCODED_WORD, HeaderField, HeaderSet
 from o365diag.headers.waits import held_by_names
@@ -31,6 +32,8 @@ _SPAM_SFV = frozenset({"SPM", "SKS", "SKB"})
 _ALLOW_SFV = frozenset({"SKA", "SKN", "SFE"})
 _HIGH_PHISH_CAT = frozenset({"HPHSH", "HPHISH"})
 _MAX_EVIDENCE = 12
+# Severity's comparisons run in Python: the few that count as a problem, found by identity.
+_AT_LEAST_WARNING = tuple(s for s in Severity if s >= Severity.WARNING)
 _LAST_RANK = 1000
 _NO_DOMAIN = "(no domain given)"
 # DKIM results that say the signature could not be checked, or was refused by the receiver's
@@ -78,7 +81,7 @@ def finding_rank(code: str) -> int:
 
 def most_likely(findings: Iterable[Finding]) -> Finding | None:
     """The one finding to act on first: the worst, and among the worst the most specific."""
-    problems = [f for f in findings if f.severity >= Severity.WARNING]
+    problems = [f for f in findings if f.severity in _AT_LEAST_WARNING]
     if not problems:
         return None
     return min(problems, key=lambda f: (-f.severity.rank, finding_rank(f.code)))
@@ -117,14 +120,26 @@ def rule_authentication(a: Analysis) -> Iterator[Finding]:
         *_dmarc_findings(auth.dmarc, values, evidence),
         *_compauth_findings(a, values, evidence),
     ]
-    kind = non_public_kind(str(values["ip"])) if values["ip"] else None
-    yield from (_private_ip_fix(f, {**values, "ip_kind": kind}) for f in found) if kind else found
+    # Only some findings have another fix for a private IP: the address is read for those.
+    if values["ip"] and any(_has_text(f.code, "fix_private_ip") for f in found):
+        kind = non_public_kind(str(values["ip"]))
+        if kind:
+            with_kind = {**values, "ip_kind": kind}
+            found = [_private_ip_fix(f, with_kind) for f in found]
+    yield from found
 
 
 def _private_ip_fix(item: Finding, values: dict[str, Any]) -> Finding:
     """A private sending IP can never go into SPF: the catalogue's other fix says what can."""
     other = _other_text(item.code, "fix_private_ip", values)
     return dataclasses.replace(item, fix=other) if other else item
+
+
+@functools.lru_cache(maxsize=512)  # the catalogue's codes and text names: a few dozen
+def _has_text(code: str, key: str) -> bool:
+    """Whether the catalogue entry ``code`` has the special-case text ``key``."""
+    entry = load_table("header_findings").lookup(code)
+    return bool(entry and entry.get(key))
 
 
 def _other_text(code: str, key: str, values: dict[str, Any]) -> str | None:
@@ -134,16 +149,19 @@ def _other_text(code: str, key: str, values: dict[str, Any]) -> str | None:
     return fill_template(str(text), values) if text else None
 
 
+_SPF_CODES = {
+    "fail": "spf-fail",
+    "softfail": "spf-softfail",
+    "none": "spf-none",
+    "temperror": "spf-error",
+    "permerror": "spf-error",
+}
+
+
 def _spf_findings(
     result: str | None, values: dict[str, Any], evidence: tuple[str, ...]
 ) -> Iterator[Finding]:
-    code = {
-        "fail": "spf-fail",
-        "softfail": "spf-softfail",
-        "none": "spf-none",
-        "temperror": "spf-error",
-        "permerror": "spf-error",
-    }.get(result or "")
+    code = _SPF_CODES.get(result or "")
     if code:
         yield make_finding(code, values, evidence=evidence)
 
@@ -272,14 +290,15 @@ def _passing_dkim_domains(dkim: list[Dkim]) -> str:
 
 def rule_spam(a: Analysis) -> Iterator[Finding]:
     values = a.template_values
-    cat = (a.antispam.get("cat") or "").upper()
-    sfv = (a.antispam.get("sfv") or "").upper()
-    scl = a.antispam.get("scl")
+    stamped = a.antispam.values  # read directly: this runs for every message
+    cat = (stamped.get("cat") or "").upper()
+    sfv = (stamped.get("sfv") or "").upper()
+    scl = stamped.get("scl")
     evidence = _stamp_evidence(a)
     if cat in _HIGH_PHISH_CAT:
         yield make_finding("high-confidence-phish", values, evidence=evidence)
-    is_bulk = cat == "BULK" or (a.antispam.get("srv") or "").upper() == "BULK"
-    bcl = a.antispam.get("bcl")
+    is_bulk = cat == "BULK" or (stamped.get("srv") or "").upper() == "BULK"
+    bcl = stamped.get("bcl")
     if is_bulk or (isinstance(bcl, int) and bcl >= 4):
         severity = Severity.WARNING if is_bulk or (bcl or 0) >= 7 else Severity.INFO
         yield make_finding(
@@ -308,9 +327,10 @@ def _spam_detail(a: Analysis) -> str:
 
 
 def rule_allow_listed(a: Analysis) -> Iterator[Finding]:
-    sfv = (a.antispam.get("sfv") or "").upper()
-    ipv = (a.antispam.get("ipv") or "").upper()
-    scl = a.antispam.get("scl")
+    stamped = a.antispam.values
+    sfv = (stamped.get("sfv") or "").upper()
+    ipv = (stamped.get("ipv") or "").upper()
+    scl = stamped.get("scl")
     reasons = []
     if sfv in _ALLOW_SFV:
         reasons.append(f"SFV:{sfv}")
@@ -442,8 +462,9 @@ def rule_attribution(a: Analysis) -> Iterator[Finding]:
 def rule_malformed(a: Analysis) -> Iterator[Finding]:
     """Damage the analyzer had to read around: a warning when something could not be read,
     information when every problem was repaired (the repairs are listed as evidence)."""
-    unreadable = _unreadable_parts(a)
-    repaired = _repaired_parts(a)
+    auth_problems = a.verdict.problems
+    unreadable = _unreadable_parts(a, auth_problems)
+    repaired = _repaired_parts(a, auth_problems)
     if not unreadable and not repaired:
         return
     problems = unreadable + repaired
@@ -456,18 +477,22 @@ def rule_malformed(a: Analysis) -> Iterator[Finding]:
     )
 
 
-def _unreadable_parts(a: Analysis) -> list[str]:
+_AuthProblems = list[tuple[AuthResults, str]]
+
+
+def _unreadable_parts(a: Analysis, auth_problems: _AuthProblems) -> list[str]:
     problems: list[str] = []
     if a.headers.stray_lines:
         problems.append(
             f"{len(a.headers.stray_lines)} line(s) before the first header field, "
             f"e.g. {a.headers.stray_lines[0][:120]!r}"
         )
-    problems.extend(
-        f"{parsed.header}: {problem}"
-        for parsed, problem in a.verdict.problems
-        if not problem.startswith(("stray token", "empty value"))
-    )
+    if auth_problems:
+        problems.extend(
+            f"{parsed.header}: {problem}"
+            for parsed, problem in auth_problems
+            if not problem.startswith(("stray token", "empty value"))
+        )
     problems.extend(a.antispam.problems)  # each names its header
     if a.chain.skipped:
         problems.append(
@@ -497,14 +522,15 @@ def _undecoded_words(headers: HeaderSet) -> list[str]:
     ]
 
 
-def _repaired_parts(a: Analysis) -> list[str]:
+def _repaired_parts(a: Analysis, auth_problems: _AuthProblems) -> list[str]:
     # Stray "; domain" tokens are Microsoft's dialect, not damage: they stay out of this list.
-    repairs = list(a.headers.repairs) + a.antispam.repairs
-    repairs.extend(
-        f"{parsed.header}: {problem}"
-        for parsed, problem in a.verdict.problems
-        if problem.startswith("empty value")
-    )
+    repairs = [*a.headers.repairs, *a.antispam.repairs]
+    if auth_problems:
+        repairs.extend(
+            f"{parsed.header}: {problem}"
+            for parsed, problem in auth_problems
+            if problem.startswith("empty value")
+        )
     repairs.extend(
         f"Received hop {hop.index}: no ';' before the date"
         for hop in a.chain.hops

@@ -39,7 +39,8 @@ _VALUE_TABLES = {
 }
 _INT_FIELDS = ("scl", "bcl", "pcl")
 _TEXT_FIELDS = ("sfv", "cat", "srv", "ipv", "dir", "cip", "ctry", "lang", "h", "ptr", "sfty")
-_ONE_VALUE_FIELDS = frozenset(_INT_FIELDS + _TEXT_FIELDS)
+_REPORTED = _INT_FIELDS + _TEXT_FIELDS
+_ONE_VALUE_FIELDS = frozenset(_REPORTED)
 _SFS_ID = re.compile(r"\(([^()]*)\)")
 _TRUSTED_STAMPS = (FFAS, MSAS)
 _UNTRUSTED_STAMPS = (FFAS + UNTRUSTED, MSAS + UNTRUSTED)
@@ -83,7 +84,8 @@ class AntispamStamps:
         return self.values.get(name)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: self.values.get(name) for name in _INT_FIELDS + _TEXT_FIELDS}
+        values = self.values
+        data: dict[str, Any] = {name: values.get(name) for name in _REPORTED}
         data["sfs"] = self.values.get("sfs", [])
         data["custom_spam"] = self.values.get("custom_spam")
         data["mailbox_delivery"] = self.values.get("mailbox_delivery", [])
@@ -117,25 +119,54 @@ def _store(stamps: AntispamStamps, pairs: list[tuple[str, str]], header: str) ->
     values, decoded = stamps.values, stamps.decoded
     for key, written in pairs:
         name = key.lower()
-        # "SCL:5 (spam)": these values are single codes
-        value = one_value(written) if name in _ONE_VALUE_FIELDS else written
+        # "SCL:5 (spam)": these values are single codes (one word already: kept as it is)
+        if name in _ONE_VALUE_FIELDS and not written.isalnum():
+            value = one_value(written)
+        else:
+            value = written
         if name in values:
             _note_duplicate(stamps, key, value, header)
             continue
-        note = None
-        if name == "sfs" or name == "ara":
-            # SFS wraps each rule id in parentheses; ARA separates them with "|".
-            ids = _SFS_ID.findall(value) if name == "sfs" else [i for i in value.split("|") if i]
-            values[name] = ids
-            note = f"{len(ids)} rule ids"
-        elif name in _INT_FIELDS:
-            number = _to_int(value)
-            if number is None and value:
+        if name in _VALUE_TABLES:
+            stored, described = _coded_value(name, value, header)
+            if stored is None and value and name in _INT_FIELDS:
                 stamps.problems.append(f"{header}: {key}:{value} is not a number")
-            values[name] = number
+            values[name] = stored
+            decoded.append(dict(described))
+        elif name == "sfs" or name == "ara":
+            ids = _rule_ids(value) if name == "sfs" else _bar_separated(value)
+            values[name] = ids
+            decoded.append(_describe(name, value, header, f"{len(ids)} rule ids"))
         else:
             values[name] = value or None
-        decoded.append(_describe(name, value, header, note))
+            decoded.append(_describe(name, value, header))
+
+
+@lru_cache(maxsize=4096)
+def _coded_value(name: str, value: str, header: str) -> tuple[Any, dict[str, Any]]:
+    """What a coded field (SFV:NSPM, SCL:5 ...) stores, and its description: both read once
+    per code, as the codes come back message after message."""
+    stored = _to_int(value) if name in _INT_FIELDS else value or None
+    return stored, _description(name, value, header, None)
+
+
+def _rule_ids(value: str) -> list[str]:
+    """SFS wraps each rule id in parentheses: ``(9256216)(67909907)``."""
+    inner = value[1:-1]
+    separators = inner.count(")(")
+    if (
+        value.startswith("(")
+        and value.endswith(")")
+        and inner.count("(") == separators == inner.count(")")
+    ):
+        return inner.split(")(")  # the usual run of ids, split in C
+    return _SFS_ID.findall(value)
+
+
+def _bar_separated(value: str) -> list[str]:
+    """ARA separates its rule ids with "|"."""
+    ids = value.split("|")
+    return [i for i in ids if i] if "" in ids else ids
 
 
 def _note_duplicate(stamps: AntispamStamps, key: str, value: str, header: str) -> None:
@@ -232,21 +263,23 @@ def _decode_mailbox_delivery(headers: HeaderSet, stamps: AntispamStamps) -> None
     tokens = []
     for key, written in parse_pairs(found.value):
         # "dest:J (junk)" is J; "ENG:(910001)(944506478)" is a list of ids, no comment
-        value = written if written.startswith("(") else one_value(written)
-        tokens.append(_delivery_token(key, value))
+        if written.startswith("("):
+            value = written
+            tokens.append(_engine_ids_token(key, value))
+        else:
+            value = written if written.isalnum() else one_value(written)
+            # ucf:0, dest:I ... repeat in every message: a fresh copy of the one description
+            tokens.append(dict(_coded_delivery_token(key, value)))
         if key.lower() == "dest":
             stamps.values["dest"] = value
     stamps.values["mailbox_delivery"] = tokens
 
 
-def _delivery_token(key: str, value: str) -> dict[str, Any]:
-    """One Mailbox-Delivery token with its meaning (a fresh dict)."""
-    if value.startswith("("):
-        # Engine ids ("ENG:(910001)(944506478)") differ from message to message: read, not kept.
-        table = load_table("mailbox_delivery")
-        entry = table.find(f"{key}:{value}") or table.lookup(key)
-        return _delivery_entry(key, value, entry)
-    return dict(_coded_delivery_token(key, value))  # ucf:0, dest:I ... repeat in every message
+def _engine_ids_token(key: str, value: str) -> dict[str, Any]:
+    """Engine ids ("ENG:(910001)(944506478)") differ from message to message: read, not kept."""
+    table = load_table("mailbox_delivery")
+    entry = table.find(f"{key}:{value}") or table.lookup(key)
+    return _delivery_entry(key, value, entry)
 
 
 @lru_cache(maxsize=4096)

@@ -228,12 +228,8 @@ def _arc(arc: MethodResult | None) -> Arc:
 
 
 def _summary(parsed: AuthResults) -> OtherAuth:
-    return OtherAuth(
-        header=parsed.header,
-        authserv_id=parsed.authserv_id,
-        instance=parsed.instance,
-        results={r.method: r.result for r in parsed.results},
-    )
+    results = {r.method: r.result for r in parsed.results}
+    return OtherAuth(parsed.header, parsed.authserv_id, parsed.instance, results)
 
 
 def _alignment(spf: Spf, dkim: list[Dkim], from_domain: str | None) -> Alignment:
