@@ -51,11 +51,27 @@ def test_a_leap_second_in_the_date_is_noted(date: str, iso: str, note: str) -> N
     assert f"Date: leap second {note}" in evidence
 
 
-def test_a_date_read_with_an_assumption_says_so() -> None:
-    text = "From: a@example.com\nDate: Sat, 31 Dec 2016 10:00:00\n"
-    assert analyze(text).data["summary"]["date"] == "2016-12-31T10:00:00+00:00"
+@pytest.mark.parametrize(
+    ("date", "iso", "notes"),
+    [
+        ("Sat, 31 Dec 2016 10:00:00", "2016-12-31T10:00:00+00:00", ["no time zone, assumed UTC"]),
+        (
+            "31 Dec 2016 10:00 XYZ",
+            "2016-12-31T10:00:00+00:00",
+            ["no time zone, assumed UTC (XYZ not understood)"],
+        ),
+        (
+            "31 Dec 2016",
+            "2016-12-31T00:00:00+00:00",
+            ["no time of day, assumed 00:00", "no time zone, assumed UTC"],
+        ),
+    ],
+)
+def test_a_date_read_with_an_assumption_says_so(date: str, iso: str, notes: list[str]) -> None:
+    text = f"From: a@example.com\nDate: {date}\n"
+    assert analyze(text).data["summary"]["date"] == iso
     severity, evidence = _malformed_evidence(text)
-    assert severity is Severity.INFO and "Date: no time zone, assumed UTC" in evidence
+    assert severity is Severity.INFO and evidence == tuple(f"Date: {note}" for note in notes)
 
 
 def test_an_ordinary_date_adds_no_note() -> None:

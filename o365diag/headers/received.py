@@ -186,12 +186,13 @@ class Hop:
     problems: tuple[str, ...]
     via: str | None = None
 
+    def __post_init__(self) -> None:
+        # A hop from build_chain holds the ISO text of its timestamp from when its date was
+        # read (_TIMESTAMP_ISO); one from this constructor gets it here.
+        object.__setattr__(self, _TIMESTAMP_ISO, _iso(self.timestamp))
+
     def to_dict(self) -> dict[str, Any]:
-        # Read from the instance dict: chains are long, and a hop made by build_chain holds
-        # the ISO text of its timestamp already (_TIMESTAMP_ISO), read with the date.
-        fields = self.__dict__
-        timestamp = fields["timestamp"]
-        iso = fields[_TIMESTAMP_ISO] if _TIMESTAMP_ISO in fields else _iso(timestamp)
+        fields = self.__dict__  # subscripts cost less than attributes: chains are long
         return {
             "index": fields["index"],
             "from": fields["from_host"],
@@ -203,7 +204,7 @@ class Hop:
             "for": fields["for_"],
             "via": fields["via"],
             "tls": fields["tls"],
-            "timestamp": iso,
+            "timestamp": fields[_TIMESTAMP_ISO],
             "date_text": fields["date_text"],
             "delay_seconds": fields["delay_seconds"],
             "clock_skew": fields["clock_skew"],
@@ -212,9 +213,8 @@ class Hop:
         }
 
 
-# The key, in the fields dict that becomes a Hop's __dict__ (_make_hop), of the ISO text of
-# its timestamp: no field of the dataclass, so equality, repr and the constructor ignore it,
-# and a Hop made by the constructor (without it) has the text made in to_dict.
+# The key, in a Hop's __dict__, of the ISO text of its timestamp: no field of the dataclass,
+# so equality, repr and the constructor's parameters ignore it.
 _TIMESTAMP_ISO = "_timestamp_iso"
 
 
@@ -671,6 +671,10 @@ _DATE_PARTS_RE = (
     r"([0-9]{1,2}:[0-9]{2}:[0-9]{2}) ([+-][0-9]{4})(?: \([A-Za-z]{1,5}\))?+)"
 )
 
+# What _MAYBE_IP finds in a host name (no ':' in it) holds this; searched for the '.' alone
+# (a literal), it is found or not faster in a name full of digits, as Exchange's are.
+_DOTTED_NUMBERS = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
+
 # Exchange's own hops, the most common shape of all in a Microsoft 365 message:
 #   from HOST (IP) by HOST [(IP)] with HTTPS; DATE
 #   from HOST (IP) by HOST [(IP)] with Microsoft SMTP Server [(version=TLS1_2, cipher=...)]
@@ -713,8 +717,8 @@ def _exchange_hop_fields(text: str, dates: _DateMemo | None = None) -> dict[str,
     from_ip = canonical_ip(from_text)
     if by_text is not None:
         by_ip = canonical_ip(by_text)
-    else:  # _usual_ip(by_host, "") of a host without white space
-        by_ip = None if _MAYBE_IP.search(by_host) is None else _first_ip(by_host)
+    else:  # _usual_ip(by_host, "") of a host: one word
+        by_ip = None if _DOTTED_NUMBERS.search(by_host) is None else _first_ip(by_host)
     if from_ip is None or (by_ip is None and by_text is not None):
         return None  # "(1.2.3)": _first_ip's further reading decides
     timestamp, date_notes, shown, iso = _read_date(date, dates, groups[10:])
@@ -784,13 +788,20 @@ def _tls_before(text: str, end: int) -> str | None:
     """What _tls_of reads from the comments of ``text[:end]``, keyword parts matched by a
     one-match reader (comments nested at most once, words without parentheses): the first TLS
     version named in a comment, else "yes" when one names TLS without a version."""
-    for found in _TLS_VERSION.finditer(text, 0, end):
-        # The first one in a comment: more '(' than ')' before it. A version (no parenthesis
-        # in it) is in one comment or none, and its neighbours in the text are those it has
-        # among the comments alone.
+    tls, ssl = text.find("TLS", 0, end), text.find("SSL", 0, end)
+    if tls < 0 and ssl < 0:
+        return None  # no comment names either
+    # The versions in order (one starts with the first "TLS" or "SSL"), one search each: a
+    # finditer costs more to start than a search. The first in a comment (more '(' than ')'
+    # before it) is read; a version (no parenthesis in it) is in one comment or none, and its
+    # neighbours in the text are those it has among the comments alone.
+    search = _TLS_VERSION.search
+    found = search(text, tls if ssl < 0 or 0 <= tls < ssl else ssl, end)
+    while found is not None:
         start = found.start()
         if text.count("(", 0, start) > text.count(")", 0, start):
             return _tls_named(found)
+        found = search(text, found.end(), end)
     return "yes" if any(map(_names_tls, _USUAL_COMMENT.findall(text, 0, end))) else None
 
 
