@@ -153,3 +153,32 @@ def test_most_likely_takes_warnings_and_worse_as_the_comparison_would() -> None:
     ]
     lead = most_likely(mixed)
     assert lead is not None and lead.code == "bulk"
+
+
+def test_stamps_to_dict_lists_every_one_value_field_in_order() -> None:
+    for data in _sample_sets() + _generated_sets(5):
+        for decoded in _decoded(data):
+            written = decoded.to_dict()
+            names = stamps._INT_FIELDS + stamps._TEXT_FIELDS
+            assert list(written)[: len(names)] == list(names)
+            assert all(written[name] == decoded.values.get(name) for name in names)
+            assert list(written)[len(names) :] == [
+                "sfs",
+                "custom_spam",
+                "mailbox_delivery",
+                "fields",
+                "headers",
+            ]
+
+
+def test_arc_instance_is_read_as_the_pattern_reads_it() -> None:
+    from o365diag.headers import authres
+
+    words = ["i=1", "i=12", "i=123", "i=1234", "i=", "i=x", "i=1x", "I=1", " i=1", "i=\u0663"]
+    words += ["i=\u00b2", "i=1\n", "i=+1", "i=-1", "i= 1", "i=01", "i=\uff11\uff12", "ii=1"]
+    for word in words:
+        found = authres._INSTANCE.fullmatch(word)
+        assert authres._is_instance(word) == (found is not None), word
+        if found is not None:
+            parsed = authres.parse_authentication_results(f"{word}; a.example; arc=pass")
+            assert parsed.instance == int(found.group(1))

@@ -410,17 +410,20 @@ def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> b
     return True
 
 
+def _is_instance(word: str) -> bool:
+    """``_INSTANCE.fullmatch(word)``, by string methods (``\\d`` is a decimal digit)."""
+    return word.startswith("i=") and 3 <= len(word) <= 5 and word[2:].isdecimal()
+
+
 def _take_words(parsed: AuthResults, words: list[str]) -> bool:
     """A clause without a result: the ARC instance, then the authserv-id (perhaps with a
     version) before any result; "none" or a stray word after. Anything else is left to the
     general reading (a name with '=' and no value, several words, which may join there)."""
     word = words[0]
     first = parsed.authserv_id is None and not parsed.results
-    if first and len(words) == 1 and parsed.instance is None:
-        found = _INSTANCE.fullmatch(word)
-        if found is not None:
-            parsed.instance = int(found.group(1))
-            return True
+    if first and len(words) == 1 and parsed.instance is None and _is_instance(word):
+        parsed.instance = int(word[2:])
+        return True
     if "=" in word or len(words) > 2:
         return False
     if first:
