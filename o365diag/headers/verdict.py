@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -15,6 +13,7 @@ from o365diag.headers.authres import (
     parse_authentication_results,
     parse_received_spf,
 )
+from o365diag.headers.kinds import AUTHENTICATION, VERDICT_HEADERS
 from o365diag.headers.model import (
     Alignment,
     Arc,
@@ -29,15 +28,8 @@ from o365diag.headers.model import (
 from o365diag.headers.parse import HeaderSet
 from o365diag.knowledge import load_table
 
-__all__ = ["Verdict", "choose_verdict"]
+__all__ = ["VERDICT_HEADERS", "Verdict", "choose_verdict"]
 
-# Headers that can carry the verdict, in the order they are trusted.
-VERDICT_HEADERS = (
-    "authentication-results",
-    "x-ms-exchange-authentication-results",
-    "arc-authentication-results",
-    "authentication-results-original",
-)
 _IP_IN_COMMENT = re.compile(r"(?:sender IP is|designates|client-ip=)\s*\[?([0-9A-Fa-f:.]{3,45})")
 _POLICY_IN_COMMENT = re.compile(r"\bp=([A-Za-z]+)")
 
@@ -53,19 +45,13 @@ class Verdict:
         return [(p, problem) for p in self.parsed for problem in p.problems]
 
 
-_VERDICT_KEYS = frozenset(VERDICT_HEADERS)
-_AUTH_KEYS = _VERDICT_KEYS | {"received-spf"}
-_KEY_OF = operator.attrgetter("key")
-
-
 def parse_all(headers: HeaderSet) -> list[AuthResults]:
     """Every authentication header, in header order (topmost first)."""
-    fields = headers.fields
     return [
         parse_received_spf(found.value, found.position)
         if found.key == "received-spf"
         else parse_authentication_results(found.value, found.name, found.position)
-        for found in itertools.compress(fields, map(_AUTH_KEYS.__contains__, map(_KEY_OF, fields)))
+        for found in headers.of_kind(AUTHENTICATION)
     ]
 
 
