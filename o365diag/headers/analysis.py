@@ -160,11 +160,12 @@ def _addresses(value: str | None, name: str = "", repairs: list[str] | None = No
     if listed is not None:
         return listed
     if value.count(":") > _MAX_GROUPS or len(value) > _MAX_ADDRESS_CHARS:
-        if repairs is not None:
-            repairs.append(
-                f"{name}: {value.count(':'):,} group markers in {len(value):,} characters; "
-                "the addresses were picked out by pattern"
-            )
+        repair = (
+            f"{name}: {value.count(':'):,} group markers in {len(value):,} characters; "
+            "the addresses were picked out by pattern"
+        )
+        if repairs is not None and repair not in repairs:  # a set analyzed again: noted once
+            repairs.append(repair)
         return _ANY_ADDRESS.findall(value)
     return [addr for _, addr in email.utils.getaddresses([value]) if addr]
 
