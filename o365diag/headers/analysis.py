@@ -12,7 +12,7 @@ from o365diag.headers.alignment import domain_of
 from o365diag.headers.diagnose import diagnose, most_likely
 from o365diag.headers.model import Exchange, Summary
 from o365diag.headers.parse import HeaderSet, read_header_source
-from o365diag.headers.received import Chain, _parse_date, build_chain
+from o365diag.headers.received import Chain, build_chain, parse_date_noting
 from o365diag.headers.result import SCHEMA, HeadersResult
 from o365diag.headers.stamps import (
     AntispamStamps,
@@ -194,7 +194,7 @@ def _iso_date(value: str | None, headers: HeaderSet) -> str | None:
     second read as :59, a missing zone taken as UTC) is noted as a repair, as on a hop."""
     if not value:
         return None
-    parsed, notes = _parse_date(value)
+    parsed, notes = parse_date_noting(value)
     for note in notes:
         headers.note_repair(f"Date: {note}")
     return parsed.isoformat() if parsed else None

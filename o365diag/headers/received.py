@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_received"]
+__all__ = ["Chain", "Hop", "build_chain", "parse_date", "parse_date_noting", "parse_received"]
 
 KEYWORDS = ("from", "by", "via", "with", "id", "for")
 # Every spelling of every keyword ("FROM", "From", "fRoM" ...) to its lower-case form: one
@@ -819,7 +819,7 @@ def _read_date(text: str, dates: _DateMemo | None, parts: tuple[str, ...] = ()) 
     if found is None:
         found = _read_date_parts(text, parts) if parts else None
         if found is None:
-            moment, notes = _parse_date(text)
+            moment, notes = parse_date_noting(text)
             found = (moment, notes, _shown(text), _iso(moment))
         if dates is not None:
             dates[text] = found
@@ -1061,10 +1061,12 @@ def parse_date(text: str) -> datetime | None:
     zone names (UTC, GMT, EST/EDT, CST/CDT, MST/MDT, PST/PDT, CET/CEST, Z), comments after the
     date. A date without any zone is taken as UTC. None when no day, month and year are found.
     """
-    return _parse_date(text)[0]
+    return parse_date_noting(text)[0]
 
 
-def _parse_date(text: str) -> tuple[datetime | None, list[str]]:
+def parse_date_noting(text: str) -> tuple[datetime | None, list[str]]:
+    """parse_date's reading with what it had to assume or change ("leap second 23:59:60 read
+    as 23:59:59", a missing zone taken as UTC), one note each."""
     if not isinstance(text, str):
         return None, []
     common = _common_date(text)
