@@ -96,6 +96,29 @@ class Finding:
     evidence: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
 
+    # Written out rather than generated: the generated __init__ of a frozen dataclass sets each
+    # field through object.__setattr__, three times slower than storing into the instance's
+    # dict, and every analysis builds findings. Same signature; the class stays frozen (its
+    # __setattr__ still refuses), equality and hash are still generated from the fields.
+    def __init__(
+        self,
+        code: str,
+        severity: Severity,
+        title: str,
+        detail: str = "",
+        fix: str = "",
+        evidence: tuple[str, ...] = (),
+        references: tuple[str, ...] = (),
+    ) -> None:
+        stored = self.__dict__
+        stored["code"] = code
+        stored["severity"] = severity
+        stored["title"] = title
+        stored["detail"] = detail
+        stored["fix"] = fix
+        stored["evidence"] = evidence
+        stored["references"] = references
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,

@@ -310,6 +310,26 @@ def parse_authentication_results(
     return parsed
 
 
+def read_results_only(
+    value: str, header: str = "Authentication-Results", index: int = 0
+) -> AuthResults:
+    """What parse_authentication_results reads, but for the properties and comments of each
+    result: for a header that is only summarized (its methods and results) and checked (its
+    problems). A value of an unusual shape is read in full."""
+    parsed = AuthResults(header=header, index=index, raw=value)
+    outside = _outside_comments(value)
+    if outside is not None:
+        # The comments' marks stand between spaces: without them the words are the same.
+        text = outside[0].replace(_MARK, "") if outside[1] else outside[0]
+        for segment in text.split(";"):
+            words = segment.split()
+            if words and not _take_usual(parsed, words, None):
+                break
+        else:
+            return parsed
+    return parse_authentication_results(value, header, index)
+
+
 def _read_in_full(parsed: AuthResults, value: str) -> None:
     plain = _FLAT_TOKEN.findall(value)
     if '"' in plain or "(" in plain or ")" in plain or "\\" in plain:
@@ -378,7 +398,9 @@ def _read_usual(parsed: AuthResults, value: str) -> bool:
     return True
 
 
-def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> bool:
+def _take_usual(parsed: AuthResults, words: list[str], comments: list[str] | None) -> bool:
+    """One clause of the usual shape; with ``comments`` None its properties are checked (the
+    general reading would take the clause so) but not kept, and it keeps no comments."""
     name, _, result = words[0].partition("=")
     if not result or (name == "i" and len(words) == 1):
         return _take_words(parsed, words)
@@ -392,10 +414,14 @@ def _take_usual(parsed: AuthResults, words: list[str], comments: list[str]) -> b
             # word.
             if not text and (not equals or words.index(word) != last):
                 return False
+            if comments is None:  # a summary's reading: checked, not kept
+                continue
             key = key.lower()
             if not props.get(key):  # a repeated property: the first value counts
                 props[key] = text
-    if "" in comments:
+    if comments is None:
+        comments = []
+    elif "" in comments:
         comments = [comment for comment in comments if comment]
     if "/" in name:
         method, _, version = name.partition("/")

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from o365diag import errors
+from o365diag.headers.kinds import SINGLE_KEY_KINDS, field_kinds, only
 from o365diag.safejson import clean_text
 
 __all__ = [
@@ -113,6 +114,14 @@ class HeaderSet:
     encoded: list[int] | None = field(default=None, repr=False)
     _firsts: dict[str, HeaderField] = field(default_factory=dict, repr=False)
     _firsts_size: int = field(default=-1, repr=False)
+    # The fields' keys as index_by_key was given them (with the list they are the keys of),
+    # and one kind label per field (kinds.py), taken on first use and again when the fields
+    # are not the ones labelled.
+    _keys: tuple[list[HeaderField], list[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _kinds: bytes = field(default=b"", repr=False, compare=False)
+    _kinds_of: list[HeaderField] | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[HeaderField]:
         return iter(self.fields)
@@ -131,6 +140,19 @@ class HeaderSet:
         # Later fields first, so that the topmost one stays.
         self._firsts = dict(zip(reversed(keys), reversed(self.fields), strict=True))
         self._firsts_size = len(self.fields)
+        self._keys = (self.fields, keys)
+
+    def of_kind(self, kind: int) -> list[HeaderField]:
+        """The fields of one kind (kinds.py: RECEIVED, AUTHENTICATION ...), in field order."""
+        fields = self.fields
+        if self._kinds_of is not fields or len(self._kinds) != len(fields):
+            keyed = self._keys
+            if keyed is not None and keyed[0] is fields and len(keyed[1]) == len(fields):
+                keys = keyed[1]
+            else:
+                keys = list(map(_KEY, fields))
+            self._kinds, self._kinds_of = field_kinds(keys), fields
+        return list(itertools.compress(fields, only(self._kinds, kind)))
 
     def note_repair(self, repair: str) -> None:
         """Note something the reading had to repair or assume, once."""
@@ -139,6 +161,9 @@ class HeaderSet:
 
     def get_all(self, name: str) -> list[HeaderField]:
         key = name.lower()
+        kind = SINGLE_KEY_KINDS.get(key)
+        if kind is not None:
+            return self.of_kind(kind)
         return [found for found in self.fields if found.key == key]
 
     def first(self, name: str) -> HeaderField | None:

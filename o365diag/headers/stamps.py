@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from o365diag.headers.kinds import (
+    CROSS_TENANT,
+    CROSS_TENANT_PREFIX,
+    EXCHANGE_STAMP,
+    EXCHANGE_STAMP_KEYS,
+)
 from o365diag.headers.model import Exchange, ExchangeMeanings
 from o365diag.headers.parse import HeaderSet
 from o365diag.knowledge import Entry, load_table
@@ -22,7 +28,7 @@ FFAS = "x-forefront-antispam-report"
 MSAS = "x-microsoft-antispam"
 UNTRUSTED = "-untrusted"
 ORG = "x-ms-exchange-organization-"
-CROSS = "x-ms-exchange-crosstenant-"
+CROSS = CROSS_TENANT_PREFIX
 
 # Field -> knowledge table holding the meanings of its values.
 _VALUE_TABLES = {
@@ -320,12 +326,10 @@ def decode_exchange(headers: HeaderSet) -> Exchange:
     ]
     stamps = Exchange(auth_as, auth_source, mechanism, directionality, message_id)
     cross, other = stamps.cross_tenant, stamps.other
-    for found in headers.fields:
-        key = found.key
-        if key.startswith(CROSS):
-            cross.setdefault(found.name[len(CROSS) :], one_value(found.value))
-        elif key in _OTHER_STAMPS:
-            other.setdefault(found.name, found.value)
+    for found in headers.of_kind(CROSS_TENANT):
+        cross.setdefault(found.name[len(CROSS) :], one_value(found.value))
+    for found in headers.of_kind(EXCHANGE_STAMP):
+        other.setdefault(found.name, found.value)
     # The first cross-tenant FromEntityHeader, whatever its spelling: the topmost one.
     from_entity = _one_stamp(headers, f"{CROSS}fromentityheader")
     stamps.meanings = ExchangeMeanings(
@@ -354,19 +358,4 @@ def _one_stamp(headers: HeaderSet, name: str) -> str | None:
     return (one_value(value) or None) if value is not None else None
 
 
-_OTHER_STAMPS = frozenset(
-    {
-        "x-eopattributedmessage",
-        "x-eoptenantattributedmessage",
-        "x-originatororg",
-        "x-ms-exchange-transport-endtoendlatency",
-        "x-ms-exchange-skiplistedinternetsender",
-        "x-ms-exchange-externaloriginalinternetsender",
-        "x-ms-exchange-transport-crosstenantheadersstripped",
-        "x-ms-exchange-transport-crosstenantheadersstamped",
-        "x-ms-exchange-transport-crosstenantheaderspromoted",
-        "x-originating-ip",
-        "x-ms-exchange-organization-expirationstarttime",
-        "x-ms-exchange-organization-originalarrivaltime",
-    }
-)
+_OTHER_STAMPS = EXCHANGE_STAMP_KEYS

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -14,7 +12,9 @@ from o365diag.headers.authres import (
     MethodResult,
     parse_authentication_results,
     parse_received_spf,
+    read_results_only,
 )
+from o365diag.headers.kinds import AUTHENTICATION, VERDICT_HEADERS
 from o365diag.headers.model import (
     Alignment,
     Arc,
@@ -26,18 +26,11 @@ from o365diag.headers.model import (
     Spf,
     Status,
 )
-from o365diag.headers.parse import HeaderSet
+from o365diag.headers.parse import HeaderField, HeaderSet
 from o365diag.knowledge import load_table
 
-__all__ = ["Verdict", "choose_verdict"]
+__all__ = ["VERDICT_HEADERS", "Verdict", "choose_verdict"]
 
-# Headers that can carry the verdict, in the order they are trusted.
-VERDICT_HEADERS = (
-    "authentication-results",
-    "x-ms-exchange-authentication-results",
-    "arc-authentication-results",
-    "authentication-results-original",
-)
 _IP_IN_COMMENT = re.compile(r"(?:sender IP is|designates|client-ip=)\s*\[?([0-9A-Fa-f:.]{3,45})")
 _POLICY_IN_COMMENT = re.compile(r"\bp=([A-Za-z]+)")
 
@@ -45,6 +38,8 @@ _POLICY_IN_COMMENT = re.compile(r"\bp=([A-Za-z]+)")
 @dataclass
 class Verdict:
     source: AuthResults | None
+    # Every authentication header as parse_all read it (an ARC instance below a verdict of a
+    # more trusted kind without its properties and comments).
     parsed: list[AuthResults] = field(default_factory=list)
     data: Authentication = field(default_factory=Authentication)
 
@@ -53,20 +48,40 @@ class Verdict:
         return [(p, problem) for p in self.parsed for problem in p.problems]
 
 
-_VERDICT_KEYS = frozenset(VERDICT_HEADERS)
-_AUTH_KEYS = _VERDICT_KEYS | {"received-spf"}
-_KEY_OF = operator.attrgetter("key")
+_ARC = "arc-authentication-results"
+# The kinds trusted before ARC's: when one of them gives a verdict, no ARC instance can.
+_ABOVE_ARC = frozenset(VERDICT_HEADERS[: VERDICT_HEADERS.index(_ARC)])
 
 
 def parse_all(headers: HeaderSet) -> list[AuthResults]:
-    """Every authentication header, in header order (topmost first)."""
-    fields = headers.fields
-    return [
-        parse_received_spf(found.value, found.position)
-        if found.key == "received-spf"
-        else parse_authentication_results(found.value, found.name, found.position)
-        for found in itertools.compress(fields, map(_AUTH_KEYS.__contains__, map(_KEY_OF, fields)))
-    ]
+    """Every authentication header, in header order (topmost first).
+
+    An ARC-Authentication-Results below a verdict of a more trusted kind can only be
+    summarized (``others``) and checked (its problems): it is read without its properties and
+    comments (authres.read_results_only). Every other header is read in full.
+    """
+    parsed: list[AuthResults] = []
+    summarized = False  # a header above gave a verdict of a kind trusted before ARC's
+    for found in headers.of_kind(AUTHENTICATION):
+        if summarized and found.key == _ARC:
+            parsed.append(read_results_only(found.value, found.name, found.position))
+            continue
+        read = _read_in_full(found)
+        if found.key in _ABOVE_ARC and (read.results or read.says_none):
+            summarized = True
+        parsed.append(read)
+    return parsed
+
+
+def parse_all_in_full(headers: HeaderSet) -> list[AuthResults]:
+    """Every authentication header read in full, in header order (topmost first)."""
+    return [_read_in_full(found) for found in headers.of_kind(AUTHENTICATION)]
+
+
+def _read_in_full(found: HeaderField) -> AuthResults:
+    if found.key == "received-spf":
+        return parse_received_spf(found.value, found.position)
+    return parse_authentication_results(found.value, found.name, found.position)
 
 
 def _pick_source(parsed: list[AuthResults]) -> AuthResults | None:
@@ -120,7 +135,13 @@ def _merge_same_server(
 
 
 def choose_verdict(headers: HeaderSet, from_domain: str | None, fallback_ip: str | None) -> Verdict:
-    parsed = parse_all(headers)
+    return verdict_of(parse_all(headers), headers, from_domain, fallback_ip)
+
+
+def verdict_of(
+    parsed: list[AuthResults], headers: HeaderSet, from_domain: str | None, fallback_ip: str | None
+) -> Verdict:
+    """The verdict from the set's authentication headers as parse_all read them."""
     picked = _pick_source(parsed)
     source = _merge_same_server(picked, parsed, headers) if picked else None
     firsts = {r.method: r for r in reversed(source.results)} if source else {}
