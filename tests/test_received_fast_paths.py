@@ -238,3 +238,15 @@ def test_delays_skew_and_total_are_those_of_the_timestamps() -> None:
         total = sum(max(delay, 0.0) for delay in delays) if dated >= 2 else None
         assert chain.total_transit_seconds == total, values
     assert skewed > 20
+
+
+def test_white_space_written_out_is_what_the_pattern_class_matches() -> None:
+    """The one-match readers' patterns spell \\s out as _SPACE: the same characters, all of
+    Unicode compared."""
+    spelled_out = re.compile(f"[{R._SPACE}]").fullmatch
+    category = re.compile(r"\s").fullmatch
+    for code in range(0x110000):
+        char = chr(code)
+        assert (spelled_out(char) is None) == (category(char) is None), hex(code)
+    for form in (R._USUAL_FORM, R._EXCHANGE_FORM, R._ONE_WORD_FORM):
+        assert "\\s" not in form.pattern and "\\S" not in form.pattern

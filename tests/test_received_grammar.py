@@ -382,3 +382,19 @@ def test_exchange_reader_takes_exchange_online_hops() -> None:
 def test_one_match_reader_declines_what_it_does_not_read(value: str) -> None:
     assert R._usual_hop_fields(value) is None
     parse_received(value)  # the lexers read it without raising
+
+
+def test_one_match_readers_take_unicode_white_space_as_the_lexers() -> None:
+    """The readers' patterns spell white space out (received._SPACE); the lexers' \\s is the
+    category. Values with other white space between their words read the same either way."""
+    rng = random.Random(2028)
+    spaces = ["\xa0", "\u3000", "\x1c", "\u2028", "\x85", "\u2009", "\t", "\x0b"]
+    values = []
+    for value in _received_values() + REAL_SAMPLES:
+        head, semicolon, date = value.rpartition(";")  # the readers' dates are spaced by " "
+        words = head.split(" ")
+        spaced = "".join(word + rng.choice(spaces + [" "] * 4) for word in words[:-1])
+        values.append(spaced + words[-1] + semicolon + date)
+    readers = (R._usual_hop_fields, R._exchange_hop_fields, R._one_word_hop_fields)
+    taken = [sum(reader(value) is not None for value in values) for reader in readers]
+    assert _compared(values) > 0 and min(taken) > 5, taken
