@@ -854,7 +854,8 @@ def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
     """_read_date of a date whose _DATE_PARTS_RE pieces are known; None when they name no
     moment. It is read from its ISO text (datetime.fromisoformat is C, and one call where the
     datetime constructor needs six int() calls), which is also the ISO text of a UTC date
-    ("+0000" or "-0000")."""
+    ("+0000" or "-0000"); a date at another offset is moved to UTC first, and read from the
+    ISO text of its UTC moment."""
     day, month_name, year, clock, offset = parts
     month = _MONTH_DIGITS.get(month_name)
     if len(clock) == 7:
@@ -868,14 +869,17 @@ def _read_date_parts(text: str, parts: tuple[str, ...]) -> _DateRead | None:
             return datetime.fromisoformat(iso), [], shown, iso
         except ValueError:
             return None
-    if offset[3:] > "59":  # "+0075": no offset, as _zone reads it (fromisoformat: 01:15)
+    zone = _ZONES.get(offset) or _zone(offset[0], offset[1:3], offset[3:])
+    if zone is None:  # "+2400", "+0075": no offset (fromisoformat would read 01:15 in the latter)
         return None
     try:
-        moment = datetime.fromisoformat(f"{year}-{month}-{day.zfill(2)}T{clock}{offset}")
-        moment = moment.astimezone(UTC)
+        local = datetime.fromisoformat(f"{year}-{month}-{day.zfill(2)}T{clock}")
+        # The UTC moment read from its own ISO text, "Z" and all: astimezone, and isoformat or
+        # replace(tzinfo=...) of an aware datetime, cost four times more.
+        iso = (local - zone.utcoffset(None)).isoformat() + "Z"
+        return datetime.fromisoformat(iso), [], shown, iso
     except (ValueError, OverflowError):
         return None
-    return moment, [], shown, _iso(moment)
 
 
 # The hops of Postfix, Sendmail, Exim, qmail and most other servers, when each part starts with
