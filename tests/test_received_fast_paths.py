@@ -211,3 +211,30 @@ def test_exchange_reader_takes_parts_at_their_longest_and_declines_longer_ones()
     for value in declined:
         assert R._exchange_hop_fields(value) is None, value
         assert R.parse_received(value).by_host  # the other readers read it
+
+
+def test_delays_skew_and_total_are_those_of_the_timestamps() -> None:
+    """build_chain's running sums against a plain reading of its hops' timestamps, on chains
+    whose hops are shuffled so that many delays are negative (skew or truncation)."""
+    rng = random.Random(5321)
+    chains = _chains()
+    for chain in list(chains):
+        chains.append(rng.sample(chain, len(chain)))
+    skewed = 0
+    for values in chains:
+        chain = build_chain(values)
+        previous, delays = None, []
+        for hop in chain.hops:
+            delay = None
+            if hop.timestamp is not None:
+                if previous is not None:
+                    delay = (hop.timestamp - previous).total_seconds()
+                    delays.append(delay)
+                previous = hop.timestamp
+            assert hop.delay_seconds == delay, hop.raw
+            assert hop.clock_skew == (delay is not None and delay <= -R.SKEW_TOLERANCE_SECONDS)
+            skewed += hop.clock_skew
+        dated = sum(hop.timestamp is not None for hop in chain.hops)
+        total = sum(max(delay, 0.0) for delay in delays) if dated >= 2 else None
+        assert chain.total_transit_seconds == total, values
+    assert skewed > 20

@@ -458,7 +458,9 @@ def _literal_ip(host: str | None, address: str) -> str | None:
     reads it: a host that is neither an address itself nor a HELO keyword (which would hide
     the piece after it) leaves the literal the first address; None when the scan must decide."""
     if host is not None and (
-        host.lower() in ("helo", "ehlo") or _IP_SHAPE.fullmatch(host.rstrip(".")) is not None
+        (len(host) == 4 and host.lower() in ("helo", "ehlo"))
+        # the host's characters hold no ':' or '%': of _IP_SHAPE, only a dotted quad
+        or (host[0] in _DIGITS and _IP_SHAPE.fullmatch(host.rstrip(".")) is not None)
     ):
         return None
     return canonical_ip(address)
@@ -511,9 +513,11 @@ _MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_AS_WRITTEN = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
 _GROUP = r"[1-9a-f][0-9a-f]{0,3}+"
+# The "::" form first: it is the usual one, and the eight groups' form fails on it only after
+# four groups.
 _IPV6_AS_WRITTEN = re.compile(
-    rf"{_GROUP}(?::{_GROUP}){{7}}|(?=[^:]*+(?::[^:]*+){{0,6}}+\Z){_GROUP}(?::{_GROUP})*+::"
-    rf"{_GROUP}(?::{_GROUP})*+"
+    rf"(?=[0-9a-f]*+(?::[0-9a-f]*+){{0,6}}+\Z){_GROUP}(?::{_GROUP})*+::{_GROUP}(?::{_GROUP})*+"
+    rf"|{_GROUP}(?::{_GROUP}){{7}}"
 ).fullmatch
 
 
@@ -1384,7 +1388,8 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
     kept = values[: len(values) - skipped]
     dates: _DateMemo = {}
     new, set_attribute = object.__new__, object.__setattr__
-    for index, value in enumerate(reversed(list(kept)), start=skipped + 1):
+    tolerance = -SKEW_TOLERANCE_SECONDS
+    for index, value in enumerate(reversed(kept), start=skipped + 1):
         if isinstance(value, str):  # _hop_fields without its two calls: chains are long
             fields = (
                 _exchange_hop_fields(value, dates)
@@ -1396,16 +1401,20 @@ def build_chain(values: Sequence[str], limit: int | None = None) -> Chain:
             fields = _hop_fields(value)
         timestamp: datetime | None = fields["timestamp"]
         delay: float | None = None
+        skewed = False
         if timestamp is not None:
             dated += 1
             if previous is not None:
                 delay = (timestamp - previous).total_seconds()
-                total += max(delay, 0.0)
+                if delay > 0.0:
+                    total += delay
+                else:
+                    skewed = delay <= tolerance
             previous = timestamp
         # _make_hop, without its call
         fields["index"] = index
         fields["delay_seconds"] = delay
-        fields["clock_skew"] = delay is not None and delay <= -SKEW_TOLERANCE_SECONDS
+        fields["clock_skew"] = skewed
         hop = new(Hop)
         set_attribute(hop, "__dict__", fields)
         hops.append(hop)

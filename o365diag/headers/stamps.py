@@ -153,14 +153,17 @@ def _store(stamps: AntispamStamps, pairs: list[tuple[str, str]], header: str) ->
             if stored is None and value and name in _INT_FIELDS:
                 stamps.problems.append(f"{header}: {key}:{value} is not a number")
             values[name] = stored
-            decoded.append(dict(described))
+            decoded.append(described.copy())
         elif name == "sfs" or name == "ara":
             ids = _rule_ids(value) if name == "sfs" else _bar_separated(value)
             values[name] = ids
             decoded.append(_describe(name, value, header, f"{len(ids)} rule ids"))
         else:
             values[name] = value or None
-            decoded.append(_describe(name, value, header))
+            # _describe of free text, without its call (CIP, CTRY, H, PTR ... in every message)
+            described = _description(name, "", header, None).copy()
+            described["value"] = value
+            decoded.append(described)
 
 
 @lru_cache(maxsize=4096)
@@ -173,14 +176,12 @@ def _coded_value(name: str, value: str, header: str) -> tuple[Any, dict[str, Any
 
 def _rule_ids(value: str) -> list[str]:
     """SFS wraps each rule id in parentheses: ``(9256216)(67909907)``."""
-    inner = value[1:-1]
-    separators = inner.count(")(")
-    if (
-        value.startswith("(")
-        and value.endswith(")")
-        and inner.count("(") == separators == inner.count(")")
-    ):
-        return inner.split(")(")  # the usual run of ids, split in C
+    if value[:1] == "(" and value[-1:] == ")":
+        ids = value[1:-1].split(")(")  # the usual run of ids, split in C
+        # each id without parentheses: the split's separators are all the value holds, but
+        # for the first '(' and the last ')'
+        if value.count("(") == len(ids) == value.count(")"):
+            return ids
     return _SFS_ID.findall(value)
 
 
