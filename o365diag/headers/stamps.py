@@ -324,20 +324,22 @@ def decode_exchange(headers: HeaderSet) -> Exchange:
     auth_as, auth_source, mechanism, directionality, message_id = [
         _one_stamp(headers, name) for name in _ORG_STAMPS
     ]
-    stamps = Exchange(auth_as, auth_source, mechanism, directionality, message_id)
-    cross, other = stamps.cross_tenant, stamps.other
+    cross: dict[str, str] = {}
     for found in headers.of_kind(CROSS_TENANT):
         cross.setdefault(found.name[len(CROSS) :], one_value(found.value))
+    other: dict[str, str] = {}
     for found in headers.of_kind(EXCHANGE_STAMP):
         other.setdefault(found.name, found.value)
     # The first cross-tenant FromEntityHeader, whatever its spelling: the topmost one.
     from_entity = _one_stamp(headers, f"{CROSS}fromentityheader")
-    stamps.meanings = ExchangeMeanings(
+    meanings = ExchangeMeanings(
         auth_as=load_table("auth_as").meaning(auth_as or ""),
         directionality=load_table("directionality").meaning(directionality or ""),
         from_entity=load_table("from_entity").meaning(from_entity or ""),
     )
-    return stamps
+    return Exchange(
+        auth_as, auth_source, mechanism, directionality, message_id, cross, other, meanings
+    )
 
 
 _ORG_STAMPS = tuple(
